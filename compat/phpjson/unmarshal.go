@@ -1,0 +1,87 @@
+package phpjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+)
+
+// Unmarshal decodes PHP-produced JSON into v like encoding/json, except that an empty list binds to a struct
+// or map as an empty object: PHP writes an empty array as [] whatever it stood for.
+//
+// Unmarshal follows v's type down through pointers, struct fields (matched by json tag or name as
+// encoding/json matches them, case-insensitively), maps, slices and arrays. Types implementing json.Unmarshaler
+// get their JSON untouched, and an interface target gets what encoding/json would give it ([]any for []).
+// Errors are encoding/json's own, returned unwrapped, so callers can inspect them as they would
+// json.Unmarshal's.
+func Unmarshal(data []byte, v any) error {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer || !json.Valid(data) {
+		// encoding/json reports these without touching v.
+		return json.Unmarshal(data, v)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // keeps every number's text, so re-marshalling changes none
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return err
+	}
+	tree, changed := fitEmpty(tree, t)
+	if !changed {
+		return json.Unmarshal(data, v)
+	}
+	fixed, err := json.Marshal(tree)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(fixed, v)
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// fitEmpty rewrites, in a tree decoded by encoding/json, each empty list whose target type is a struct or a map
+// into an empty object, and reports whether it changed anything.
+func fitEmpty(v any, t reflect.Type) (any, bool) {
+	for t.Kind() == reflect.Pointer {
+		if t.Implements(unmarshalerType) {
+			return v, false
+		}
+		t = t.Elem()
+	}
+	// encoding/json calls a pointer-receiver UnmarshalJSON on an addressable T too.
+	if t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType) {
+		return v, false
+	}
+	changed := false
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		if l, ok := v.([]any); ok && len(l) == 0 {
+			return map[string]any{}, true
+		}
+		obj, _ := v.(map[string]any)
+		for k, x := range obj {
+			var ft reflect.Type
+			if t.Kind() == reflect.Map {
+				ft = t.Elem()
+			} else {
+				ft = fieldType(t, k)
+			}
+			if ft == nil {
+				continue // encoding/json drops an unknown key
+			}
+			if x, ok := fitEmpty(x, ft); ok {
+				obj[k] = x
+				changed = true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		l, _ := v.([]any)
+		for i, x := range l {
+			if x, ok := fitEmpty(x, t.Elem()); ok {
+				l[i] = x
+				changed = true
+			}
+		}
+	}
+	return v, changed
+}

@@ -1,0 +1,219 @@
+package thinkqueue
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/queuebridge/bridge/compat/phpjson"
+)
+
+// CallQueuedHandlerJob is the job name PHP stores for an object job (Queue::push(new Cmd)): data holds
+// commandName and a PHP-serialize()d command, which only PHP can run.
+const CallQueuedHandlerJob = `think\queue\CallQueuedHandler@call`
+
+// Payload is what a consumer needs from a stored job payload. The stored bytes themselves stay the
+// reference for Redis (ZREM matches on them), so Payload never gets re-encoded.
+type Payload struct {
+	// Job is the "job" field: "Class" or "Class@method" (see ParseJobName).
+	Job string
+	// Data is the raw JSON of "data", as stored; nil when the field is missing. PHP writes an empty
+	// object as [] after a round trip, so consumers must accept [] where they expect {}.
+	Data json.RawMessage
+	// ID is the "id" field; a non-string id is kept as its JSON text, a missing or null one is "".
+	ID string
+	// Attempts is the "attempts" field, or the version's starting value (V1: 1, V3: 0) when it is
+	// missing or null. Use Dialect.Attempts for what PHP's Job::attempts() reports.
+	Attempts int
+	// HasAttempts reports whether "attempts" was present and not null.
+	HasAttempts bool
+	// MaxTries, Timeout and TimeoutAt are the v3 payload overrides (nil when missing or null).
+	MaxTries  *int
+	Timeout   *int
+	TimeoutAt *int64
+}
+
+// PayloadError reports a payload that cannot be a think-queue job.
+type PayloadError struct {
+	Reason string
+}
+
+func (e *PayloadError) Error() string { return "thinkqueue: invalid payload: " + e.Reason }
+
+// Is makes errors.Is(err, &PayloadError{}) match any PayloadError, and one with a Reason match that
+// reason only.
+func (e *PayloadError) Is(target error) bool {
+	t, ok := target.(*PayloadError)
+	return ok && (t.Reason == "" || t.Reason == e.Reason)
+}
+
+// NewPayload returns the exact bytes Queue::push (and later) writes on Redis for job with data and id
+// (normally NewID()). data is a phpjson value (from phpjson.Decode, Assoc or FromGo, or nil, string,
+// int64, float64, bool); pass "" for what push($job) without data stores.
+//
+// V1 writes {"job","data","id","attempts":1} after PHP's two setMeta decode/encode round trips, so the
+// whole payload is normalized (an empty object becomes []). V3 writes
+// {"job","maxTries":null,"timeout":null,"data","id","attempts":0} in one encode; for
+// CallQueuedHandlerJob it adds "timeoutAt":null after "timeout", as createObjectPayload does for an
+// object without tries, timeout or retryUntil.
+func (d Dialect) NewPayload(job string, data any, id string) ([]byte, error) {
+	if job == "" {
+		return nil, fmt.Errorf("thinkqueue: new payload: empty job name")
+	}
+	m := &phpjson.Map{Keys: []string{"job"}, Values: []any{job}}
+	if d.isV3() {
+		m.Keys = append(m.Keys, "maxTries", "timeout")
+		m.Values = append(m.Values, nil, nil)
+		if job == CallQueuedHandlerJob {
+			m.Keys = append(m.Keys, "timeoutAt")
+			m.Values = append(m.Values, nil)
+		}
+	}
+	m.Keys = append(m.Keys, "data", "id", "attempts")
+	m.Values = append(m.Values, data, id, d.startAttempts())
+	b, err := phpjson.Encode(m)
+	if err != nil {
+		return nil, fmt.Errorf("thinkqueue: new payload for %s: %w", job, err)
+	}
+	if d.isV3() {
+		return b, nil
+	}
+	if b, err = phpjson.Normalize(b); err != nil {
+		return nil, fmt.Errorf("thinkqueue: new payload for %s: %w", job, err)
+	}
+	return b, nil
+}
+
+// startAttempts is the attempts value a fresh Redis payload carries.
+func (d Dialect) startAttempts() int64 {
+	if d.isV3() {
+		return 0
+	}
+	return 1
+}
+
+// Parse decodes what a consumer needs from a stored payload, tolerantly: missing attempts, id, data,
+// maxTries, timeout or timeoutAt are fine and extra keys are ignored. It fails with a *PayloadError when
+// raw is not a UTF-8 JSON object with a non-empty string "job", or when attempts, maxTries, timeout or
+// timeoutAt hold something other than null or an integer.
+func (d Dialect) Parse(raw []byte) (*Payload, error) {
+	// PHP's json_decode rejects malformed UTF-8, so PHP could neither run nor release such a job.
+	if !utf8.Valid(raw) {
+		return nil, &PayloadError{Reason: "not valid UTF-8"}
+	}
+	// A map (not a struct) keeps key matching exact: encoding/json matches struct fields
+	// case-insensitively, while PHP would not see "JOB" as "job".
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return nil, notAnObject(err)
+	}
+	p := &Payload{Data: fields["data"], Attempts: int(d.startAttempts())}
+	var err error
+	if p.Job, err = jobField(fields["job"]); err != nil {
+		return nil, err
+	}
+	if p.ID, err = idField(fields["id"]); err != nil {
+		return nil, err
+	}
+	if n, ok, err := intField(fields, "attempts"); err != nil {
+		return nil, err
+	} else if ok {
+		p.Attempts, p.HasAttempts = int(n), true
+	}
+	if p.MaxTries, err = optionalInt(fields, "maxTries"); err != nil {
+		return nil, err
+	}
+	if p.Timeout, err = optionalInt(fields, "timeout"); err != nil {
+		return nil, err
+	}
+	if n, ok, err := intField(fields, "timeoutAt"); err != nil {
+		return nil, err
+	} else if ok {
+		p.TimeoutAt = &n
+	}
+	return p, nil
+}
+
+// notAnObject explains why raw did not decode into an object.
+func notAnObject(err error) error {
+	if err == nil { // only the literal null decodes into a nil map
+		return &PayloadError{Reason: "not a JSON object (got null)"}
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return &PayloadError{Reason: "not a JSON object (got " + typeErr.Value + ")"}
+	}
+	return &PayloadError{Reason: "not valid JSON: " + err.Error()}
+}
+
+func jobField(raw json.RawMessage) (string, error) {
+	if raw == nil {
+		return "", &PayloadError{Reason: `no "job" field`}
+	}
+	if raw[0] != '"' {
+		return "", &PayloadError{Reason: `"job" is not a string`}
+	}
+	job, err := unquote(raw)
+	if err != nil {
+		return "", &PayloadError{Reason: `"job": ` + err.Error()}
+	}
+	if job == "" {
+		return "", &PayloadError{Reason: `"job" is empty`}
+	}
+	return job, nil
+}
+
+// idField reads "id"; PHP never checks its type, so any JSON value is kept as text.
+func idField(raw json.RawMessage) (string, error) {
+	switch {
+	case raw == nil || string(raw) == "null":
+		return "", nil
+	case raw[0] == '"':
+		id, err := unquote(raw)
+		if err != nil {
+			return "", &PayloadError{Reason: `"id": ` + err.Error()}
+		}
+		return id, nil
+	}
+	return string(raw), nil
+}
+
+// unquote decodes a JSON string, skipping encoding/json when there is nothing to unescape.
+func unquote(raw json.RawMessage) (string, error) {
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
+}
+
+// intField reads an integer field; ok is false when it is missing or null. A float with no fraction
+// (1.0, 1e2 from a foreign producer) counts as an integer, as PHP's comparisons treat it.
+func intField(fields map[string]json.RawMessage, key string) (n int64, ok bool, err error) {
+	raw := fields[key]
+	if raw == nil || string(raw) == "null" {
+		return 0, false, nil
+	}
+	if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+		return n, true, nil
+	}
+	if f, err := strconv.ParseFloat(string(raw), 64); err == nil && f == math.Trunc(f) &&
+		f >= math.MinInt64 && f < math.MaxInt64 {
+		return int64(f), true, nil
+	}
+	return 0, false, &PayloadError{Reason: fmt.Sprintf("%q is not an integer: %.40s", key, raw)}
+}
+
+func optionalInt(fields map[string]json.RawMessage, key string) (*int, error) {
+	n, ok, err := intField(fields, key)
+	if !ok {
+		return nil, err
+	}
+	v := int(n)
+	return &v, nil
+}

@@ -1,0 +1,246 @@
+// Package cli is the bridge command line: flags → internal/conn → worker. It is shared by cmd/bridge and by
+// a user's own binary through bridge.Main. Changes to this package are not breaking changes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	urfave "github.com/urfave/cli/v2"
+
+	"github.com/queuebridge/bridge/events"
+	"github.com/queuebridge/bridge/internal/conn"
+	"github.com/queuebridge/bridge/worker"
+)
+
+// Params is what the caller brings: the handlers and where output goes.
+type Params struct {
+	Router worker.Router
+	Events *events.Dispatcher
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// exitMemory is think-queue 3.x's exit status when a worker outgrew --memory.
+const exitMemory = 12
+
+// Run runs the command line args (args[0] is the program name) and returns the exit status.
+func Run(ctx context.Context, args []string, p Params) int {
+	app := newApp(p)
+	if err := app.RunContext(ctx, args); err != nil {
+		var exit urfave.ExitCoder
+		if errors.As(err, &exit) {
+			if exit.Error() != "" {
+				fmt.Fprintln(p.Stderr, "bridge:", exit.Error())
+			}
+			return exit.ExitCode()
+		}
+		fmt.Fprintln(p.Stderr, "bridge:", err)
+		return 1
+	}
+	return 0
+}
+
+func newApp(p Params) *urfave.App {
+	return &urfave.App{
+		Name:            "bridge",
+		Usage:           "run a PHP app's think-queue jobs in Go, on the same queue, in the same bytes",
+		Writer:          p.Stdout,
+		ErrWriter:       p.Stderr,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*urfave.Context, error) {}, // Run prints and maps errors itself
+		Flags:           connectionFlags(),
+		Commands: []*urfave.Command{
+			workCommand(p),
+			pushCommand(),
+			failedCommand(),
+			restartCommand(),
+		},
+	}
+}
+
+func connectionFlags() []urfave.Flag {
+	return []urfave.Flag{
+		&urfave.StringFlag{Name: "connection", Aliases: []string{"c"}, EnvVars: []string{"BRIDGE_CONNECTION"}, Value: conn.DefaultConnection,
+			Usage: "queue backend: redis://[:password@]host:port/db, rediss://…, redis+cluster://…, redis+sentinel://…?master_name=m"},
+		&urfave.StringFlag{Name: "dialect", EnvVars: []string{"BRIDGE_DIALECT"}, Value: conn.DefaultDialect,
+			Usage: "PHP library format: thinkqueue-v1, thinkqueue-v2, thinkqueue-v3 (keys {queues:X}), thinkqueue-v3-plain (keys queues:X)"},
+		&urfave.StringFlag{Name: "expire", EnvVars: []string{"BRIDGE_EXPIRE"}, Value: "60",
+			Usage: "seconds a reservation lasts before another worker may recover the job (think-queue expire / retry_after); \"null\" never recovers (v1 expire => null)"},
+		&urfave.StringFlag{Name: "cache-connection", EnvVars: []string{"BRIDGE_CACHE_CONNECTION"},
+			Usage: "Redis of the app's cache store, where `php think queue:restart` writes (default: --connection)"},
+		&urfave.StringFlag{Name: "cache-prefix", EnvVars: []string{"BRIDGE_CACHE_PREFIX"}, Usage: "the app cache store's key prefix"},
+		&urfave.StringFlag{Name: "failed-prefix", EnvVars: []string{"BRIDGE_FAILED_PREFIX"}, Value: "queuebridge",
+			Usage: "prefix of the bridge's failed-store keys on Redis"},
+		&urfave.StringFlag{Name: "log-level", EnvVars: []string{"BRIDGE_LOG_LEVEL"}, Value: "info", Usage: "debug, info, warn or error"},
+		&urfave.StringFlag{Name: "log-format", EnvVars: []string{"BRIDGE_LOG_FORMAT"}, Value: "text", Usage: "text or json"},
+	}
+}
+
+// configFrom reads the connection flags.
+func configFrom(c *urfave.Context) (*conn.Config, error) {
+	expire, err := parseExpire(c.String("expire"))
+	if err != nil {
+		return nil, err
+	}
+	log, err := newLogger(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
+	if err != nil {
+		return nil, err
+	}
+	return &conn.Config{
+		Connection:      c.String("connection"),
+		Dialect:         c.String("dialect"),
+		Expire:          expire,
+		CacheConnection: c.String("cache-connection"),
+		CachePrefix:     c.String("cache-prefix"),
+		FailedKeyPrefix: c.String("failed-prefix"),
+		Logger:          log,
+	}, nil
+}
+
+func parseExpire(s string) (time.Duration, error) {
+	if s == "null" || s == "-1" {
+		return -1, nil
+	}
+	d, err := parseSeconds("expire", s)
+	if err != nil {
+		return 0, err
+	}
+	if d == 0 {
+		return 0, errors.New("--expire 0 would make every reservation lapse at once; use a positive number of seconds or null")
+	}
+	return d, nil
+}
+
+// parseSeconds reads think-queue's second counts, fractions allowed ("0.5").
+func parseSeconds(name, s string) (time.Duration, error) {
+	var f float64
+	if _, err := fmt.Sscanf(s, "%g", &f); err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, fmt.Errorf("--%s %q: want a number of seconds ≥ 0", name, s)
+	}
+	return time.Duration(f * float64(time.Second)), nil
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	o := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+func workCommand(p Params) *urfave.Command {
+	return &urfave.Command{
+		Name:  "work",
+		Usage: "run jobs from the queues (think-queue's queue:work)",
+		Flags: []urfave.Flag{
+			&urfave.StringFlag{Name: "queue", Value: "default", Usage: "queues to drain, in priority order: a,b"},
+			&urfave.BoolFlag{Name: "daemon", Usage: "accepted for think-queue 1.x/2.x habits: the bridge always loops unless --once"},
+			&urfave.BoolFlag{Name: "once", Usage: "run at most one job, then exit"},
+			&urfave.BoolFlag{Name: "stop-when-empty", Usage: "exit once every queue is empty"},
+			&urfave.StringFlag{Name: "delay", Value: "0", Usage: "seconds a job that returned an error waits before it runs again"},
+			&urfave.StringFlag{Name: "sleep", Value: "3", Usage: "seconds to wait when every queue is empty"},
+			&urfave.IntFlag{Name: "tries", Value: 0, Usage: "fail a job after this many attempts (0: unlimited; a v3 payload's maxTries wins)"},
+			&urfave.IntFlag{Name: "memory", Value: 128, Usage: "stop (exit 12) once the heap passes this many MB"},
+			&urfave.StringFlag{Name: "timeout", Value: "60", Usage: "seconds one job may run (its context is cancelled then); 0 disables"},
+			&urfave.IntFlag{Name: "concurrency", Aliases: []string{"n"}, Value: 1, Usage: "jobs run at once"},
+			&urfave.StringFlag{Name: "grace", Value: "30", Usage: "seconds running jobs get to finish on SIGTERM/SIGINT before they are handed back"},
+		},
+		Action: func(c *urfave.Context) error {
+			cfg, err := configFrom(c)
+			if err != nil {
+				return err
+			}
+			wc, err := workerConfigFrom(c)
+			if err != nil {
+				return err
+			}
+			cfg.Worker = wc
+			// The first SIGTERM/SIGINT stops reserving and lets running jobs finish; a second one is the
+			// default action, a hard stop.
+			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, os.Interrupt)
+			defer stop()
+			go func() { <-ctx.Done(); stop() }()
+			cn, err := conn.Open(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer cn.Close()
+			cfg.Logger.Info("bridge working", "connection", conn.RedactURL(cfg.Connection), "dialect", cn.Dialect().Name(),
+				"queues", wc.Queues, "concurrency", wc.Concurrency)
+			err = cn.Work(ctx, p.Router, p.Events)
+			if errors.Is(err, worker.ErrMemoryExceeded) {
+				return urfave.Exit(err.Error(), exitMemory)
+			}
+			return err
+		},
+	}
+}
+
+func workerConfigFrom(c *urfave.Context) (worker.Config, error) {
+	var wc worker.Config
+	for _, q := range strings.Split(c.String("queue"), ",") {
+		if q = strings.TrimSpace(q); q != "" {
+			wc.Queues = append(wc.Queues, q)
+		}
+	}
+	if len(wc.Queues) == 0 {
+		return wc, errors.New("--queue: name at least one queue")
+	}
+	var err error
+	if wc.Delay, err = parseSeconds("delay", c.String("delay")); err != nil {
+		return wc, err
+	}
+	if wc.Sleep, err = parseSeconds("sleep", c.String("sleep")); err != nil {
+		return wc, err
+	}
+	if wc.Sleep == 0 {
+		wc.Sleep = time.Millisecond // --sleep 0: poll again at once, without spinning a core
+	}
+	if wc.Timeout, err = parseSeconds("timeout", c.String("timeout")); err != nil {
+		return wc, err
+	}
+	if wc.Timeout == 0 {
+		wc.Timeout = -1
+	}
+	if wc.GracePeriod, err = parseSeconds("grace", c.String("grace")); err != nil {
+		return wc, err
+	}
+	if wc.GracePeriod == 0 {
+		wc.GracePeriod = time.Millisecond
+	}
+	wc.Tries = c.Int("tries")
+	if wc.Tries < 0 {
+		return wc, fmt.Errorf("--tries %d: want 0 (unlimited) or more", wc.Tries)
+	}
+	if wc.Concurrency = c.Int("concurrency"); wc.Concurrency < 1 {
+		return wc, fmt.Errorf("--concurrency %d: want 1 or more", wc.Concurrency)
+	}
+	switch mb := c.Int("memory"); {
+	case mb < 0:
+		return wc, fmt.Errorf("--memory %d: want MB > 0", mb)
+	case mb == 0:
+		wc.Memory = -1
+	default:
+		wc.Memory = int64(mb) << 20
+	}
+	wc.Once = c.Bool("once")
+	wc.StopWhenEmpty = c.Bool("stop-when-empty")
+	return wc, nil
+}

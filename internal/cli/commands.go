@@ -1,0 +1,200 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	urfave "github.com/urfave/cli/v2"
+
+	"github.com/queuebridge/bridge/compat/phpjson"
+	"github.com/queuebridge/bridge/internal/conn"
+)
+
+// withConn opens the connection the flags name, runs f, and closes it.
+func withConn(c *urfave.Context, f func(*conn.Conn) error) error {
+	cfg, err := configFrom(c)
+	if err != nil {
+		return err
+	}
+	cn, err := conn.Open(c.Context, cfg)
+	if err != nil {
+		return err
+	}
+	defer cn.Close()
+	return f(cn)
+}
+
+func pushCommand() *urfave.Command {
+	return &urfave.Command{
+		Name:      "push",
+		Usage:     "push a job as the PHP library would (Queue::push / Queue::later); prints its id",
+		ArgsUsage: `JOB [JSON-DATA]   e.g. 'app\job\Hello' '{"name":"Ann"}'`,
+		Flags: []urfave.Flag{
+			&urfave.StringFlag{Name: "queue", Value: "default", Usage: "queue name"},
+			&urfave.StringFlag{Name: "delay", Value: "0", Usage: "seconds before the job becomes visible (Queue::later)"},
+		},
+		Action: func(c *urfave.Context) error {
+			if c.NArg() < 1 || c.NArg() > 2 {
+				return fmt.Errorf("push: want JOB [JSON-DATA], got %d arguments", c.NArg())
+			}
+			job := c.Args().Get(0)
+			// PHP's default data is the empty string; given data is what json_decode($arg, true) would hold.
+			var data any = ""
+			if c.NArg() == 2 {
+				v, err := phpjson.Decode([]byte(c.Args().Get(1)))
+				if err != nil {
+					return fmt.Errorf("push: JSON-DATA: %w", err)
+				}
+				data = phpjson.Assoc(v)
+			}
+			delay, err := parseSeconds("delay", c.String("delay"))
+			if err != nil {
+				return err
+			}
+			return withConn(c, func(cn *conn.Conn) error {
+				id, err := cn.Push(c.Context, c.String("queue"), job, data, delay)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(c.App.Writer, id)
+				return nil
+			})
+		},
+	}
+}
+
+func failedCommand() *urfave.Command {
+	return &urfave.Command{
+		Name:  "failed",
+		Usage: "list, retry, forget or flush failed jobs",
+		Subcommands: []*urfave.Command{
+			{
+				Name:  "list",
+				Usage: "list failed jobs, oldest first",
+				Action: func(c *urfave.Context) error {
+					return withConn(c, func(cn *conn.Conn) error {
+						jobs, err := cn.Failed(c.Context)
+						if err != nil {
+							return err
+						}
+						if len(jobs) == 0 {
+							fmt.Fprintln(c.App.Writer, "No failed jobs!")
+							return nil
+						}
+						tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+						fmt.Fprintln(tw, "ID\tConnection\tQueue\tJob\tFailed At\tError")
+						for _, j := range jobs {
+							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Connection, j.Queue, jobName(j.Payload),
+								j.FailedAt.Format(time.DateTime), firstLine(j.Exception))
+						}
+						return tw.Flush()
+					})
+				},
+			},
+			{
+				Name:      "retry",
+				Usage:     "push failed jobs back onto their queues (attempts reset) and forget them",
+				ArgsUsage: "ID [ID…] | all",
+				Action: func(c *urfave.Context) error {
+					if c.NArg() == 0 {
+						return fmt.Errorf("retry: name failed job ids, or all")
+					}
+					return withConn(c, func(cn *conn.Conn) error {
+						ids := c.Args().Slice()
+						if len(ids) == 1 && ids[0] == "all" {
+							jobs, err := cn.Failed(c.Context)
+							if err != nil {
+								return err
+							}
+							ids = ids[:0]
+							for _, j := range jobs {
+								ids = append(ids, j.ID)
+							}
+						}
+						for _, id := range ids {
+							if err := cn.Retry(c.Context, id); err != nil {
+								return err
+							}
+							fmt.Fprintf(c.App.Writer, "The failed job [%s] has been pushed back onto the queue!\n", id)
+						}
+						return nil
+					})
+				},
+			},
+			{
+				Name:      "forget",
+				Usage:     "delete one failed job",
+				ArgsUsage: "ID",
+				Action: func(c *urfave.Context) error {
+					if c.NArg() != 1 {
+						return fmt.Errorf("forget: want one failed job id")
+					}
+					return withConn(c, func(cn *conn.Conn) error {
+						ok, err := cn.Forget(c.Context, c.Args().First())
+						if err != nil {
+							return err
+						}
+						if !ok {
+							return fmt.Errorf("forget: no failed job %s", c.Args().First())
+						}
+						fmt.Fprintln(c.App.Writer, "Failed job deleted successfully!")
+						return nil
+					})
+				},
+			},
+			{
+				Name:  "flush",
+				Usage: "delete every failed job",
+				Action: func(c *urfave.Context) error {
+					return withConn(c, func(cn *conn.Conn) error {
+						n, err := cn.Flush(c.Context)
+						if err != nil {
+							return err
+						}
+						fmt.Fprintf(c.App.Writer, "%d failed jobs deleted.\n", n)
+						return nil
+					})
+				},
+			},
+		},
+	}
+}
+
+func restartCommand() *urfave.Command {
+	return &urfave.Command{
+		Name:  "restart",
+		Usage: "tell every worker on this queue, PHP's and the bridge's, to stop after its current job (think-queue's queue:restart)",
+		Action: func(c *urfave.Context) error {
+			return withConn(c, func(cn *conn.Conn) error {
+				if err := cn.Restart(c.Context); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.Writer, "Broadcasting queue restart signal (%s).\n", cn.RestartKey())
+				return nil
+			})
+		},
+	}
+}
+
+// jobName is the job's name for listings, or a marker when the payload is not a job at all.
+func jobName(payload []byte) string {
+	v, err := phpjson.Decode(payload)
+	if err != nil {
+		return "(not JSON)"
+	}
+	if m, ok := v.(*phpjson.Map); ok {
+		if name, ok := m.Get("job"); ok {
+			if s, ok := name.(string); ok {
+				return s
+			}
+		}
+	}
+	return "(no job)"
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

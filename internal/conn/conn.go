@@ -1,0 +1,305 @@
+// Package conn opens one queue backend in one PHP dialect and offers what the API and the CLI do with it:
+// push, work, the failed store and the restart signal. It is the only place that knows which storage and
+// which compat package go together. Changes to this package are not breaking changes.
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/queuebridge/bridge/compat/thinkqueue"
+	"github.com/queuebridge/bridge/events"
+	"github.com/queuebridge/bridge/queue"
+	redisstore "github.com/queuebridge/bridge/storage/redis"
+	"github.com/queuebridge/bridge/worker"
+)
+
+// DefaultConnection is used when Config.Connection is empty.
+const DefaultConnection = "redis://127.0.0.1:6379/0"
+
+// DefaultDialect is used when Config.Dialect is empty: think-queue 3.x, the ThinkPHP 6/8 line.
+const DefaultDialect = "thinkqueue-v3"
+
+// Config says where the queue lives and how its jobs are written.
+type Config struct {
+	// Connection is the queue backend: redis://[user:password@]host:port/db, rediss://… (TLS), unix://…,
+	// redis+cluster://host:port?addr=host2:port2, redis+sentinel://host:port?master_name=m.
+	// Default DefaultConnection.
+	Connection string
+	// Dialect is the PHP library whose format the queue uses: thinkqueue-v1, thinkqueue-v2 (same bytes as v1),
+	// thinkqueue-v3 (keys {queues:X}, think-queue ≥ 3.0.5) or thinkqueue-v3-plain (keys queues:X, 3.0.0–3.0.4).
+	// Default DefaultDialect.
+	Dialect string
+	// Expire is think-queue's expire / retry_after: how long a reservation lasts before another worker may
+	// recover the job. Default 60s; -1 is v1's `expire => null` (reservations are never recovered).
+	Expire time.Duration
+	// CacheConnection is the Redis of the app's cache store, where `php think queue:restart` writes its
+	// signal. Default: the queue's own connection.
+	CacheConnection string
+	// CachePrefix is the app cache store's key prefix, put before `think:queue:restart`. Default "".
+	CachePrefix string
+	// FailedKeyPrefix names the bridge's own failed-store keys on Redis. Default "queuebridge".
+	FailedKeyPrefix string
+	// Logger receives logs. Default slog.Default().
+	Logger *slog.Logger
+	// Clock gives "now" to every timestamp written. Default time.Now.
+	Clock func() time.Time
+	// IDFunc makes job ids (think-queue: 32 letters) and failed-record ids. Default thinkqueue.NewID.
+	IDFunc func() string
+	// Worker tunes `work`. Its Logger, Clock, IDFunc, Expire and restart signal come from the fields above.
+	Worker worker.Config
+}
+
+// Conn is an open queue backend.
+type Conn struct {
+	cfg      Config
+	client   goredis.UniversalClient
+	cache    goredis.UniversalClient
+	owned    []goredis.UniversalClient
+	broker   *redisstore.Broker
+	dialect  thinkqueue.Dialect
+	restartK string
+}
+
+// Open connects as cfg says. Close releases what it opened.
+func Open(ctx context.Context, cfg *Config) (*Conn, error) {
+	c := cfg.withDefaults()
+	client, err := NewRedisClient(c.Connection)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := newConn(client, c)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	conn.owned = append(conn.owned, client)
+	if c.CacheConnection != "" {
+		cache, err := NewRedisClient(c.CacheConnection)
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("cache connection: %w", err)
+		}
+		conn.cache = cache
+		conn.owned = append(conn.owned, cache)
+	}
+	if err := client.Ping(ctx).Err(); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("connect %s: %w", RedactURL(c.Connection), err)
+	}
+	return conn, nil
+}
+
+// OpenClient uses the caller's Redis client, which Close leaves open. cfg.Connection is ignored.
+func OpenClient(client goredis.UniversalClient, cfg *Config) (*Conn, error) {
+	return newConn(client, cfg.withDefaults())
+}
+
+func newConn(client goredis.UniversalClient, c Config) (*Conn, error) {
+	d, err := thinkqueue.ParseDialect(c.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	b, err := redisstore.New(client, d, &redisstore.Config{
+		Expire:          c.Expire,
+		NowFunc:         c.Clock,
+		FailedKeyPrefix: c.FailedKeyPrefix,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{
+		cfg:      c,
+		client:   client,
+		cache:    client,
+		broker:   b,
+		dialect:  d,
+		restartK: c.CachePrefix + thinkqueue.RestartCacheKey,
+	}, nil
+}
+
+func (c *Config) withDefaults() Config {
+	out := *c
+	if out.Connection == "" {
+		out.Connection = DefaultConnection
+	}
+	if out.Dialect == "" {
+		out.Dialect = DefaultDialect
+	}
+	if out.Logger == nil {
+		out.Logger = slog.Default()
+	}
+	if out.Clock == nil {
+		out.Clock = time.Now
+	}
+	if out.IDFunc == nil {
+		out.IDFunc = thinkqueue.NewID
+	}
+	return out
+}
+
+// NewRedisClient opens a client for a connection URL (see Config.Connection).
+func NewRedisClient(connection string) (goredis.UniversalClient, error) {
+	scheme, rest, ok := strings.Cut(connection, "://")
+	if !ok {
+		return nil, fmt.Errorf("connection %q: want scheme://…, e.g. %s", connection, DefaultConnection)
+	}
+	switch scheme {
+	case "redis", "rediss", "unix":
+		o, err := goredis.ParseURL(connection)
+		if err != nil {
+			return nil, fmt.Errorf("connection %s: %w", RedactURL(connection), err)
+		}
+		return goredis.NewClient(o), nil
+	case "redis+cluster", "rediss+cluster":
+		o, err := goredis.ParseClusterURL(strings.TrimSuffix(scheme, "+cluster") + "://" + rest)
+		if err != nil {
+			return nil, fmt.Errorf("connection %s: %w", RedactURL(connection), err)
+		}
+		return goredis.NewClusterClient(o), nil
+	case "redis+sentinel", "rediss+sentinel":
+		o, err := goredis.ParseFailoverURL(strings.TrimSuffix(scheme, "+sentinel") + "://" + rest)
+		if err != nil {
+			return nil, fmt.Errorf("connection %s: %w", RedactURL(connection), err)
+		}
+		return goredis.NewFailoverClient(o), nil
+	}
+	return nil, fmt.Errorf("connection %s: unknown scheme %q (want redis, rediss, unix, redis+cluster or redis+sentinel)", RedactURL(connection), scheme)
+}
+
+// RedactURL hides a password in logs and errors.
+func RedactURL(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		return scheme + "://***@" + rest[at+1:]
+	}
+	return s
+}
+
+// Close closes the clients Open opened.
+func (c *Conn) Close() error {
+	var errs []error
+	for _, cl := range c.owned {
+		errs = append(errs, cl.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Dialect is the dialect in use.
+func (c *Conn) Dialect() thinkqueue.Dialect { return c.dialect }
+
+// Broker is the storage in use.
+func (c *Conn) Broker() *redisstore.Broker { return c.broker }
+
+// Push writes a job as the PHP library's push/later would and returns its id. data is a PHP value as
+// package phpjson holds it; delay > 0 makes it a delayed job.
+func (c *Conn) Push(ctx context.Context, queueName, job string, data any, delay time.Duration) (string, error) {
+	if job == "" {
+		return "", errors.New("push: empty job name")
+	}
+	if queueName == "" {
+		queueName = thinkqueue.DefaultQueue
+	}
+	id := c.cfg.IDFunc()
+	payload, err := c.dialect.NewPayload(job, data, id)
+	if err != nil {
+		return "", fmt.Errorf("push %s: %w", job, err)
+	}
+	if delay > 0 {
+		at := c.cfg.Clock().Add(delay)
+		if err := c.broker.Later(ctx, queueName, payload, at); err != nil {
+			return "", fmt.Errorf("later %s: %w", queueName, err)
+		}
+		return id, nil
+	}
+	if err := c.broker.Push(ctx, queueName, payload); err != nil {
+		return "", fmt.Errorf("push %s: %w", queueName, err)
+	}
+	return id, nil
+}
+
+// Work runs a worker until it stops (see worker.Worker.Run).
+func (c *Conn) Work(ctx context.Context, router worker.Router, ev *events.Dispatcher) error {
+	wc := c.cfg.Worker
+	wc.Expire = c.cfg.Expire
+	wc.Logger = c.cfg.Logger
+	wc.Clock = c.cfg.Clock
+	wc.IDFunc = c.cfg.IDFunc
+	wc.RestartStampFunc = c.RestartStamp
+	if len(wc.Queues) == 0 {
+		wc.Queues = []string{thinkqueue.DefaultQueue}
+	}
+	w, err := worker.New(c.broker, thinkqueueRules{c.dialect}, router, ev, &wc)
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx)
+}
+
+// RestartStamp reads the restart signal: "" when nobody ever restarted.
+func (c *Conn) RestartStamp(ctx context.Context) (string, error) {
+	v, err := c.cache.Get(ctx, c.restartK).Result()
+	if errors.Is(err, goredis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", c.restartK, err)
+	}
+	return v, nil
+}
+
+// Restart writes the restart signal as `php think queue:restart` does: the Unix time, no TTL. Every
+// worker on this signal (PHP's and the bridge's) stops after its current job.
+func (c *Conn) Restart(ctx context.Context) error {
+	stamp := strconv.FormatInt(c.cfg.Clock().Unix(), 10)
+	if err := c.cache.Set(ctx, c.restartK, stamp, 0).Err(); err != nil {
+		return fmt.Errorf("write %s: %w", c.restartK, err)
+	}
+	return nil
+}
+
+// RestartKey is the key the restart signal lives under.
+func (c *Conn) RestartKey() string { return c.restartK }
+
+// Failed lists the failed store, oldest first.
+func (c *Conn) Failed(ctx context.Context) ([]queue.FailedJob, error) { return c.broker.Failed(ctx) }
+
+// Retry pushes a failed job back onto its queue (attempts reset, as think-queue's queue:retry does) and
+// forgets it.
+func (c *Conn) Retry(ctx context.Context, id string) error {
+	rec, ok, err := c.broker.FailedJob(ctx, id)
+	if err != nil {
+		return fmt.Errorf("retry %s: %w", id, err)
+	}
+	if !ok {
+		return fmt.Errorf("retry %s: no such failed job", id)
+	}
+	payload, err := c.dialect.RetryCopy(rec.Payload)
+	if err != nil {
+		// A payload that is not JSON goes back as it came: it was kept to be looked at, not rewritten.
+		payload = rec.Payload
+	}
+	if err := c.broker.Push(ctx, rec.Queue, payload); err != nil {
+		return fmt.Errorf("retry %s: %w", id, err)
+	}
+	if _, err := c.broker.Forget(ctx, id); err != nil {
+		return fmt.Errorf("retry %s: pushed back, but forget failed: %w", id, err)
+	}
+	return nil
+}
+
+// Forget deletes a failed job; false when there was none.
+func (c *Conn) Forget(ctx context.Context, id string) (bool, error) { return c.broker.Forget(ctx, id) }
+
+// Flush deletes every failed job and says how many.
+func (c *Conn) Flush(ctx context.Context) (int, error) { return c.broker.Flush(ctx) }

@@ -1,0 +1,60 @@
+package conn
+
+import (
+	"time"
+
+	"github.com/queuebridge/bridge/compat/thinkqueue"
+	"github.com/queuebridge/bridge/queue"
+)
+
+// thinkqueueRules lets the worker follow a think-queue dialect.
+type thinkqueueRules struct{ d thinkqueue.Dialect }
+
+func (r thinkqueueRules) NewJob(res queue.Reservation) (*queue.Job, error) {
+	p, err := r.d.Parse(res.Raw)
+	if err != nil {
+		return nil, err
+	}
+	params := queue.JobParams{
+		Reservation: res,
+		Name:        p.Job,
+		ID:          p.ID,
+		Attempts:    r.d.Attempts(p),
+		Data:        p.Data,
+	}
+	if p.MaxTries != nil {
+		params.MaxTries = *p.MaxTries
+	}
+	if p.Timeout != nil {
+		params.Timeout = time.Duration(*p.Timeout) * time.Second
+	}
+	if p.TimeoutAt != nil {
+		params.RetryUntil = time.Unix(*p.TimeoutAt, 0)
+	}
+	return queue.NewJob(params), nil
+}
+
+// payload rebuilds the fields the failure rules read.
+func (r thinkqueueRules) payload(j *queue.Job) *thinkqueue.Payload {
+	p := &thinkqueue.Payload{Job: j.Name(), ID: j.ID()}
+	if n := j.MaxTries(); n > 0 {
+		p.MaxTries = &n
+	}
+	if t := j.RetryUntil(); !t.IsZero() {
+		at := t.Unix()
+		p.TimeoutAt = &at
+	}
+	return p
+}
+
+func (r thinkqueueRules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) error {
+	return r.d.FailBeforeRun(r.payload(j), j.Attempts(), tries, now)
+}
+
+func (r thinkqueueRules) FailsAfterError(j *queue.Job, tries int, now time.Time) bool {
+	return r.d.FailAfterError(r.payload(j), j.Attempts(), tries, now)
+}
+
+func (r thinkqueueRules) ReleasedCopy(res queue.Reservation) ([]byte, error) {
+	return r.d.ReleasedCopy(res.Raw, res.Member)
+}

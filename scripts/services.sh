@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs and starts what the bridge's tests and demo need, when missing: redis-server, php-cli, php-redis.
+# Safe to run again; used by scripts/test.sh, scripts/demo.sh and .ci/run.
+set -euo pipefail
+
+apt_updated=
+need_pkg() { # need_pkg PACKAGE...: install the Debian packages that are not installed yet
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  if [ -z "$apt_updated" ]; then $sudo apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+command -v go >/dev/null || { echo "services: Go is not installed (want Go 1.26+)" >&2; exit 1; }
+
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  command -v redis-server >/dev/null || need_pkg redis-server redis-tools
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
+  redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null
+fi
+
+if [ "${1:-}" != "--redis-only" ]; then
+  need_pkg php-cli php-redis
+  php -r 'exit(extension_loaded("redis") ? 0 : 1);' || { echo "services: php-redis is not loaded" >&2; exit 1; }
+fi

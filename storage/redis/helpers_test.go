@@ -1,0 +1,205 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+)
+
+// testDialect is a stand-in for compat/thinkqueue's dialects: payloads are {"job","data","id","attempts"}
+// and "bumping" re-encodes them with attempts+1 through encoding/json.
+type testDialect struct {
+	hashTags bool // keys "{queues:q}..." (v3) instead of "queues:q..." (v1)
+	copies   bool // the reserved copy has attempts+1 (v3)
+	rewrite  bool // expired reservations return with attempts+1 (v1)
+}
+
+var (
+	v1Like = testDialect{rewrite: true}
+	v3Like = testDialect{hashTags: true, copies: true}
+)
+
+func (d testDialect) QueueKeys(queue string) (string, string, string) {
+	list := "queues:" + queue
+	if d.hashTags {
+		list = "{" + list + "}"
+	}
+	return list, list + ":delayed", list + ":reserved"
+}
+
+func (d testDialect) ReservedCopy(raw []byte) ([]byte, error) {
+	if !d.copies {
+		return raw, nil
+	}
+	return bump(raw)
+}
+
+func (d testDialect) ExpiredCopy(member []byte) ([]byte, error) {
+	if !d.rewrite {
+		return member, nil
+	}
+	return bump(member)
+}
+
+func (d testDialect) RewritesExpired() bool { return d.rewrite }
+
+type testPayload struct {
+	Job      string          `json:"job"`
+	Data     json.RawMessage `json:"data"`
+	ID       string          `json:"id"`
+	Attempts int             `json:"attempts"`
+}
+
+func bump(raw []byte) ([]byte, error) {
+	var p testPayload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, err
+	}
+	p.Attempts++
+	return json.Marshal(p)
+}
+
+// job returns a compact payload as the test dialect encodes it.
+func job(id string, attempts int) string {
+	return fmt.Sprintf(`{"job":"app\\job\\Probe","data":{"k":"v"},"id":%q,"attempts":%d}`, id, attempts)
+}
+
+// stubClock is the injected clock: whole seconds, moved only by the test.
+type stubClock struct{ sec atomic.Int64 }
+
+const testEpoch = 1_700_000_000
+
+func newStubClock() *stubClock {
+	c := &stubClock{}
+	c.sec.Store(testEpoch)
+	return c
+}
+
+func (c *stubClock) Now() time.Time          { return time.Unix(c.sec.Load(), 0) }
+func (c *stubClock) Advance(d time.Duration) { c.sec.Add(int64(d / time.Second)) }
+func (c *stubClock) Set(sec int64)           { c.sec.Store(sec) }
+
+func testClient(t testing.TB) *goredis.Client {
+	t.Helper()
+	addr := os.Getenv("QB_REDIS_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	db := 2
+	if s := os.Getenv("QB_REDIS_DB"); s != "" {
+		var err error
+		db, err = strconv.Atoi(s)
+		require.NoError(t, err, "QB_REDIS_DB")
+	}
+	client := goredis.NewClient(&goredis.Options{Addr: addr, DB: db})
+	t.Cleanup(func() { _ = client.Close() })
+	require.NoError(t, client.Ping(context.Background()).Err(), "Redis at %s (set QB_REDIS_ADDR)", addr)
+	return client
+}
+
+// uniqueName gives each test its own queue and failed-store prefix, so tests run in parallel on one server.
+func uniqueName(t testing.TB) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return "qbtest." + strings.ReplaceAll(t.Name(), "/", ".") + "." + hex.EncodeToString(b[:])
+}
+
+type testBundle struct {
+	client  *goredis.Client
+	clock   *stubClock
+	broker  *Broker
+	queue   string
+	list    string
+	delayed string
+	held    string // the reserved set
+}
+
+// setup returns a broker on a fresh queue with a stub clock; every key the test may touch is deleted when
+// it ends. cfg may be nil; its NowFunc and FailedKeyPrefix are replaced.
+func setup(t testing.TB, d Dialect, cfg *Config) *testBundle {
+	t.Helper()
+	client := testClient(t)
+	clock := newStubClock()
+	name := uniqueName(t)
+	c := Config{}
+	if cfg != nil {
+		c = *cfg
+	}
+	c.NowFunc = clock.Now
+	c.FailedKeyPrefix = name
+	broker, err := New(client, d, &c)
+	require.NoError(t, err)
+	tb := &testBundle{client: client, clock: clock, broker: broker, queue: name}
+	tb.list, tb.delayed, tb.held = d.QueueKeys(name)
+	t.Cleanup(func() {
+		client.Del(context.Background(), tb.list, tb.delayed, tb.held, broker.failedKey, broker.failedIndexKey)
+	})
+	return tb
+}
+
+// state reads the queue's three keys (or the given ones): a list as its items, a sorted set as
+// "member @+<score-now>". Keys that do not exist are left out, so an empty map means nothing is stored.
+func (tb *testBundle) state(t testing.TB, keys ...string) map[string][]string {
+	t.Helper()
+	if len(keys) == 0 {
+		keys = []string{tb.list, tb.delayed, tb.held}
+	}
+	ctx := context.Background()
+	now := tb.clock.Now().Unix()
+	out := map[string][]string{}
+	for _, key := range keys {
+		typ, err := tb.client.Type(ctx, key).Result()
+		require.NoError(t, err)
+		switch typ {
+		case "none":
+		case "list":
+			items, err := tb.client.LRange(ctx, key, 0, -1).Result()
+			require.NoError(t, err)
+			out[key] = items
+		case "zset":
+			zs, err := tb.client.ZRangeWithScores(ctx, key, 0, -1).Result()
+			require.NoError(t, err)
+			items := make([]string, len(zs))
+			for i, z := range zs {
+				items[i] = zentry(z.Member.(string), int64(z.Score)-now)
+			}
+			out[key] = items
+		default:
+			t.Fatalf("key %s has unexpected type %s", key, typ)
+		}
+	}
+	return out
+}
+
+// zentry formats a sorted-set member with its score relative to now, as state reports it.
+func zentry(member string, rel int64) string { return fmt.Sprintf("%s @%+d", member, rel) }
+
+func (tb *testBundle) seedList(t testing.TB, items ...string) {
+	t.Helper()
+	args := make([]any, len(items))
+	for i, s := range items {
+		args[i] = s
+	}
+	require.NoError(t, tb.client.RPush(context.Background(), tb.list, args...).Err())
+}
+
+// seedZSet adds member at now+rel to key.
+func (tb *testBundle) seedZSet(t testing.TB, key string, rel int64, members ...string) {
+	t.Helper()
+	zs := make([]goredis.Z, len(members))
+	for i, m := range members {
+		zs[i] = goredis.Z{Score: float64(tb.clock.Now().Unix() + rel), Member: m}
+	}
+	require.NoError(t, tb.client.ZAdd(context.Background(), key, zs...).Err())
+}

@@ -1,0 +1,358 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge/queue"
+)
+
+func TestReserve(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("PopsBatchAndHolds", func(t *testing.T) {
+		t.Parallel()
+		tb := setup(t, v1Like, nil)
+		tb.seedList(t, job("a", 1), job("b", 1), job("c", 1))
+
+		got, err := tb.broker.Reserve(ctx, tb.queue, 2)
+		require.NoError(t, err)
+		expires := tb.clock.Now().Add(60 * time.Second)
+		want := []queue.Reservation{
+			{Queue: tb.queue, Raw: []byte(job("a", 1)), Member: []byte(job("a", 1)), Expires: expires},
+			{Queue: tb.queue, Raw: []byte(job("b", 1)), Member: []byte(job("b", 1)), Expires: expires},
+		}
+		require.Empty(t, cmp.Diff(want, got), "(-want, +got)")
+		require.Empty(t, cmp.Diff(map[string][]string{
+			tb.list: {job("c", 1)},
+			tb.held: {zentry(job("a", 1), 60), zentry(job("b", 1), 60)},
+		}, tb.state(t)), "(-want, +got)")
+	})
+
+	t.Run("EmptyQueue", func(t *testing.T) {
+		t.Parallel()
+		tb := setup(t, v3Like, nil)
+		tb.seedZSet(t, tb.delayed, 1, job("later", 0))
+
+		got, err := tb.broker.Reserve(ctx, tb.queue, 64)
+		require.NoError(t, err)
+		require.Empty(t, got)
+		require.Empty(t, cmp.Diff(map[string][]string{
+			tb.delayed: {zentry(job("later", 0), 1)},
+		}, tb.state(t)), "(-want, +got)")
+	})
+
+	t.Run("InvalidN", func(t *testing.T) {
+		t.Parallel()
+		tb := setup(t, v1Like, nil)
+		tb.seedList(t, job("a", 1))
+		for _, n := range []int{0, -1, MaxReserve + 1} {
+			_, err := tb.broker.Reserve(ctx, tb.queue, n)
+			require.ErrorContains(t, err, "n must be between 1 and 1000", "n=%d", n)
+		}
+		require.Equal(t, map[string][]string{tb.list: {job("a", 1)}}, tb.state(t))
+	})
+
+	t.Run("MigratesDueDelayedInScoreOrder", func(t *testing.T) {
+		t.Parallel()
+		tb := setup(t, v1Like, nil)
+		tb.seedList(t, job("ready", 1))
+		tb.seedZSet(t, tb.delayed, -5, job("d5", 1))
+		tb.seedZSet(t, tb.delayed, -10, job("d10", 1))
+		tb.seedZSet(t, tb.delayed, 0, job("d0", 1))
+		tb.seedZSet(t, tb.delayed, 1, job("future", 1))
+
+		got, err := tb.broker.Reserve(ctx, tb.queue, 2)
+		require.NoError(t, err)
+		require.Equal(t, []string{job("ready", 1), job("d10", 1)}, raws(got))
+		require.Empty(t, cmp.Diff(map[string][]string{
+			tb.list:    {job("d5", 1), job("d0", 1)},
+			tb.delayed: {zentry(job("future", 1), 1)},
+			tb.held:    {zentry(job("d10", 1), 60), zentry(job("ready", 1), 60)},
+		}, tb.state(t)), "(-want, +got)")
+	})
+
+	t.Run("BoundsMigrationPerCall", func(t *testing.T) {
+		t.Parallel()
+		tb := setup(t, v3Like, nil)
+		due := make([]string, 1500)
+		for i := range due {
+			due[i] = job(fmt.Sprintf("d%04d", i), 0)
+		}
+		tb.seedZSet(t, tb.delayed, -1, due...)
+
+		got, err := tb.broker.Reserve(ctx, tb.queue, 1)
+		require.NoError(t, err)
+		require.Equal(t, []string{due[0]}, raws(got))
+		st := tb.state(t)
+		require.Equal(t, due[1:migrateLimit], st[tb.list], "the first 1000 due members, in order, minus the popped one")
+		require.Len(t, st[tb.delayed], 500)
+		require.Equal(t, zentry(due[migrateLimit], -1), st[tb.delayed][0])
+	})
+
+	t.Run("HoldsReservedCopies", func(t *testing.T) {
+		t.Parallel()
+		tb := setup(t, v3Like, nil)
+		tb.seedList(t, job("a", 0), "not json", job("b", 3))
+
+		got, err := tb.broker.Reserve(ctx, tb.queue, 10)
+		require.NoError(t, err)
+		expires := tb.clock.Now().Add(60 * time.Second)
+		want := []queue.Reservation{
+			{Queue: tb.queue, Raw: []byte(job("a", 0)), Member: []byte(job("a", 1)), Expires: expires},
+			{Queue: tb.queue, Raw: []byte("not json"), Member: []byte("not json"), Expires: expires},
+			{Queue: tb.queue, Raw: []byte(job("b", 3)), Member: []byte(job("b", 4)), Expires: expires},
+		}
+		require.Empty(t, cmp.Diff(want, got), "(-want, +got)")
+		require.Empty(t, cmp.Diff(map[string][]string{
+			tb.held: {zentry("not json", 60), zentry(job("a", 1), 60), zentry(job("b", 4), 60)},
+		}, tb.state(t)), "(-want, +got)")
+	})
+
+	t.Run("DropsJobsRecoveredBetweenScripts", func(t *testing.T) {
+		t.Parallel()
+		// A PHP worker with a tiny retry_after recovers "a" right after reserve.lua held it: the dialect's
+		// ReservedCopy call is the moment between the two scripts.
+		var tb *testBundle
+		d := hookDialect{Dialect: v3Like, onCopy: func(raw []byte) {
+			if string(raw) == job("a", 0) {
+				require.NoError(t, tb.client.ZRem(ctx, tb.held, raw).Err())
+				require.NoError(t, tb.client.RPush(ctx, tb.list, raw).Err())
+			}
+		}}
+		tb = setup(t, d, nil)
+		tb.seedList(t, job("a", 0), job("b", 0))
+
+		got, err := tb.broker.Reserve(ctx, tb.queue, 2)
+		require.NoError(t, err)
+		require.Equal(t, []string{job("b", 0)}, raws(got))
+		require.Equal(t, job("b", 1), string(got[0].Member))
+		require.Empty(t, cmp.Diff(map[string][]string{
+			tb.list: {job("a", 0)},
+			tb.held: {zentry(job("b", 1), 60)},
+		}, tb.state(t)), "(-want, +got)")
+	})
+
+	t.Run("MovesExpiredBackUnchanged", func(t *testing.T) {
+		t.Parallel()
+		tb := setup(t, v3Like, nil)
+		tb.seedZSet(t, tb.held, -1, job("e1", 1))
+		tb.seedZSet(t, tb.held, 0, job("e0", 1))
+		tb.seedZSet(t, tb.held, 5, job("running", 1))
+
+		got, err := tb.broker.Reserve(ctx, tb.queue, 10)
+		require.NoError(t, err)
+		require.Equal(t, []string{job("e1", 1), job("e0", 1)}, raws(got))
+		require.Equal(t, []string{job("e1", 2), job("e0", 2)}, members(got))
+		require.Empty(t, cmp.Diff(map[string][]string{
+			tb.held: {zentry(job("running", 1), 5), zentry(job("e0", 2), 60), zentry(job("e1", 2), 60)},
+		}, tb.state(t)), "(-want, +got)")
+	})
+
+	t.Run("RewritesExpiredOncePerSecond", func(t *testing.T) {
+		t.Parallel()
+		tb := setup(t, v1Like, nil)
+		tb.seedZSet(t, tb.held, -1, job("e", 1), "not json")
+		tb.seedZSet(t, tb.held, 5, job("running", 1))
+
+		got, err := tb.broker.Reserve(ctx, tb.queue, 10)
+		require.NoError(t, err)
+		require.Equal(t, []string{"not json", job("e", 2)}, raws(got), "rewritten with attempts+1; non-JSON moved as is")
+		require.Empty(t, cmp.Diff(map[string][]string{
+			tb.held: {zentry(job("running", 1), 5), zentry("not json", 60), zentry(job("e", 2), 60)},
+		}, tb.state(t)), "(-want, +got)")
+
+		// Within the same second the queue is not scanned again.
+		tb.seedZSet(t, tb.held, -1, job("late", 1))
+		got, err = tb.broker.Reserve(ctx, tb.queue, 10)
+		require.NoError(t, err)
+		require.Empty(t, got)
+
+		tb.clock.Advance(time.Second)
+		got, err = tb.broker.Reserve(ctx, tb.queue, 10)
+		require.NoError(t, err)
+		require.Equal(t, []string{job("late", 2)}, raws(got))
+		require.Empty(t, cmp.Diff(map[string][]string{
+			tb.held: {zentry(job("running", 1), 4), zentry("not json", 59), zentry(job("e", 2), 59), zentry(job("late", 2), 60)},
+		}, tb.state(t)), "(-want, +got)")
+	})
+
+	t.Run("RewriteScansAgainAfterFullBatch", func(t *testing.T) {
+		t.Parallel()
+		tb := setup(t, v1Like, nil)
+		expired := make([]string, expiredBatch+50)
+		for i := range expired {
+			expired[i] = job(fmt.Sprintf("e%03d", i), 1)
+		}
+		tb.seedZSet(t, tb.held, -1, expired...)
+
+		got, err := tb.broker.Reserve(ctx, tb.queue, MaxReserve)
+		require.NoError(t, err)
+		require.Len(t, got, expiredBatch)
+		got, err = tb.broker.Reserve(ctx, tb.queue, MaxReserve)
+		require.NoError(t, err)
+		require.Len(t, got, 50, "a full batch means more are waiting: scan again within the same second")
+		require.Equal(t, job("e149", 2), string(got[49].Raw))
+		require.Len(t, tb.state(t)[tb.held], len(expired))
+	})
+
+	for _, d := range []testDialect{v1Like, v3Like} {
+		t.Run(fmt.Sprintf("ExpireOff/rewrite=%t", d.rewrite), func(t *testing.T) {
+			t.Parallel()
+			tb := setup(t, d, &Config{Expire: -1})
+			tb.seedList(t, job("a", 1))
+			tb.seedZSet(t, tb.delayed, -1, job("d", 1))
+
+			got, err := tb.broker.Reserve(ctx, tb.queue, 10)
+			require.NoError(t, err)
+			require.Equal(t, []string{job("a", 1), job("d", 1)}, raws(got), "delayed jobs still migrate")
+			require.Equal(t, tb.clock.Now(), got[0].Expires, "reserved with score now, as PHP's time()+null")
+			held := members(got)
+
+			tb.clock.Advance(time.Hour)
+			got, err = tb.broker.Reserve(ctx, tb.queue, 10)
+			require.NoError(t, err)
+			require.Empty(t, got, "reservations never return")
+			require.Empty(t, cmp.Diff(map[string][]string{
+				tb.held: {zentry(held[0], -3600), zentry(held[1], -3600)},
+			}, tb.state(t)), "(-want, +got)")
+		})
+	}
+}
+
+// TestHoldCopiesScript covers hold_copies.lua directly, including the raw member that is already gone.
+func TestHoldCopiesScript(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tb := setup(t, v3Like, nil)
+	tb.seedZSet(t, tb.held, 60, job("a", 0))
+	tb.seedZSet(t, tb.held, 45, job("other", 1))
+
+	held, err := holdCopiesScript.Run(ctx, tb.client, []string{tb.held},
+		job("a", 0), job("a", 1), job("gone", 0), job("gone", 1)).Int64Slice()
+	require.NoError(t, err)
+	require.Equal(t, []int64{1, 0}, held)
+	require.Empty(t, cmp.Diff(map[string][]string{
+		tb.held: {zentry(job("other", 1), 45), zentry(job("a", 1), 60)},
+	}, tb.state(t)), "(-want, +got)")
+}
+
+// TestMigrateExpiredScript covers migrate_expired.lua directly: a member moved by someone else, or extended
+// after it was read, stays where it is.
+func TestMigrateExpiredScript(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tb := setup(t, v1Like, nil)
+	tb.seedList(t, job("waiting", 1))
+	tb.seedZSet(t, tb.held, -1, job("expired", 1))
+	tb.seedZSet(t, tb.held, 30, job("extended", 1))
+
+	moved, err := migrateExpiredScript.Run(ctx, tb.client, []string{tb.list, tb.held}, tb.clock.Now().Unix(),
+		job("expired", 1), job("expired", 2),
+		job("extended", 1), job("extended", 2),
+		job("gone", 1), job("gone", 2)).Int()
+	require.NoError(t, err)
+	require.Equal(t, 1, moved)
+	require.Empty(t, cmp.Diff(map[string][]string{
+		tb.list: {job("waiting", 1), job("expired", 2)},
+		tb.held: {zentry(job("extended", 1), 30)},
+	}, tb.state(t)), "(-want, +got)")
+}
+
+func TestReserveConcurrent(t *testing.T) {
+	t.Parallel()
+	for _, d := range []testDialect{v1Like, v3Like} {
+		t.Run(fmt.Sprintf("copies=%t", d.copies), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			tb := setup(t, d, nil)
+			const jobs, workers = 5000, 8
+			payloads := make([]string, jobs)
+			for i := range payloads {
+				payloads[i] = job(fmt.Sprintf("j%05d", i), 0)
+			}
+			tb.seedList(t, payloads...)
+
+			var mu sync.Mutex
+			seen := make(map[string]int, jobs)
+			var wg sync.WaitGroup
+			errs := make(chan error, workers)
+			for range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						got, err := tb.broker.Reserve(ctx, tb.queue, 64)
+						if err != nil {
+							errs <- err
+							return
+						}
+						if len(got) == 0 {
+							return
+						}
+						acks := make([][]byte, len(got))
+						mu.Lock()
+						for i, r := range got {
+							seen[string(r.Raw)]++
+							acks[i] = r.Member
+						}
+						mu.Unlock()
+						n, err := tb.broker.Delete(ctx, tb.queue, acks...)
+						if err != nil {
+							errs <- err
+							return
+						}
+						if n != len(acks) {
+							errs <- fmt.Errorf("acked %d of %d", n, len(acks))
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				require.NoError(t, err)
+			}
+			require.Len(t, seen, jobs)
+			for _, p := range payloads {
+				require.Equal(t, 1, seen[p], "job %s", p)
+			}
+			require.Empty(t, tb.state(t), "list and reserved set are empty")
+		})
+	}
+}
+
+// hookDialect runs onCopy inside ReservedCopy, i.e. between reserve.lua and hold_copies.lua.
+type hookDialect struct {
+	Dialect
+	onCopy func(raw []byte)
+}
+
+func (d hookDialect) ReservedCopy(raw []byte) ([]byte, error) {
+	d.onCopy(raw)
+	return d.Dialect.ReservedCopy(raw)
+}
+
+func raws(rs []queue.Reservation) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r.Raw)
+	}
+	return out
+}
+
+func members(rs []queue.Reservation) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r.Member)
+	}
+	return out
+}

@@ -1,0 +1,196 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/queuebridge/bridge/events"
+	"github.com/queuebridge/bridge/queue"
+)
+
+// run is one job in flight. Exactly one party settles it: the job's goroutine when the handler returns, or
+// the drain when a handler outlived the grace period.
+type run struct {
+	job     *queue.Job
+	settled atomic.Bool
+
+	mu  sync.Mutex
+	res queue.Reservation // Expires moves when the extender pushes the reservation out
+}
+
+func (r *run) settle() bool { return r.settled.CompareAndSwap(false, true) }
+
+// start decodes a reservation and starts its handler on a slot the caller holds. It returns false when the
+// job did not start (poison, no handler, out of tries): it was settled here and the slot is free again.
+func (w *Worker) start(jobCtx context.Context, res queue.Reservation, slots chan struct{}, jobs *sync.WaitGroup, acks *completer) bool {
+	job, err := w.dialect.NewJob(res)
+	if err != nil {
+		w.fail(jobCtx, nil, nil, res, fmt.Errorf("invalid payload: %w", err))
+		return false
+	}
+	h, ok := w.router.Lookup(job.Name())
+	if !ok {
+		w.handBack(jobCtx, res, "no handler for "+job.Name())
+		return false
+	}
+	if err := w.dialect.CheckBeforeRun(job, w.cfg.Tries, w.cfg.Clock()); err != nil {
+		w.fail(jobCtx, h, job, res, err)
+		return false
+	}
+	r := &run{job: job, res: res}
+	w.mu.Lock()
+	w.running[r] = struct{}{}
+	w.mu.Unlock()
+	jobs.Add(1)
+	go func() {
+		defer func() {
+			w.mu.Lock()
+			delete(w.running, r)
+			w.mu.Unlock()
+			<-slots
+			jobs.Done()
+		}()
+		w.execute(jobCtx, r, h, acks)
+	}()
+	return true
+}
+
+// execute runs the handler and carries out its outcome.
+func (w *Worker) execute(jobCtx context.Context, r *run, h queue.Handler, acks *completer) {
+	job := r.job
+	ctx, cancel := w.jobContext(jobCtx, job)
+	defer cancel()
+	w.events.Dispatch(ctx, events.JobProcessing{Job: job})
+	err := call(ctx, h, job)
+	if !r.settle() {
+		return // handed back by the drain
+	}
+	if err != nil && jobCtx.Err() != nil {
+		// Cancelled by a stop: the attempt did not finish, so the job goes back as it came.
+		w.handBack(context.WithoutCancel(jobCtx), r.reservation(), "stopped before it finished")
+		return
+	}
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("job %s timed out: %w", job.Name(), err)
+	}
+	outcome, delay, failErr := job.Outcome()
+	if err == nil {
+		w.events.Dispatch(jobCtx, events.JobProcessed{Job: job})
+	} else {
+		w.log.Warn("job failed an attempt", "job", job.Name(), "id", job.ID(), "queue", job.Queue(), "attempts", job.Attempts(), "err", err)
+		w.events.Dispatch(jobCtx, events.JobExceptionOccurred{Job: job, Err: err})
+	}
+	res := r.reservation()
+	switch {
+	case outcome == queue.OutcomeFailed:
+		w.fail(jobCtx, h, job, res, failErr)
+	case outcome == queue.OutcomeReleased:
+		w.release(jobCtx, h, job, res, delay)
+	case outcome == queue.OutcomeDeleted || err == nil:
+		acks.delete(res.Queue, res.Member)
+	case w.dialect.FailsAfterError(job, w.cfg.Tries, w.cfg.Clock()):
+		w.fail(jobCtx, h, job, res, err)
+	default:
+		w.release(jobCtx, h, job, res, w.cfg.Delay)
+	}
+}
+
+func (r *run) reservation() queue.Reservation {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.res
+}
+
+// jobContext bounds a run by the payload's timeout, or the worker's.
+func (w *Worker) jobContext(parent context.Context, job *queue.Job) (context.Context, context.CancelFunc) {
+	timeout := w.cfg.Timeout
+	if job.Timeout() > 0 {
+		timeout = job.Timeout()
+	}
+	if timeout < 0 {
+		return context.WithCancel(parent)
+	}
+	return context.WithTimeout(parent, timeout)
+}
+
+// call runs the handler, turning a panic into an error that says where it happened.
+func call(ctx context.Context, h queue.Handler, job *queue.Job) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in handler for %s: %v\n%s", job.Name(), p, debug.Stack())
+		}
+	}()
+	return h.ProcessJob(ctx, job)
+}
+
+func (w *Worker) release(ctx context.Context, h queue.Handler, job *queue.Job, res queue.Reservation, delay time.Duration) {
+	payload, err := w.dialect.ReleasedCopy(res)
+	if err != nil {
+		w.fail(ctx, h, job, res, fmt.Errorf("release: %w", err))
+		return
+	}
+	ok, err := w.broker.Release(ctx, res, payload, w.cfg.Clock().Add(delay))
+	switch {
+	case err != nil:
+		w.log.Error("release job", "job", job.Name(), "id", job.ID(), "err", err)
+	case !ok:
+		w.log.Warn("release: job was no longer reserved (its reservation lapsed)", "job", job.Name(), "id", job.ID())
+	default:
+		w.events.Dispatch(ctx, events.JobReleased{Job: job, Delay: delay})
+	}
+}
+
+// fail moves a job to the failed store, runs the handler's Failed hook, then tells the listeners, in
+// think-queue's order (delete, failed(), JobFailed). h and job are nil for a payload that could not be decoded.
+func (w *Worker) fail(ctx context.Context, h queue.Handler, job *queue.Job, res queue.Reservation, reason error) {
+	rec := queue.FailedJob{
+		ID:         w.cfg.IDFunc(),
+		Connection: w.cfg.Connection,
+		Queue:      res.Queue,
+		Payload:    res.Raw,
+		Exception:  reason.Error(),
+		FailedAt:   w.cfg.Clock(),
+	}
+	if err := w.broker.Fail(ctx, res, rec); err != nil {
+		w.log.Error("move job to the failed store", "queue", res.Queue, "err", err)
+		return
+	}
+	name := ""
+	if job != nil {
+		name = job.Name()
+	}
+	w.log.Warn("job failed", "job", name, "queue", res.Queue, "failed_id", rec.ID, "reason", reason)
+	if h != nil {
+		w.callFailed(ctx, h, job, reason)
+	}
+	w.events.Dispatch(ctx, events.JobFailed{Job: job, Reservation: res, Err: reason})
+}
+
+// callFailed runs the handler's Failed hook (think-queue's failed($data)), once, after the job left the queue.
+func (w *Worker) callFailed(ctx context.Context, h queue.Handler, job *queue.Job, err error) {
+	fh, ok := h.(queue.FailedHandler)
+	if !ok {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			w.log.Error("panic in Failed hook", "job", job.Name(), "panic", p)
+		}
+	}()
+	fh.Failed(ctx, job, err)
+}
+
+func (w *Worker) handBack(ctx context.Context, res queue.Reservation, why string) {
+	ok, err := w.broker.HandBack(ctx, res)
+	switch {
+	case err != nil:
+		w.log.Error("hand job back", "queue", res.Queue, "err", err)
+	case ok:
+		w.log.Info("job handed back untouched", "queue", res.Queue, "why", why)
+	}
+}

@@ -1,0 +1,413 @@
+// Package worker is the loop of `bridge work`: reserve jobs from the queues in priority order, run each with a
+// timeout, then delete, release or fail it as the dialect's rules say. It knows neither the storage nor the
+// format: both arrive through the Broker and Dialect interfaces.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/queuebridge/bridge/events"
+	"github.com/queuebridge/bridge/queue"
+)
+
+// ErrMemoryExceeded is returned by Run when the process grew past Config.Memory; the worker stopped
+// gracefully and its supervisor should start a fresh one (think-queue 3.x exits 12).
+var ErrMemoryExceeded = errors.New("worker: memory limit exceeded")
+
+// Broker is the storage a worker drains.
+type Broker interface {
+	Reserve(ctx context.Context, queue string, n int) ([]queue.Reservation, error)
+	Delete(ctx context.Context, queue string, members ...[]byte) (int, error)
+	Release(ctx context.Context, r queue.Reservation, payload []byte, at time.Time) (bool, error)
+	HandBack(ctx context.Context, r queue.Reservation) (bool, error)
+	Extend(ctx context.Context, r queue.Reservation, until time.Time) (bool, error)
+	Fail(ctx context.Context, r queue.Reservation, rec queue.FailedJob) error
+}
+
+// Dialect is the PHP library's rulebook for one job format.
+type Dialect interface {
+	// NewJob decodes a reservation. An error means the payload is poison: it goes to the failed store.
+	NewJob(r queue.Reservation) (*queue.Job, error)
+	// CheckBeforeRun returns the reason a job must fail without running, or nil to run it.
+	CheckBeforeRun(j *queue.Job, tries int, now time.Time) error
+	// FailsAfterError reports whether a run that ended in an error fails the job for good.
+	FailsAfterError(j *queue.Job, tries int, now time.Time) bool
+	// ReleasedCopy is what a released job goes back to the delayed set as.
+	ReleasedCopy(r queue.Reservation) ([]byte, error)
+}
+
+// Router finds the handler for a job name; false means nobody here can run it.
+type Router interface {
+	Lookup(name string) (queue.Handler, bool)
+}
+
+// Config tunes a worker. The zero value of every field but Queues means its default.
+type Config struct {
+	// Queues are drained in priority order: a lower queue is reserved from only when the ones before it are empty.
+	Queues []string
+	// Concurrency is how many jobs run at once. Default 1.
+	Concurrency int
+	// Tries fails a job once it has been attempted this many times; the payload's own maxTries wins where the
+	// dialect has one. Default 0: unlimited, as think-queue's --tries.
+	Tries int
+	// Delay is how long a job that returned an error waits before it is visible again. Default 0.
+	Delay time.Duration
+	// Sleep is how long to wait when every queue is empty. Default 3s, as think-queue's --sleep.
+	Sleep time.Duration
+	// Timeout bounds one job's run through its context; a payload's own timeout wins. Default 60s; -1 disables it.
+	Timeout time.Duration
+	// Expire is the storage's reservation lifetime; running jobs have their reservation pushed out before it
+	// lapses so nobody else runs them twice. Default 60s; -1 means reservations never lapse.
+	Expire time.Duration
+	// Memory stops the worker (ErrMemoryExceeded) once the Go heap passes this many bytes. Default 128 MiB; -1 disables it.
+	Memory int64
+	// Once runs at most one job, then returns.
+	Once bool
+	// StopWhenEmpty returns once every queue is empty.
+	StopWhenEmpty bool
+	// GracePeriod is how long a stopping worker lets running jobs finish before it cancels them and hands
+	// their jobs back. Default 30s.
+	GracePeriod time.Duration
+	// RestartStampFunc reads the restart signal (think-queue's `think:queue:restart` cache key): when its value
+	// changes, the worker stops after its current jobs. Nil disables the check.
+	RestartStampFunc func(ctx context.Context) (string, error)
+	// Batch caps how many jobs one reserve call takes. Default 64. A worker never reserves more jobs than
+	// it has free slots, so no reserved job waits unstarted while its reservation runs out.
+	Batch int
+	// Connection names the connection in failed records (think-queue's failed_jobs.connection). Default "redis".
+	Connection string
+	// Logger receives the worker's logs. Default slog.Default().
+	Logger *slog.Logger
+	// Clock gives "now". Default time.Now.
+	Clock func() time.Time
+	// IDFunc names failed records. Required.
+	IDFunc func() string
+}
+
+func (c Config) withDefaults() Config {
+	if c.Concurrency == 0 {
+		c.Concurrency = 1
+	}
+	if c.Sleep == 0 {
+		c.Sleep = 3 * time.Second
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 60 * time.Second
+	}
+	if c.Expire == 0 {
+		c.Expire = 60 * time.Second
+	}
+	if c.Memory == 0 {
+		c.Memory = 128 << 20
+	}
+	if c.GracePeriod == 0 {
+		c.GracePeriod = 30 * time.Second
+	}
+	if c.Batch == 0 {
+		c.Batch = 64
+	}
+	if c.Connection == "" {
+		c.Connection = "redis"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case len(c.Queues) == 0:
+		return errors.New("worker: Queues is empty")
+	case c.Concurrency < 0:
+		return fmt.Errorf("worker: Concurrency %d is negative", c.Concurrency)
+	case c.Tries < 0:
+		return fmt.Errorf("worker: Tries %d is negative", c.Tries)
+	case c.Delay < 0:
+		return fmt.Errorf("worker: Delay %s is negative", c.Delay)
+	case c.Batch < 0:
+		return fmt.Errorf("worker: Batch %d is negative", c.Batch)
+	case c.IDFunc == nil:
+		return errors.New("worker: IDFunc is nil")
+	}
+	for _, q := range c.Queues {
+		if q == "" {
+			return errors.New("worker: empty queue name in Queues")
+		}
+	}
+	return nil
+}
+
+// Worker drains queues. Create it with New; Run it once.
+type Worker struct {
+	broker  Broker
+	dialect Dialect
+	router  Router
+	events  *events.Dispatcher
+	cfg     Config
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	running map[*run]struct{}
+	backoff map[string]queueBackoff
+}
+
+type queueBackoff struct {
+	until time.Time
+	wait  time.Duration
+}
+
+// New returns a worker. events may be nil.
+func New(broker Broker, dialect Dialect, router Router, ev *events.Dispatcher, cfg *Config) (*Worker, error) {
+	if broker == nil || dialect == nil || router == nil {
+		return nil, errors.New("worker: broker, dialect and router are required")
+	}
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &Worker{
+		broker:  broker,
+		dialect: dialect,
+		router:  router,
+		events:  ev,
+		cfg:     c,
+		log:     c.Logger,
+		running: make(map[*run]struct{}),
+		backoff: make(map[string]queueBackoff),
+	}, nil
+}
+
+// Run drains the queues until ctx is cancelled (then it stops gracefully and returns nil), the restart
+// signal changes (nil), every queue is empty with StopWhenEmpty (nil), one job ran with Once (nil), or the
+// memory limit is passed (ErrMemoryExceeded).
+func (w *Worker) Run(ctx context.Context) error {
+	// Jobs and acknowledgements outlive the stop signal: the grace period decides when jobs are cancelled.
+	jobCtx, abortJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer abortJobs()
+	acks := newCompleter(w.broker, w.log)
+	acksDone := make(chan struct{})
+	go func() { acks.run(jobCtx); close(acksDone) }()
+
+	restartStamp, haveStamp := w.restartStamp(ctx)
+	slots := make(chan struct{}, w.cfg.Concurrency)
+	var jobs sync.WaitGroup
+	stopExtender := w.startExtender(jobCtx)
+
+	reason, err := w.loop(ctx, jobCtx, slots, &jobs, acks, restartStamp, haveStamp)
+
+	w.log.Info("worker stopping", "reason", reason, "running", w.runningCount())
+	w.events.Dispatch(jobCtx, events.WorkerStopping{Reason: reason})
+	w.drain(&jobs, abortJobs)
+	stopExtender()
+	acks.close()
+	<-acksDone
+	return err
+}
+
+// loop reserves and starts jobs until it is told to stop; it returns why.
+func (w *Worker) loop(ctx, jobCtx context.Context, slots chan struct{}, jobs *sync.WaitGroup, acks *completer, restartStamp string, haveStamp bool) (string, error) {
+	var lastCheck time.Time
+	for {
+		if ctx.Err() != nil {
+			return "signal", nil
+		}
+		if now := time.Now(); now.Sub(lastCheck) >= time.Second {
+			lastCheck = now
+			if stamp, ok := w.restartStamp(ctx); ok {
+				if haveStamp && stamp != restartStamp {
+					return "restart", nil
+				}
+				restartStamp, haveStamp = stamp, true
+			}
+			if w.memoryExceeded() {
+				return "memory", ErrMemoryExceeded
+			}
+		}
+		free := w.acquire(ctx, slots)
+		if free == 0 {
+			continue // ctx done
+		}
+		if w.cfg.Once {
+			free = 1
+		}
+		started := 0
+		reservedAny := false
+		for _, q := range w.cfg.Queues {
+			if started == free || w.backingOff(q) {
+				continue
+			}
+			rs, err := w.broker.Reserve(ctx, q, min(free-started, w.cfg.Batch))
+			if err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				w.log.Error("reserve failed", "queue", q, "err", err)
+				w.releaseSlots(slots, free-started)
+				w.sleep(ctx, time.Second)
+				started = free
+				break
+			}
+			reservedAny = reservedAny || len(rs) > 0
+			handled := 0
+			for _, r := range rs {
+				if w.start(jobCtx, r, slots, jobs, acks) {
+					started++
+					handled++
+				}
+			}
+			w.noteHandled(q, len(rs), handled)
+		}
+		w.releaseSlots(slots, free-started)
+		if w.cfg.Once && reservedAny {
+			return "once", nil
+		}
+		if started == 0 && !reservedAny {
+			switch {
+			case w.cfg.Once:
+				return "empty", nil
+			case w.cfg.StopWhenEmpty && w.runningCount() == 0:
+				return "empty", nil
+			case w.cfg.StopWhenEmpty:
+				// A running job may still release work back onto the queue: look again once it is done.
+				w.sleep(ctx, 10*time.Millisecond)
+			default:
+				w.sleep(ctx, w.cfg.Sleep)
+			}
+		}
+	}
+}
+
+// acquire blocks for one free slot, then takes every other free one; it returns how many it holds.
+func (w *Worker) acquire(ctx context.Context, slots chan struct{}) int {
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	n := 1
+	for n < w.cfg.Batch {
+		select {
+		case slots <- struct{}{}:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+func (w *Worker) releaseSlots(slots chan struct{}, n int) {
+	for range n {
+		<-slots
+	}
+}
+
+// drain waits for running jobs through the grace period, then cancels them and hands back the unfinished.
+func (w *Worker) drain(jobs *sync.WaitGroup, abortJobs context.CancelFunc) {
+	done := make(chan struct{})
+	go func() { jobs.Wait(); close(done) }()
+	grace := time.NewTimer(w.cfg.GracePeriod)
+	defer grace.Stop()
+	select {
+	case <-done:
+		return
+	case <-grace.C:
+	}
+	w.log.Warn("grace period over: cancelling running jobs", "running", w.runningCount())
+	abortJobs()
+	// A handler that ignores its context cannot be stopped; its job goes back to the queue now, and
+	// whatever the handler reports later is dropped.
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		w.mu.Lock()
+		left := make([]*run, 0, len(w.running))
+		for r := range w.running {
+			left = append(left, r)
+		}
+		w.mu.Unlock()
+		for _, r := range left {
+			if r.settle() {
+				w.handBack(context.Background(), r.res, "handler did not stop")
+			}
+		}
+	}
+}
+
+// restartStamp reads the restart signal; false when it could not be read (a read error is no signal).
+func (w *Worker) restartStamp(ctx context.Context) (string, bool) {
+	if w.cfg.RestartStampFunc == nil {
+		return "", false
+	}
+	stamp, err := w.cfg.RestartStampFunc(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log.Warn("read restart signal", "err", err)
+		}
+		return "", false
+	}
+	return stamp, true
+}
+
+func (w *Worker) memoryExceeded() bool {
+	if w.cfg.Memory < 0 {
+		return false
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc) > w.cfg.Memory
+}
+
+// sleep waits d or until ctx is done.
+func (w *Worker) sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func (w *Worker) runningCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.running)
+}
+
+// backingOff reports whether q is resting after it served only jobs nobody here can run.
+func (w *Worker) backingOff(q string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return time.Now().Before(w.backoff[q].until)
+}
+
+// noteHandled backs a queue off (1s doubling to 30s) while every job it gives is handed back, so a queue of
+// jobs for PHP does not spin the bridge; one handled job resets it.
+func (w *Worker) noteHandled(q string, reserved, handled int) {
+	if reserved == 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if handled > 0 {
+		delete(w.backoff, q)
+		return
+	}
+	b := w.backoff[q]
+	b.wait = min(max(2*b.wait, time.Second), 30*time.Second)
+	b.until = time.Now().Add(b.wait)
+	w.backoff[q] = b
+}
