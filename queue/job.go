@@ -46,6 +46,7 @@ type JobParams struct {
 	MaxTries    int    // from the payload (0 when absent)
 	Timeout     time.Duration
 	RetryUntil  time.Time // from the payload (think-queue timeoutAt, Laravel retryUntil); zero when absent
+	Payload     any       // the dialect's own decoding of the payload (*thinkqueue.Payload for think-queue)
 }
 
 // Job is one reserved job as a handler sees it. Delete, Release and Fail record the decision; the worker
@@ -83,6 +84,9 @@ func (j *Job) Timeout() time.Duration { return j.p.Timeout }
 
 // RetryUntil is the payload's own deadline for retries (think-queue's timeoutAt), or the zero time.
 func (j *Job) RetryUntil() time.Time { return j.p.RetryUntil }
+
+// Payload is the dialect's own decoding of the payload: *thinkqueue.Payload for the think-queue dialects.
+func (j *Job) Payload() any { return j.p.Payload }
 
 // Reservation is what the store holds for this job while it runs.
 func (j *Job) Reservation() Reservation { return j.p.Reservation }

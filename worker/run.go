@@ -25,22 +25,30 @@ type run struct {
 
 func (r *run) settle() bool { return r.settled.CompareAndSwap(false, true) }
 
-// start decodes a reservation and starts its handler on a slot the caller holds. It returns false when the
-// job did not start (poison, no handler, out of tries): it was settled here and the slot is free again.
-func (w *Worker) start(jobCtx context.Context, res queue.Reservation, slots chan struct{}, jobs *sync.WaitGroup, acks *completer) bool {
+// startResult says what start did with a reservation.
+type startResult int
+
+const (
+	startRunning    startResult = iota // its handler runs on the slot the caller gave
+	startSettled                       // failed here (poison, out of tries); the slot is free again
+	startHandedBack                    // no handler here: back on its queue untouched; the slot is free again
+)
+
+// start decodes a reservation and starts its handler on a slot the caller holds.
+func (w *Worker) start(jobCtx context.Context, res queue.Reservation, slots chan struct{}, jobs *sync.WaitGroup, acks *completer) startResult {
 	job, err := w.dialect.NewJob(res)
 	if err != nil {
 		w.fail(jobCtx, nil, nil, res, fmt.Errorf("invalid payload: %w", err))
-		return false
+		return startSettled
 	}
 	h, ok := w.router.Lookup(job.Name())
 	if !ok {
 		w.handBack(jobCtx, res, "no handler for "+job.Name())
-		return false
+		return startHandedBack
 	}
 	if err := w.dialect.CheckBeforeRun(job, w.cfg.Tries, w.cfg.Clock()); err != nil {
 		w.fail(jobCtx, h, job, res, err)
-		return false
+		return startSettled
 	}
 	r := &run{job: job, res: res}
 	w.mu.Lock()
@@ -57,7 +65,7 @@ func (w *Worker) start(jobCtx context.Context, res queue.Reservation, slots chan
 		}()
 		w.execute(jobCtx, r, h, acks)
 	}()
-	return true
+	return startRunning
 }
 
 // execute runs the handler and carries out its outcome.

@@ -237,9 +237,6 @@ func (w *Worker) loop(ctx, jobCtx context.Context, slots chan struct{}, jobs *sy
 		if free == 0 {
 			continue // ctx done
 		}
-		if w.cfg.Once {
-			free = 1
-		}
 		started := 0
 		reservedAny := false
 		for _, q := range w.cfg.Queues {
@@ -258,14 +255,16 @@ func (w *Worker) loop(ctx, jobCtx context.Context, slots chan struct{}, jobs *sy
 				break
 			}
 			reservedAny = reservedAny || len(rs) > 0
-			handled := 0
+			handedBack := 0
 			for _, r := range rs {
-				if w.start(jobCtx, r, slots, jobs, acks) {
+				switch w.start(jobCtx, r, slots, jobs, acks) {
+				case startRunning:
 					started++
-					handled++
+				case startHandedBack:
+					handedBack++
 				}
 			}
-			w.noteHandled(q, len(rs), handled)
+			w.noteHandedBack(q, len(rs), handedBack)
 		}
 		w.releaseSlots(slots, free-started)
 		if w.cfg.Once && reservedAny {
@@ -294,8 +293,11 @@ func (w *Worker) acquire(ctx context.Context, slots chan struct{}) int {
 	case <-ctx.Done():
 		return 0
 	}
-	n := 1
-	for n < w.cfg.Batch {
+	n, most := 1, w.cfg.Batch
+	if w.cfg.Once {
+		most = 1
+	}
+	for n < most {
 		select {
 		case slots <- struct{}{}:
 			n++
@@ -394,15 +396,15 @@ func (w *Worker) backingOff(q string) bool {
 	return time.Now().Before(w.backoff[q].until)
 }
 
-// noteHandled backs a queue off (1s doubling to 30s) while every job it gives is handed back, so a queue of
-// jobs for PHP does not spin the bridge; one handled job resets it.
-func (w *Worker) noteHandled(q string, reserved, handled int) {
+// noteHandedBack backs a queue off (1s doubling to 30s) while every job it gives is handed back, so a queue
+// of jobs for PHP does not spin the bridge; one job served here resets it.
+func (w *Worker) noteHandedBack(q string, reserved, handedBack int) {
 	if reserved == 0 {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if handled > 0 {
+	if handedBack < reserved {
 		delete(w.backoff, q)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -34,7 +35,7 @@ func Decode(data []byte) (any, error) {
 
 // decode is Decode with errors left for the caller to put in context.
 func decode(data []byte) (any, error) {
-	d := decoder{data: data}
+	d := decoder{data: data, keys: make([]string, 0, 16), vals: make([]any, 0, 32)}
 	v, err := d.value()
 	if err != nil {
 		return nil, err
@@ -51,6 +52,12 @@ type decoder struct {
 	data  []byte
 	pos   int
 	depth int
+	// keys and vals are stacks holding the members of the containers being parsed, innermost last; each
+	// container is copied out at its end in one exact-size allocation instead of growing its own slices.
+	keys []string
+	vals []any
+	// str is scratch space for strings that need unescaping.
+	str []byte
 }
 
 func (d *decoder) errorf(format string, args ...any) error {
@@ -131,21 +138,25 @@ func (d *decoder) list() (any, error) {
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
-	l := []any{}
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		d.depth--
-		return l, nil
+		return []any{}, nil
 	}
+	base := len(d.vals)
 	for {
 		v, err := d.value()
 		if err != nil {
 			return nil, err
 		}
-		l = append(l, v)
-		if done, err := d.closeOrComma(']'); done || err != nil {
-			return l, err
+		d.vals = append(d.vals, v)
+		if done, err := d.closeOrComma(']'); err != nil {
+			return nil, err
+		} else if done {
+			l := slices.Clone(d.vals[base:])
+			d.vals = d.vals[:base]
+			return l, nil
 		}
 	}
 }
@@ -154,14 +165,14 @@ func (d *decoder) object() (any, error) {
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
-	m := &Map{}
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		d.depth--
-		return m, nil
+		return &Map{}, nil
 	}
-	var index map[string]int
+	kbase, vbase := len(d.keys), len(d.vals)
+	var index map[string]int // key → position, once the object has indexFrom keys
 	for {
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
@@ -180,25 +191,42 @@ func (d *decoder) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if index == nil {
-			m.Set(key, v)
-			if len(m.Keys) == indexFrom {
+
+		keys := d.keys[kbase:]
+		if i := keyIndex(keys, index, key); i >= 0 {
+			d.vals[vbase+i] = v // as in a PHP array: a repeated key keeps its first position, takes the last value
+		} else {
+			if index == nil && len(keys) == indexFrom-1 {
 				index = make(map[string]int, 2*indexFrom)
-				for i, k := range m.Keys {
+				for i, k := range keys {
 					index[k] = i
 				}
 			}
-		} else if i, ok := index[key]; ok {
-			m.Values[i] = v
-		} else {
-			index[key] = len(m.Keys)
-			m.Keys = append(m.Keys, key)
-			m.Values = append(m.Values, v)
+			if index != nil {
+				index[key] = len(keys)
+			}
+			d.keys = append(d.keys, key)
+			d.vals = append(d.vals, v)
 		}
-		if done, err := d.closeOrComma('}'); done || err != nil {
-			return m, err
+		if done, err := d.closeOrComma('}'); err != nil {
+			return nil, err
+		} else if done {
+			m := &Map{Keys: slices.Clone(d.keys[kbase:]), Values: slices.Clone(d.vals[vbase:])}
+			d.keys, d.vals = d.keys[:kbase], d.vals[:vbase]
+			return m, nil
 		}
 	}
+}
+
+// keyIndex returns the position of key among an object's keys, or -1, looking it up in index if there is one.
+func keyIndex(keys []string, index map[string]int, key string) int {
+	if index == nil {
+		return slices.Index(keys, key)
+	}
+	if i, ok := index[key]; ok {
+		return i
+	}
+	return -1
 }
 
 // string decodes the string starting at the opening quote. Plain ASCII without escapes, the common case, is
@@ -212,7 +240,7 @@ func (d *decoder) string() (string, error) {
 			return string(d.data[start:i]), nil
 		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
 			d.pos = i
-			return d.slowString(append([]byte(nil), d.data[start:i]...))
+			return d.slowString(append(d.str[:0], d.data[start:i]...))
 		}
 	}
 	d.pos = len(d.data)
@@ -226,6 +254,7 @@ func (d *decoder) slowString(buf []byte) (string, error) {
 		switch {
 		case c == '"':
 			d.pos++
+			d.str = buf
 			return string(buf), nil
 		case c == '\\':
 			var err error

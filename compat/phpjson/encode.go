@@ -17,11 +17,12 @@ const maxEncodeNesting = 512
 // Encode writes v as PHP's json_encode($v) with no flags.
 //
 // v may hold nil, bool, string, any integer kind, float64, json.Number, []any, *Map and map[string]any, nested
-// in any way. A *Map is written as an object in its key order even when PHP would hold it as a list (use
-// [Assoc] or [Normalize] for that), and a nil *Map as null; a nil or empty []any is written as []. A map[string]any has no order, so
-// its keys are written sorted, as PHP's ksort() would with string keys. An unsigned integer beyond int64 is
-// written as the float PHP's integer overflow would make of it, and a json.Number as PHP would re-encode the
-// number it reads from it. Other types are an error; convert Go values with [FromGo] first.
+// in any way. Encode writes what it is given: a *Map is an object in its key order even when PHP would hold it
+// as a list (use [Assoc] or [Normalize] for that), a nil *Map is null, and a nil or empty []any is []. A
+// map[string]any has no order, so its keys are written sorted, as PHP's ksort() would with string keys. An
+// unsigned integer beyond int64 is written as the float PHP's integer overflow would make of it, and a
+// json.Number as PHP would re-encode the number it reads from it. Other types are an error; convert Go values
+// with [FromGo] first.
 //
 // Like json_encode, Encode fails on malformed UTF-8 in a string or key, on NaN and ±Inf, and on nesting
 // deeper than 512.

@@ -1,6 +1,10 @@
 package phpjson
 
-import "strconv"
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
 
 // Map is a JSON object (PHP associative array) with its key order kept. Keys and Values have the same length;
 // Keys[i] names Values[i]. Keys are the strings written in the JSON: PHP's integer keys are their decimal form.
@@ -29,6 +33,27 @@ func (m *Map) Set(key string, v any) {
 	}
 	m.Keys = append(m.Keys, key)
 	m.Values = append(m.Values, v)
+}
+
+// MarshalJSON writes m as a JSON object in key order, so that encoding/json, and with it [FromGo], treats a Map
+// nested in any Go value as the object it stands for rather than as a struct with Keys and Values fields.
+func (m Map) MarshalJSON() ([]byte, error) {
+	buf := []byte{'{'}
+	for i, k := range m.Keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		key, err := json.Marshal(k)
+		if err != nil {
+			return nil, fmt.Errorf("phpjson: marshal key %q: %w", k, err)
+		}
+		val, err := json.Marshal(m.Values[i])
+		if err != nil {
+			return nil, fmt.Errorf("phpjson: marshal value of %q: %w", k, err)
+		}
+		buf = append(append(append(buf, key...), ':'), val...)
+	}
+	return append(buf, '}'), nil
 }
 
 func (m *Map) find(key string) int {

@@ -10,8 +10,9 @@ import (
 // or map as an empty object: PHP writes an empty array as [] whatever it stood for.
 //
 // Unmarshal follows v's type down through pointers, struct fields (matched by json tag or name as
-// encoding/json matches them, case-insensitively), maps, slices and arrays. Types implementing json.Unmarshaler
-// get their JSON untouched, and an interface target gets what encoding/json would give it ([]any for []).
+// encoding/json matches them, case-insensitively), maps, slices and arrays. A type implementing json.Unmarshaler
+// gets its JSON with no [] rewritten (compacted, with object keys sorted, when something else in data had to be
+// rewritten), and an interface target gets what encoding/json would give it ([]any for []).
 // Errors are encoding/json's own, returned unwrapped, so callers can inspect them as they would
 // json.Unmarshal's.
 func Unmarshal(data []byte, v any) error {
@@ -30,11 +31,15 @@ func Unmarshal(data []byte, v any) error {
 	if !changed {
 		return json.Unmarshal(data, v)
 	}
-	fixed, err := json.Marshal(tree)
-	if err != nil {
+	// Re-marshal without HTML escaping, so that what reaches a json.Unmarshaler differs from data only in
+	// whitespace and key order.
+	var fixed bytes.Buffer
+	enc := json.NewEncoder(&fixed)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(tree); err != nil {
 		return err
 	}
-	return json.Unmarshal(fixed, v)
+	return json.Unmarshal(fixed.Bytes(), v)
 }
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()

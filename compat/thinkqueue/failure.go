@@ -20,11 +20,12 @@ func (d Dialect) MaxTries(p *Payload, workerTries int) int {
 	return workerTries
 }
 
-// Timeout returns the run-time limit in seconds the PHP worker arms for p: V3 the payload's timeout
-// when set, else the worker's --timeout; V1 (which has no --timeout) always workerTimeout.
-func (d Dialect) Timeout(p *Payload, workerTimeout int) int {
+// Timeout returns the run-time limit the PHP worker arms for p: V3 the payload's timeout (seconds) when
+// set, else the worker's --timeout; V1 (which has no --timeout) always workerTimeout. PHP treats a
+// limit of 0 as none (pcntl_alarm(0)).
+func (d Dialect) Timeout(p *Payload, workerTimeout time.Duration) time.Duration {
 	if d.isV3() && p.Timeout != nil {
-		return *p.Timeout
+		return time.Duration(*p.Timeout) * time.Second
 	}
 	return workerTimeout
 }
@@ -33,9 +34,11 @@ func (d Dialect) Timeout(p *Payload, workerTimeout int) int {
 // MaxAttemptsExceededException text verbatim (no package prefix), because it ends up in failed_jobs
 // and in the job's failed($data, $e) next to PHP-produced ones.
 type MaxAttemptsExceededError struct {
+	// Job is the payload's job name, which PHP's message starts with.
 	Job string
 }
 
+// Error returns PHP's message for the job.
 func (e *MaxAttemptsExceededError) Error() string {
 	return e.Job + " has been attempted too many times or run too long. The job may have previously timed out."
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge/compat/phpjson"
 )
 
 // fixtureRoot is shared/fixtures/thinkqueue seen from this package directory (compat/thinkqueue in the
@@ -48,4 +50,11 @@ func mustDialect(t testing.TB, name string) Dialect {
 	d, err := ParseDialect(name)
 	require.NoError(t, err)
 	return d
+}
+
+func mustDecode(t testing.TB, data []byte) any {
+	t.Helper()
+	v, err := phpjson.Decode(data)
+	require.NoError(t, err)
+	return v
 }

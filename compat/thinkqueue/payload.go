@@ -1,7 +1,6 @@
 package thinkqueue
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,8 +20,9 @@ const CallQueuedHandlerJob = `think\queue\CallQueuedHandler@call`
 type Payload struct {
 	// Job is the "job" field: "Class" or "Class@method" (see ParseJobName).
 	Job string
-	// Data is the raw JSON of "data", as stored; nil when the field is missing. PHP writes an empty
-	// object as [] after a round trip, so consumers must accept [] where they expect {}.
+	// Data is the raw JSON of "data" as stored, a subslice of the parsed bytes; nil when the field is
+	// missing. PHP writes an empty object as [] after a round trip, so consumers must accept [] where
+	// they expect {}.
 	Data json.RawMessage
 	// ID is the "id" field; a non-string id is kept as its JSON text, a missing or null one is "".
 	ID string
@@ -39,9 +39,11 @@ type Payload struct {
 
 // PayloadError reports a payload that cannot be a think-queue job.
 type PayloadError struct {
+	// Reason says what is wrong, e.g. `no "job" field`.
 	Reason string
 }
 
+// Error returns the reason prefixed with "thinkqueue: invalid payload: ".
 func (e *PayloadError) Error() string { return "thinkqueue: invalid payload: " + e.Reason }
 
 // Is makes errors.Is(err, &PayloadError{}) match any PayloadError, and one with a Reason match that
@@ -62,7 +64,7 @@ func (e *PayloadError) Is(target error) bool {
 // object without tries, timeout or retryUntil.
 func (d Dialect) NewPayload(job string, data any, id string) ([]byte, error) {
 	if job == "" {
-		return nil, fmt.Errorf("thinkqueue: new payload: empty job name")
+		return nil, errors.New("thinkqueue: new payload: empty job name")
 	}
 	m := &phpjson.Map{Keys: []string{"job"}, Values: []any{job}}
 	if d.isV3() {
@@ -97,40 +99,64 @@ func (d Dialect) startAttempts() int64 {
 }
 
 // Parse decodes what a consumer needs from a stored payload, tolerantly: missing attempts, id, data,
-// maxTries, timeout or timeoutAt are fine and extra keys are ignored. It fails with a *PayloadError when
-// raw is not a UTF-8 JSON object with a non-empty string "job", or when attempts, maxTries, timeout or
-// timeoutAt hold something other than null or an integer.
+// maxTries, timeout or timeoutAt are fine and extra keys are ignored; with duplicate keys the last one
+// wins, as in PHP. It fails with a *PayloadError when raw is not a UTF-8 JSON object with a non-empty
+// string "job", or when attempts, maxTries, timeout or timeoutAt hold something other than null or an
+// integer. Payload.Data is a subslice of raw, which the caller keeps unchanged anyway: raw is the member
+// a later ZREM has to match.
 func (d Dialect) Parse(raw []byte) (*Payload, error) {
 	// PHP's json_decode rejects malformed UTF-8, so PHP could neither run nor release such a job.
 	if !utf8.Valid(raw) {
 		return nil, &PayloadError{Reason: "not valid UTF-8"}
 	}
-	// A map (not a struct) keeps key matching exact: encoding/json matches struct fields
-	// case-insensitively, while PHP would not see "JOB" as "job".
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-		return nil, notAnObject(err)
+	if !json.Valid(raw) {
+		var syntax json.RawMessage
+		return nil, &PayloadError{Reason: "not valid JSON: " + json.Unmarshal(raw, &syntax).Error()}
 	}
-	p := &Payload{Data: fields["data"], Attempts: int(d.startAttempts())}
+	if kind := jsonKind(raw); kind != "object" {
+		return nil, &PayloadError{Reason: "not a JSON object (got " + kind + ")"}
+	}
+	var job, id, attempts, maxTries, timeout, timeoutAt []byte
+	p := &Payload{Attempts: int(d.startAttempts())}
+	for m := newMembers(raw); ; {
+		key, value, ok := m.next()
+		if !ok {
+			break
+		}
+		switch string(key) { // compiled without a copy
+		case "job":
+			job = value
+		case "data":
+			p.Data = value
+		case "id":
+			id = value
+		case "attempts":
+			attempts = value
+		case "maxTries":
+			maxTries = value
+		case "timeout":
+			timeout = value
+		case "timeoutAt":
+			timeoutAt = value
+		}
+	}
 	var err error
-	if p.Job, err = jobField(fields["job"]); err != nil {
+	if p.Job, err = jobField(job); err != nil {
 		return nil, err
 	}
-	if p.ID, err = idField(fields["id"]); err != nil {
-		return nil, err
-	}
-	if n, ok, err := intField(fields, "attempts"); err != nil {
+	p.ID = idField(id)
+	if n, ok, err := intField("attempts", attempts); err != nil {
 		return nil, err
 	} else if ok {
 		p.Attempts, p.HasAttempts = int(n), true
 	}
-	if p.MaxTries, err = optionalInt(fields, "maxTries"); err != nil {
+	if p.MaxTries, err = optionalInt("maxTries", maxTries); err != nil {
 		return nil, err
 	}
-	if p.Timeout, err = optionalInt(fields, "timeout"); err != nil {
+	if p.Timeout, err = optionalInt("timeout", timeout); err != nil {
 		return nil, err
 	}
-	if n, ok, err := intField(fields, "timeoutAt"); err != nil {
+	if n, ok, err := intField("timeoutAt", timeoutAt); err != nil {
 		return nil, err
 	} else if ok {
 		p.TimeoutAt = &n
@@ -138,29 +164,14 @@ func (d Dialect) Parse(raw []byte) (*Payload, error) {
 	return p, nil
 }
 
-// notAnObject explains why raw did not decode into an object.
-func notAnObject(err error) error {
-	if err == nil { // only the literal null decodes into a nil map
-		return &PayloadError{Reason: "not a JSON object (got null)"}
-	}
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return &PayloadError{Reason: "not a JSON object (got " + typeErr.Value + ")"}
-	}
-	return &PayloadError{Reason: "not valid JSON: " + err.Error()}
-}
-
-func jobField(raw json.RawMessage) (string, error) {
+func jobField(raw []byte) (string, error) {
 	if raw == nil {
 		return "", &PayloadError{Reason: `no "job" field`}
 	}
 	if raw[0] != '"' {
 		return "", &PayloadError{Reason: `"job" is not a string`}
 	}
-	job, err := unquote(raw)
-	if err != nil {
-		return "", &PayloadError{Reason: `"job": ` + err.Error()}
-	}
+	job := unquote(raw)
 	if job == "" {
 		return "", &PayloadError{Reason: `"job" is empty`}
 	}
@@ -168,34 +179,19 @@ func jobField(raw json.RawMessage) (string, error) {
 }
 
 // idField reads "id"; PHP never checks its type, so any JSON value is kept as text.
-func idField(raw json.RawMessage) (string, error) {
+func idField(raw []byte) string {
 	switch {
 	case raw == nil || string(raw) == "null":
-		return "", nil
+		return ""
 	case raw[0] == '"':
-		id, err := unquote(raw)
-		if err != nil {
-			return "", &PayloadError{Reason: `"id": ` + err.Error()}
-		}
-		return id, nil
+		return unquote(raw)
 	}
-	return string(raw), nil
-}
-
-// unquote decodes a JSON string, skipping encoding/json when there is nothing to unescape.
-func unquote(raw json.RawMessage) (string, error) {
-	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), nil
-	}
-	var s string
-	err := json.Unmarshal(raw, &s)
-	return s, err
+	return string(raw)
 }
 
 // intField reads an integer field; ok is false when it is missing or null. A float with no fraction
 // (1.0, 1e2 from a foreign producer) counts as an integer, as PHP's comparisons treat it.
-func intField(fields map[string]json.RawMessage, key string) (n int64, ok bool, err error) {
-	raw := fields[key]
+func intField(key string, raw []byte) (n int64, ok bool, err error) {
 	if raw == nil || string(raw) == "null" {
 		return 0, false, nil
 	}
@@ -209,8 +205,8 @@ func intField(fields map[string]json.RawMessage, key string) (n int64, ok bool, 
 	return 0, false, &PayloadError{Reason: fmt.Sprintf("%q is not an integer: %.40s", key, raw)}
 }
 
-func optionalInt(fields map[string]json.RawMessage, key string) (*int, error) {
-	n, ok, err := intField(fields, key)
+func optionalInt(key string, raw []byte) (*int, error) {
+	n, ok, err := intField(key, raw)
 	if !ok {
 		return nil, err
 	}

@@ -94,37 +94,37 @@ const (
 	returnsOnly
 )
 
+// expectation is how many worker runs a scenario has and in which one the job fails (0: never).
+type expectation struct{ rounds, failRound int }
+
 func TestWorkerScenarios(t *testing.T) {
 	t.Parallel()
 	scenarios := []struct {
 		file      string
 		behaviour jobBehaviour
-		rounds    int
-		failRound int // 0: the job never fails
+		v1, v3    expectation
 	}{
-		{"reserve.json", deletes, 1, 0},
-		{"release.json", releases, 3, 0},
-		{"foreign_payload.json", releases, 1, 0},
-		{"fail_noop.json", returnsOnly, 3, 3},
+		{"reserve.json", deletes, expectation{1, 0}, expectation{1, 0}},
+		{"release.json", releases, expectation{3, 0}, expectation{3, 0}},
+		{"foreign_payload.json", releases, expectation{1, 0}, expectation{1, 0}},
+		// --tries 2: fire() runs with attempts 1 and 2; the 3rd pop fails without running.
+		{"fail_noop.json", returnsOnly, expectation{3, 3}, expectation{3, 3}},
+		// --tries 2: v1 fails on the 3rd pop, v3 already in the 2nd run, whose error reaches the limit.
+		{"fail_throw.json", throws, expectation{3, 3}, expectation{2, 2}},
 	}
 	for _, v := range fixtureVersions {
 		d := mustDialect(t, v.dialect)
-		all := append(scenarios[:len(scenarios):len(scenarios)], struct {
-			file      string
-			behaviour jobBehaviour
-			rounds    int
-			failRound int
-		}{"fail_throw.json", throws, 3, 3})
-		if d.Version == V3 {
-			all[len(all)-1].rounds, all[len(all)-1].failRound = 2, 2 // v3 fails in the run that reaches --tries
-		}
-		for _, sc := range all {
+		for _, sc := range scenarios {
+			want := sc.v1
+			if d.Version == V3 {
+				want = sc.v3
+			}
 			t.Run(v.dir+"/"+sc.file, func(t *testing.T) {
 				t.Parallel()
 				var fx fxScenario
 				loadFixture(t, &fx, v.dir, "redis", sc.file)
-				require.Len(t, fx.Rounds, sc.rounds)
-				replay(t, d, fx, sc.behaviour, sc.failRound)
+				require.Len(t, fx.Rounds, want.rounds)
+				replay(t, d, fx, sc.behaviour, want.failRound)
 			})
 		}
 	}

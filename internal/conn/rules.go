@@ -21,6 +21,7 @@ func (r thinkqueueRules) NewJob(res queue.Reservation) (*queue.Job, error) {
 		ID:          p.ID,
 		Attempts:    r.d.Attempts(p),
 		Data:        p.Data,
+		Payload:     p,
 	}
 	if p.MaxTries != nil {
 		params.MaxTries = *p.MaxTries
@@ -34,25 +35,12 @@ func (r thinkqueueRules) NewJob(res queue.Reservation) (*queue.Job, error) {
 	return queue.NewJob(params), nil
 }
 
-// payload rebuilds the fields the failure rules read.
-func (r thinkqueueRules) payload(j *queue.Job) *thinkqueue.Payload {
-	p := &thinkqueue.Payload{Job: j.Name(), ID: j.ID()}
-	if n := j.MaxTries(); n > 0 {
-		p.MaxTries = &n
-	}
-	if t := j.RetryUntil(); !t.IsZero() {
-		at := t.Unix()
-		p.TimeoutAt = &at
-	}
-	return p
-}
-
 func (r thinkqueueRules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) error {
-	return r.d.FailBeforeRun(r.payload(j), j.Attempts(), tries, now)
+	return r.d.FailBeforeRun(j.Payload().(*thinkqueue.Payload), j.Attempts(), tries, now)
 }
 
 func (r thinkqueueRules) FailsAfterError(j *queue.Job, tries int, now time.Time) bool {
-	return r.d.FailAfterError(r.payload(j), j.Attempts(), tries, now)
+	return r.d.FailAfterError(j.Payload().(*thinkqueue.Payload), j.Attempts(), tries, now)
 }
 
 func (r thinkqueueRules) ReleasedCopy(res queue.Reservation) ([]byte, error) {

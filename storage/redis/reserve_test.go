@@ -95,6 +95,14 @@ func TestReserve(t *testing.T) {
 		require.Equal(t, due[1:migrateLimit], st[tb.list], "the first 1000 due members, in order, minus the popped one")
 		require.Len(t, st[tb.delayed], 500)
 		require.Equal(t, zentry(due[migrateLimit], -1), st[tb.delayed][0])
+
+		got, err = tb.broker.Reserve(ctx, tb.queue, MaxReserve)
+		require.NoError(t, err)
+		require.Equal(t, due[1:MaxReserve+1], raws(got), "the largest batch, in order")
+		st = tb.state(t)
+		require.Equal(t, due[MaxReserve+1:], st[tb.list])
+		require.NotContains(t, st, tb.delayed)
+		require.Len(t, st[tb.held], MaxReserve+1)
 	})
 
 	t.Run("HoldsReservedCopies", func(t *testing.T) {

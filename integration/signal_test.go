@@ -1,0 +1,85 @@
+package integration
+
+import (
+	"context"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestSignalFinishesRunningJob sends SIGTERM while a job runs: the bridge stops reserving at once (jobs pushed
+// after the signal stay in the list, byte for byte), lets the running job finish within the grace period,
+// acknowledges it, and exits 0.
+//
+// The job runs until the test opens its gate (about a second, the time the test takes to see the stop and
+// push more jobs), so "the signal came while the job ran" holds by construction, not by timing.
+func TestSignalFinishesRunningJob(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newFixture(t, dialect)
+			started, done, gate, log := f.key("started"), f.key("done"), f.key("gate"), f.key("log")
+			b := f.open()
+			id, _ := f.push(b, `test\Block`, map[string]any{"started": started, "done": done, "gate": gate, "ms": 60_000})
+
+			p := f.startBridge(nil, "--sleep", "0.1", "--grace", "30")
+			waitFor(t, "the job to start", func() bool { return f.llen(started) >= 1 })
+			p.signal(syscall.SIGTERM)
+			p.waitOutput(`msg="worker stopping"`, "reason=signal", "running=1")
+			require.Zero(t, f.llen(done), "the job must still be running when the worker stops")
+
+			var after []string
+			for range 3 {
+				_, raw := f.push(b, `test\Record`, map[string]string{"log": log})
+				after = append(after, raw)
+			}
+			require.NoError(t, f.rdb.RPush(ctx, gate, "go").Err())
+
+			st := p.wait()
+			require.Equal(t, 0, st.ExitCode(), "exit status after SIGTERM")
+			require.Equal(t, []string{id}, f.lrange(done), "the running job finished")
+			n, err := f.rdb.Exists(ctx, f.reserved).Result()
+			require.NoError(t, err)
+			require.Zero(t, n, "the finished job was acknowledged: nothing left in :reserved")
+			require.Equal(t, after, f.lrange(f.list), "jobs pushed after the signal stay in the list, untouched")
+			require.Zero(t, f.llen(log), "no job pushed after the signal ran")
+			require.Len(t, f.lrange(started), 1)
+		})
+	}
+}
+
+// TestSignalGraceHandsBackUnfinishedJob sends SIGTERM to a bridge with --grace 0.2 whose job runs until its
+// context is cancelled: once the grace period is over the job is cancelled and handed back to the list
+// exactly as it was pushed (v3: the raw body with attempts 0, not the reserved copy), and the bridge exits 0.
+func TestSignalGraceHandsBackUnfinishedJob(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newFixture(t, dialect)
+			started, done := f.key("started"), f.key("done")
+			_, raw := f.push(f.open(), `test\Block`, map[string]string{"started": started, "done": done})
+
+			p := f.startBridge(nil, "--sleep", "0.1", "--grace", "0.2")
+			waitFor(t, "the job to start", func() bool { return f.llen(started) >= 1 })
+			held := f.zrange(f.reserved)
+			require.Len(t, held, 1, "the job is reserved while it runs")
+			p.signal(syscall.SIGTERM)
+
+			st := p.wait()
+			require.Equal(t, 0, st.ExitCode(), "exit status after SIGTERM")
+			require.Equal(t, []string{raw}, f.lrange(f.list), "the cancelled job is back in the list, same bytes as pushed")
+			n, err := f.rdb.Exists(ctx, f.reserved, f.delayed, done).Result()
+			require.NoError(t, err)
+			require.Zero(t, n, "nothing reserved, nothing delayed, the job did not finish")
+			require.Len(t, f.lrange(started), 1)
+			failed, err := f.rdb.Exists(ctx, "{"+f.failedPrefix+":failed}").Result()
+			require.NoError(t, err)
+			require.Zero(t, failed, "a cancelled job is not a failed one")
+		})
+	}
+}

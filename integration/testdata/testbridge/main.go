@@ -1,0 +1,129 @@
+// Command testbridge is the bridge binary the integration tests build and run as a subprocess: the whole
+// bridge command line (bridge.Main) with two test handlers that leave their traces in Redis, so a test can
+// count runs across processes, crashes and restarts.
+//
+// The handlers' Redis is TESTBRIDGE_REDIS_ADDR (host:port) and TESTBRIDGE_REDIS_DB (default 0); the queue's
+// own Redis is the --connection flag, as for any bridge binary.
+//
+//	test\Record  data {"log":"<list>"}: RPUSH the job id onto <list>.
+//	test\Block   data {"started":"<list>", "done":"<list>", "ms":N, "gate":"<list>"}:
+//	             RPUSH "<id>|<attempts()>|<unix seconds now>" onto started, then block until the job's
+//	             context is done (returns its error: the job did not finish), N ms passed (N > 0), or an
+//	             element could be popped from gate (when set); then RPUSH the id onto done (when set).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/queuebridge/bridge"
+)
+
+// Environment variables naming the Redis the handlers write their traces to.
+const (
+	envAddr = "TESTBRIDGE_REDIS_ADDR"
+	envDB   = "TESTBRIDGE_REDIS_DB"
+)
+
+func main() {
+	rdb, err := traceClient()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testbridge:", err)
+		os.Exit(2)
+	}
+	b := bridge.New()
+	b.HandleFunc(`test\Record`, func(ctx context.Context, job *bridge.Job) error {
+		var d struct {
+			Log string `json:"log"`
+		}
+		if err := job.Bind(&d); err != nil {
+			return err
+		}
+		if d.Log == "" {
+			return errors.New(`test\Record: data has no "log"`)
+		}
+		return rdb.RPush(ctx, d.Log, job.ID()).Err()
+	})
+	b.HandleFunc(`test\Block`, func(ctx context.Context, job *bridge.Job) error {
+		var d struct {
+			Started string `json:"started"`
+			Done    string `json:"done"`
+			Gate    string `json:"gate"`
+			MS      int64  `json:"ms"`
+		}
+		if err := job.Bind(&d); err != nil {
+			return err
+		}
+		if d.Started != "" {
+			mark := fmt.Sprintf("%s|%d|%d", job.ID(), job.Attempts(), time.Now().Unix())
+			if err := rdb.RPush(ctx, d.Started, mark).Err(); err != nil {
+				return err
+			}
+		}
+		if err := block(ctx, rdb, d.Gate, time.Duration(d.MS)*time.Millisecond); err != nil {
+			return err
+		}
+		if d.Done != "" {
+			// The job finished: its trace must land even if a stop cancels ctx right now.
+			return rdb.RPush(context.WithoutCancel(ctx), d.Done, job.ID()).Err()
+		}
+		return nil
+	})
+	b.Main()
+}
+
+// block waits until ctx is done (its error), d passed (d > 0), or an element was popped from gate.
+func block(ctx context.Context, rdb *goredis.Client, gate string, d time.Duration) error {
+	var deadline <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		deadline = t.C
+	}
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline:
+			return nil
+		case <-poll.C:
+			if gate == "" {
+				continue
+			}
+			err := rdb.LPop(ctx, gate).Err()
+			switch {
+			case err == nil:
+				return nil
+			case errors.Is(err, goredis.Nil):
+			case ctx.Err() != nil:
+				return ctx.Err()
+			default:
+				return err
+			}
+		}
+	}
+}
+
+func traceClient() (*goredis.Client, error) {
+	addr := os.Getenv(envAddr)
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	db := 0
+	if s := os.Getenv(envDB); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: %w", envDB, s, err)
+		}
+		db = n
+	}
+	return goredis.NewClient(&goredis.Options{Addr: addr, DB: db}), nil
+}

@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge/events"
+	"github.com/queuebridge/bridge/executor/goexec"
+	"github.com/queuebridge/bridge/queue"
+)
+
+// redisURL is the test Redis: QB_REDIS_ADDR (default 127.0.0.1:6379), database 4.
+func redisURL() string {
+	addr := os.Getenv("QB_REDIS_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	return "redis://" + addr + "/4"
+}
+
+type cliBundle struct {
+	mux    *goexec.Mux
+	queue  string
+	prefix string
+	rdb    *goredis.Client
+}
+
+func setup(t *testing.T) *cliBundle {
+	t.Helper()
+	o, err := goredis.ParseURL(redisURL())
+	require.NoError(t, err)
+	rdb := goredis.NewClient(o)
+	b := &cliBundle{
+		mux:    goexec.NewMux(),
+		queue:  fmt.Sprintf("cli-%s-%d", t.Name(), rand.Int64()),
+		prefix: fmt.Sprintf("qbtest%d", rand.Int64()),
+		rdb:    rdb,
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		for _, pattern := range []string{"*queues:" + b.queue + "*", "*" + b.prefix + "*"} {
+			keys, _ := rdb.Keys(ctx, pattern).Result()
+			if len(keys) > 0 {
+				rdb.Del(ctx, keys...)
+			}
+		}
+		rdb.Close()
+	})
+	return b
+}
+
+// run runs the command line with the bundle's connection flags and returns the exit status and output.
+func (b *cliBundle) run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	full := append([]string{"bridge", "--connection", redisURL(), "--failed-prefix", b.prefix, "--cache-prefix", b.prefix + ":"}, args...)
+	code := Run(context.Background(), full, Params{Router: b.mux, Events: &events.Dispatcher{}, Stdout: &stdout, Stderr: &stderr})
+	return code, stdout.String(), stderr.String()
+}
+
+func TestPushThenWork(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range []string{"thinkqueue-v1", "thinkqueue-v3"} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			var mu sync.Mutex
+			var seen []string
+			b.mux.Handle(`app\job\Hello`, queue.HandlerFunc(func(_ context.Context, job *queue.Job) error {
+				var data struct{ Name string }
+				if err := job.Bind(&data); err != nil {
+					return err
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				seen = append(seen, fmt.Sprintf("%s/%s/%d", job.ID(), data.Name, job.Attempts()))
+				return nil
+			}))
+
+			code, out, errOut := b.run(t, "--dialect", dialect, "push", "--queue", b.queue, `app\job\Hello`, `{"name":"张三/x"}`)
+			require.Equal(t, 0, code, errOut)
+			id := strings.TrimSpace(out)
+			require.Len(t, id, 32)
+
+			code, _, errOut = b.run(t, "--dialect", dialect, "work", "--queue", b.queue, "--stop-when-empty", "--sleep", "0.01")
+			require.Equal(t, 0, code, errOut)
+			require.Equal(t, []string{id + "/张三/x/1"}, seen)
+		})
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--dialect", "laravel-99", "push", "X"}, "thinkqueue-v1"},
+		{[]string{"--expire", "0", "push", "X"}, "--expire 0"},
+		{[]string{"--expire", "soon", "push", "X"}, `--expire "soon"`},
+		{[]string{"push"}, "want JOB [JSON-DATA]"},
+		{[]string{"push", "X", "{not json"}, "JSON-DATA"},
+		{[]string{"work", "--queue", ","}, "--queue"},
+		{[]string{"work", "--concurrency", "0"}, "--concurrency 0"},
+		{[]string{"work", "--delay", "-1"}, "--delay"},
+		{[]string{"failed", "forget", "nope"}, "no failed job nope"},
+		{[]string{"failed", "retry", "nope"}, "no such failed job"},
+		{[]string{"--connection", "http://x", "push", "X"}, "unknown scheme"},
+	} {
+		code, _, errOut := b.run(t, tc.args...)
+		require.NotEqual(t, 0, code, "%v", tc.args)
+		require.Contains(t, errOut, tc.want, "%v", tc.args)
+	}
+}
+
+func TestRestartCommand(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	code, out, errOut := b.run(t, "restart")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, b.prefix+":think:queue:restart")
+	stamp, err := b.rdb.Get(context.Background(), b.prefix+":think:queue:restart").Result()
+	require.NoError(t, err)
+	require.Regexp(t, `^[0-9]{10}$`, stamp)
+	ttl, err := b.rdb.TTL(context.Background(), b.prefix+":think:queue:restart").Result()
+	require.NoError(t, err)
+	require.Equal(t, int64(-1), int64(ttl), "queue:restart writes no TTL")
+}
