@@ -83,3 +83,31 @@ func TestSignalGraceHandsBackUnfinishedJob(t *testing.T) {
 		})
 	}
 }
+
+// TestSignalAcksJobFinishedAfterGrace covers a handler that does not watch its context and returns nil
+// shortly after the grace period cancelled it (well inside the second the bridge then waits before it
+// hands unfinished jobs back). The job ran to completion, so it must be acknowledged, not left in :reserved
+// to run a second time once the reservation lapses.
+func TestSignalAcksJobFinishedAfterGrace(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newFixture(t, dialect)
+			started, done, gate := f.key("started"), f.key("done"), f.key("gate")
+			id, _ := f.push(f.open(), `test\Block`, map[string]any{"started": started, "done": done, "gate": gate, "ignore_ctx": true})
+
+			p := f.startBridge(nil, "--sleep", "0.1", "--grace", "0.2")
+			waitFor(t, "the job to start", func() bool { return f.llen(started) >= 1 })
+			p.signal(syscall.SIGTERM)
+			p.waitOutput(`msg="grace period over`)
+			require.NoError(t, f.rdb.RPush(ctx, gate, "go").Err())
+
+			st := p.wait()
+			require.Equal(t, 0, st.ExitCode(), "exit status after SIGTERM")
+			require.Equal(t, []string{id}, f.lrange(done), "the job finished")
+			f.requireQueueEmpty() // acknowledged: not in :reserved, not handed back to the list
+		})
+	}
+}

@@ -158,12 +158,8 @@ type Worker struct {
 
 	mu      sync.Mutex
 	running map[*run]struct{}
-	backoff map[string]queueBackoff
-}
 
-type queueBackoff struct {
-	until time.Time
-	wait  time.Duration
+	unserved unserved // only the loop goroutine touches it
 }
 
 // New returns a worker. events may be nil.
@@ -176,14 +172,14 @@ func New(broker Broker, dialect Dialect, router Router, ev *events.Dispatcher, c
 		return nil, err
 	}
 	return &Worker{
-		broker:  broker,
-		dialect: dialect,
-		router:  router,
-		events:  ev,
-		cfg:     c,
-		log:     c.Logger,
-		running: make(map[*run]struct{}),
-		backoff: make(map[string]queueBackoff),
+		broker:   broker,
+		dialect:  dialect,
+		router:   router,
+		events:   ev,
+		cfg:      c,
+		log:      c.Logger,
+		running:  make(map[*run]struct{}),
+		unserved: unserved{queues: make(map[string]*unservedQueue)},
 	}, nil
 }
 
@@ -216,19 +212,14 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // loop reserves and starts jobs until it is told to stop; it returns why.
 func (w *Worker) loop(ctx, jobCtx context.Context, slots chan struct{}, jobs *sync.WaitGroup, acks *completer, restartStamp string, haveStamp bool) (string, error) {
-	var lastCheck time.Time
+	var lastMemoryCheck time.Time
 	for {
 		if ctx.Err() != nil {
 			return "signal", nil
 		}
-		if now := time.Now(); now.Sub(lastCheck) >= time.Second {
-			lastCheck = now
-			if stamp, ok := w.restartStamp(ctx); ok {
-				if haveStamp && stamp != restartStamp {
-					return "restart", nil
-				}
-				restartStamp, haveStamp = stamp, true
-			}
+		// Reading the heap stops the world briefly: once a second is enough.
+		if now := time.Now(); now.Sub(lastMemoryCheck) >= time.Second {
+			lastMemoryCheck = now
 			if w.memoryExceeded() {
 				return "memory", ErrMemoryExceeded
 			}
@@ -237,10 +228,19 @@ func (w *Worker) loop(ctx, jobCtx context.Context, slots chan struct{}, jobs *sy
 		if free == 0 {
 			continue // ctx done
 		}
+		// Like PHP's workers, look for the restart signal before taking more work, so a restart stops the
+		// worker after the jobs it is running.
+		if stamp, ok := w.restartStamp(ctx); ok {
+			if haveStamp && stamp != restartStamp {
+				w.releaseSlots(slots, free)
+				return "restart", nil
+			}
+			restartStamp, haveStamp = stamp, true
+		}
 		started := 0
 		reservedAny := false
 		for _, q := range w.cfg.Queues {
-			if started == free || w.backingOff(q) {
+			if started == free || w.unserved.skip(q, w.cfg.StopWhenEmpty) {
 				continue
 			}
 			rs, err := w.broker.Reserve(ctx, q, min(free-started, w.cfg.Batch))
@@ -255,16 +255,15 @@ func (w *Worker) loop(ctx, jobCtx context.Context, slots chan struct{}, jobs *sy
 				break
 			}
 			reservedAny = reservedAny || len(rs) > 0
-			handedBack := 0
 			for _, r := range rs {
 				switch w.start(jobCtx, r, slots, jobs, acks) {
 				case startRunning:
 					started++
+					w.unserved.served(q)
 				case startHandedBack:
-					handedBack++
+					w.unserved.handedBack(q, r.Raw)
 				}
 			}
-			w.noteHandedBack(q, len(rs), handedBack)
 		}
 		w.releaseSlots(slots, free-started)
 		if w.cfg.Once && reservedAny {
@@ -387,29 +386,4 @@ func (w *Worker) runningCount() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.running)
-}
-
-// backingOff reports whether q is resting after it served only jobs nobody here can run.
-func (w *Worker) backingOff(q string) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return time.Now().Before(w.backoff[q].until)
-}
-
-// noteHandedBack backs a queue off (1s doubling to 30s) while every job it gives is handed back, so a queue
-// of jobs for PHP does not spin the bridge; one job served here resets it.
-func (w *Worker) noteHandedBack(q string, reserved, handedBack int) {
-	if reserved == 0 {
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if handedBack < reserved {
-		delete(w.backoff, q)
-		return
-	}
-	b := w.backoff[q]
-	b.wait = min(max(2*b.wait, time.Second), 30*time.Second)
-	b.until = time.Now().Add(b.wait)
-	w.backoff[q] = b
 }

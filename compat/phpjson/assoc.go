@@ -39,8 +39,8 @@ func assocAll(vs []any) []any {
 
 // FromGo converts any Go value to what PHP would hold after json_decode(json_encode-of-it, true): it marshals v
 // with encoding/json (struct tags, MarshalJSON and all), decodes the result with [Decode] and applies [Assoc].
-// So a struct becomes a *Map in field order, an empty Go map or struct an empty list, and a float64 with no
-// fraction an int64, because Go writes 2.0 as 2. Invalid UTF-8 in Go strings becomes U+FFFD, as encoding/json
+// So a struct becomes a *Map in field order, a *Map keeps its order (see [Map.MarshalJSON]), an empty Go map
+// or struct becomes an empty list, and a float64 with no fraction an int64, because Go writes 2.0 as 2. Invalid UTF-8 in Go strings becomes U+FFFD, as encoding/json
 // makes it, where PHP would fail.
 func FromGo(v any) (any, error) {
 	b, err := json.Marshal(v)

@@ -262,7 +262,7 @@ func (d *decoder) slowString(buf []byte) (string, error) {
 				return "", err
 			}
 		case c < 0x20:
-			return "", d.errorf("control character %#02x in string", c)
+			return "", d.errorf("control character %q in string", c)
 		case c < utf8.RuneSelf:
 			buf = append(buf, c)
 			d.pos++

@@ -86,25 +86,36 @@ func connectionFlags() []urfave.Flag {
 	}
 }
 
-// configFrom reads the connection flags.
+// configFrom reads the connection flags, which may stand before or after the command name.
 func configFrom(c *urfave.Context) (*conn.Config, error) {
-	expire, err := parseExpire(c.String("expire"))
+	expire, err := parseExpire(connFlag(c, "expire"))
 	if err != nil {
 		return nil, err
 	}
-	log, err := newLogger(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
+	log, err := newLogger(c.App.ErrWriter, connFlag(c, "log-level"), connFlag(c, "log-format"))
 	if err != nil {
 		return nil, err
 	}
 	return &conn.Config{
-		Connection:      c.String("connection"),
-		Dialect:         c.String("dialect"),
+		Connection:      connFlag(c, "connection"),
+		Dialect:         connFlag(c, "dialect"),
 		Expire:          expire,
-		CacheConnection: c.String("cache-connection"),
-		CachePrefix:     c.String("cache-prefix"),
-		FailedKeyPrefix: c.String("failed-prefix"),
+		CacheConnection: connFlag(c, "cache-connection"),
+		CachePrefix:     connFlag(c, "cache-prefix"),
+		FailedKeyPrefix: connFlag(c, "failed-prefix"),
 		Logger:          log,
 	}, nil
+}
+
+// connFlag is a connection flag's value from the nearest command that set it (`bridge work --connection …`
+// beats `bridge --connection … work`), else its default.
+func connFlag(c *urfave.Context, name string) string {
+	for _, cc := range c.Lineage() {
+		if cc.IsSet(name) {
+			return cc.String(name)
+		}
+	}
+	return c.String(name)
 }
 
 func parseExpire(s string) (time.Duration, error) {
@@ -149,7 +160,7 @@ func workCommand(p Params) *urfave.Command {
 	return &urfave.Command{
 		Name:  "work",
 		Usage: "run jobs from the queues (think-queue's queue:work)",
-		Flags: []urfave.Flag{
+		Flags: append(connectionFlags(),
 			&urfave.StringFlag{Name: "queue", Value: "default", Usage: "queues to drain, in priority order: a,b"},
 			&urfave.BoolFlag{Name: "daemon", Usage: "accepted for think-queue 1.x/2.x habits: the bridge always loops unless --once"},
 			&urfave.BoolFlag{Name: "once", Usage: "run at most one job, then exit"},
@@ -161,7 +172,7 @@ func workCommand(p Params) *urfave.Command {
 			&urfave.StringFlag{Name: "timeout", Value: "60", Usage: "seconds one job may run (its context is cancelled then); 0 disables"},
 			&urfave.IntFlag{Name: "concurrency", Aliases: []string{"n"}, Value: 1, Usage: "jobs run at once"},
 			&urfave.StringFlag{Name: "grace", Value: "30", Usage: "seconds running jobs get to finish on SIGTERM/SIGINT before they are handed back"},
-		},
+		),
 		Action: func(c *urfave.Context) error {
 			cfg, err := configFrom(c)
 			if err != nil {

@@ -98,6 +98,19 @@ func TestPushThenWork(t *testing.T) {
 	}
 }
 
+func TestConnectionFlagsAfterTheCommand(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), []string{"bridge", "--connection", "redis://127.0.0.1:1/0", "push",
+		"--connection", redisURL(), "--dialect", "thinkqueue-v1", "--queue", b.queue, `app\job\Hello`},
+		Params{Router: b.mux, Events: &events.Dispatcher{}, Stdout: &stdout, Stderr: &stderr})
+	require.Equal(t, 0, code, stderr.String())
+	raw, err := b.rdb.LIndex(context.Background(), "queues:"+b.queue, 0).Result()
+	require.NoError(t, err, "the command's --connection and --dialect win over the global ones")
+	require.Contains(t, raw, `"data":"","id":"`+strings.TrimSpace(stdout.String())+`","attempts":1}`)
+}
+
 func TestFlagErrors(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -31,10 +31,10 @@ func pushCommand() *urfave.Command {
 		Name:      "push",
 		Usage:     "push a job as the PHP library would (Queue::push / Queue::later); prints its id",
 		ArgsUsage: `JOB [JSON-DATA]   e.g. 'app\job\Hello' '{"name":"Ann"}'`,
-		Flags: []urfave.Flag{
+		Flags: append(connectionFlags(),
 			&urfave.StringFlag{Name: "queue", Value: "default", Usage: "queue name"},
 			&urfave.StringFlag{Name: "delay", Value: "0", Usage: "seconds before the job becomes visible (Queue::later)"},
-		},
+		),
 		Action: func(c *urfave.Context) error {
 			if c.NArg() < 1 || c.NArg() > 2 {
 				return fmt.Errorf("push: want JOB [JSON-DATA], got %d arguments", c.NArg())
@@ -72,6 +72,7 @@ func failedCommand() *urfave.Command {
 		Subcommands: []*urfave.Command{
 			{
 				Name:  "list",
+				Flags: connectionFlags(),
 				Usage: "list failed jobs, oldest first",
 				Action: func(c *urfave.Context) error {
 					return withConn(c, func(cn *conn.Conn) error {
@@ -95,6 +96,7 @@ func failedCommand() *urfave.Command {
 			},
 			{
 				Name:      "retry",
+				Flags:     connectionFlags(),
 				Usage:     "push failed jobs back onto their queues (attempts reset) and forget them",
 				ArgsUsage: "ID [ID…] | all",
 				Action: func(c *urfave.Context) error {
@@ -125,6 +127,7 @@ func failedCommand() *urfave.Command {
 			},
 			{
 				Name:      "forget",
+				Flags:     connectionFlags(),
 				Usage:     "delete one failed job",
 				ArgsUsage: "ID",
 				Action: func(c *urfave.Context) error {
@@ -146,6 +149,7 @@ func failedCommand() *urfave.Command {
 			},
 			{
 				Name:  "flush",
+				Flags: connectionFlags(),
 				Usage: "delete every failed job",
 				Action: func(c *urfave.Context) error {
 					return withConn(c, func(cn *conn.Conn) error {
@@ -165,6 +169,7 @@ func failedCommand() *urfave.Command {
 func restartCommand() *urfave.Command {
 	return &urfave.Command{
 		Name:  "restart",
+		Flags: connectionFlags(),
 		Usage: "tell every worker on this queue, PHP's and the bridge's, to stop after its current job (think-queue's queue:restart)",
 		Action: func(c *urfave.Context) error {
 			return withConn(c, func(cn *conn.Conn) error {

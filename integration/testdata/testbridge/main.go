@@ -6,10 +6,12 @@
 // own Redis is the --connection flag, as for any bridge binary.
 //
 //	test\Record  data {"log":"<list>"}: RPUSH the job id onto <list>.
-//	test\Block   data {"started":"<list>", "done":"<list>", "ms":N, "gate":"<list>"}:
+//	test\Block   data {"started":"<list>", "done":"<list>", "ms":N, "gate":"<list>", "ignore_ctx":bool}:
 //	             RPUSH "<id>|<attempts()>|<unix seconds now>" onto started, then block until the job's
 //	             context is done (returns its error: the job did not finish), N ms passed (N > 0), or an
-//	             element could be popped from gate (when set); then RPUSH the id onto done (when set).
+//	             element could be popped from gate (when set); then RPUSH the id onto done (when set) and
+//	             return nil. With ignore_ctx the job's context is not watched: the handler finishes only
+//	             by ms or gate, as a handler that never checks ctx would.
 package main
 
 import (
@@ -56,6 +58,7 @@ func main() {
 			Done    string `json:"done"`
 			Gate    string `json:"gate"`
 			MS      int64  `json:"ms"`
+			Ignore  bool   `json:"ignore_ctx"`
 		}
 		if err := job.Bind(&d); err != nil {
 			return err
@@ -66,7 +69,11 @@ func main() {
 				return err
 			}
 		}
-		if err := block(ctx, rdb, d.Gate, time.Duration(d.MS)*time.Millisecond); err != nil {
+		waitCtx := ctx
+		if d.Ignore {
+			waitCtx = context.WithoutCancel(ctx)
+		}
+		if err := block(waitCtx, rdb, d.Gate, time.Duration(d.MS)*time.Millisecond); err != nil {
 			return err
 		}
 		if d.Done != "" {

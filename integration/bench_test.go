@@ -1,0 +1,121 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge"
+	"github.com/queuebridge/bridge/compat/phpjson"
+	"github.com/queuebridge/bridge/compat/thinkqueue"
+)
+
+// benchConcurrency is the in-process bridge's Worker.Concurrency in BenchmarkDrain: the fastest of 16, 64 and
+// 128 on the reference machine. QB_BENCH_CONCURRENCY overrides it, to compare again.
+const benchConcurrency = 128
+
+// BenchmarkDrain times an in-process bridge draining b.N ready jobs (about 150 bytes of data each) with a
+// no-op handler, per dialect, and reports jobs/s. The jobs are pushed before the timer starts.
+//
+//	go test -run '^$' -bench Drain -benchtime 200000x ./integration/
+func BenchmarkDrain(b *testing.B) {
+	concurrency := benchConcurrency
+	if s := os.Getenv("QB_BENCH_CONCURRENCY"); s != "" {
+		n, err := strconv.Atoi(s)
+		require.NoError(b, err, "QB_BENCH_CONCURRENCY")
+		concurrency = n
+	}
+	for _, dialect := range dialects {
+		b.Run(dialect, func(b *testing.B) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			f := newFixture(b, dialect)
+			pushBench(b, f, b.N, `test\Noop`, map[string]any{"pad": strings.Repeat("x", 128)})
+
+			cfg := f.config()
+			cfg.Worker = bridge.WorkerConfig{
+				Queues:        []string{f.queue},
+				Concurrency:   concurrency,
+				StopWhenEmpty: true,
+				Sleep:         time.Millisecond,
+			}
+			br, err := bridge.Open(ctx, cfg)
+			require.NoError(b, err)
+			defer br.Close()
+			var ran atomic.Int64
+			br.HandleFunc(`test\Noop`, func(context.Context, *bridge.Job) error {
+				ran.Add(1)
+				return nil
+			})
+
+			b.ResetTimer()
+			err = br.Run(ctx)
+			b.StopTimer()
+			require.NoError(b, err)
+			require.EqualValues(b, b.N, ran.Load())
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+			f.requireQueueEmpty()
+		})
+	}
+}
+
+// BenchmarkPHPStandIn measures fleet_worker.php, the think-queue stand-in, alone on b.N test\Record jobs, and
+// reports its pace from its first pop to its last delete (PHP start-up and the idle wait at the end are
+// left out). For the comparison with BenchmarkDrain:
+//
+//	go test -run '^$' -bench PHPStandIn -benchtime 20000x ./integration/
+func BenchmarkPHPStandIn(b *testing.B) {
+	for _, dialect := range dialects {
+		b.Run(dialect, func(b *testing.B) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			f := newFixture(b, dialect)
+			log := f.key("log")
+			pushBench(b, f, b.N, `test\Record`, map[string]any{"log": log})
+
+			b.ResetTimer()
+			r, err := f.runFleetWorker(ctx, "0.3", "--no-ids")
+			b.StopTimer()
+			require.NoError(b, err)
+			require.Equal(b, b.N, r.Processed)
+			require.EqualValues(b, b.N, f.llen(log))
+			busy := 0.0
+			if r.First != nil && r.Last != nil {
+				busy = *r.Last - *r.First
+			}
+			if busy > 0 {
+				b.ReportMetric(float64(r.Processed)/busy, "jobs/s")
+			}
+			f.requireQueueEmpty()
+		})
+	}
+}
+
+// pushBench RPUSHes n jobs as the dialect's Queue::push writes them, through a pipeline; data gets an "n"
+// field with the job's number.
+func pushBench(b *testing.B, f *fixture, n int, job string, data map[string]any) {
+	b.Helper()
+	ctx := context.Background()
+	const chunk = 1000
+	for start := 0; start < n; start += chunk {
+		pipe := f.rdb.Pipeline()
+		for i := start; i < min(start+chunk, n); i++ {
+			data["n"] = i
+			v, err := phpjson.FromGo(data)
+			require.NoError(b, err)
+			payload, err := f.d.NewPayload(job, v, thinkqueue.NewID())
+			require.NoError(b, err)
+			pipe.RPush(ctx, f.list, payload)
+		}
+		_, err := pipe.Exec(ctx)
+		require.NoError(b, err, "pre-push")
+	}
+	require.EqualValues(b, n, f.llen(f.list), fmt.Sprintf("%d jobs pre-pushed", n))
+}
