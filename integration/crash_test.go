@@ -29,8 +29,8 @@ func TestCrashRecoversReservedJob(t *testing.T) {
 				require.True(t, strings.HasSuffix(raw, `"attempts":1}`), raw)
 			}
 
-			global := []string{"--expire", "2"}
-			first := f.startBridge(global, "--sleep", "0.1")
+			// `work --expire 2`: a connection flag after the command, as PHP users type it.
+			first := f.startBridge(nil, "--expire", "2", "--sleep", "0.1")
 			waitFor(t, "the first run to start", func() bool { return f.llen(started) >= 1 })
 			first.signal(syscall.SIGKILL)
 			st := first.wait()
@@ -53,7 +53,7 @@ func TestCrashRecoversReservedJob(t *testing.T) {
 			require.Zero(t, f.llen(f.list))
 			require.Zero(t, f.llen(done))
 
-			second := f.startBridge(global, "--sleep", "0.1")
+			second := f.startBridge(nil, "--expire", "2", "--sleep", "0.1")
 			waitFor(t, "the second run to start", func() bool { return f.llen(started) >= 2 })
 			run2 := parseMark(t, f.lrange(started)[1])
 			require.Equal(t, id, run2.id)

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -84,30 +85,47 @@ func TestSignalGraceHandsBackUnfinishedJob(t *testing.T) {
 	}
 }
 
-// TestSignalAcksJobFinishedAfterGrace covers a handler that does not watch its context and returns nil
+// TestSignalSettlesJobFinishedAfterGrace covers a handler that does not watch its context and returns nil
 // shortly after the grace period cancelled it (well inside the second the bridge then waits before it
-// hands unfinished jobs back). The job ran to completion, so it must be acknowledged, not left in :reserved
-// to run a second time once the reservation lapses.
-func TestSignalAcksJobFinishedAfterGrace(t *testing.T) {
+// hands unfinished jobs back). The job ran to completion, so its outcome must be carried out: "delete" is
+// acknowledged (not left in :reserved to run a second time once the reservation lapses); "release" (the
+// handler called job.Release(0)) goes to :delayed as the dialect's released copy.
+func TestSignalSettlesJobFinishedAfterGrace(t *testing.T) {
 	t.Parallel()
 	for _, dialect := range dialects {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			f := newFixture(t, dialect)
-			started, done, gate := f.key("started"), f.key("done"), f.key("gate")
-			id, _ := f.push(f.open(), `test\Block`, map[string]any{"started": started, "done": done, "gate": gate, "ignore_ctx": true})
+		for _, outcome := range []string{"delete", "release"} {
+			t.Run(dialect+"/"+outcome, func(t *testing.T) {
+				t.Parallel()
+				ctx := context.Background()
+				f := newFixture(t, dialect)
+				started, done, gate := f.key("started"), f.key("done"), f.key("gate")
+				id, raw := f.push(f.open(), `test\Block`, map[string]any{"started": started, "done": done, "gate": gate,
+					"ignore_ctx": true, "release": outcome == "release"})
 
-			p := f.startBridge(nil, "--sleep", "0.1", "--grace", "0.2")
-			waitFor(t, "the job to start", func() bool { return f.llen(started) >= 1 })
-			p.signal(syscall.SIGTERM)
-			p.waitOutput(`msg="grace period over`)
-			require.NoError(t, f.rdb.RPush(ctx, gate, "go").Err())
+				p := f.startBridge(nil, "--sleep", "0.1", "--grace", "0.2")
+				waitFor(t, "the job to start", func() bool { return f.llen(started) >= 1 })
+				p.signal(syscall.SIGTERM)
+				p.waitOutput(`msg="grace period over`)
+				require.NoError(t, f.rdb.RPush(ctx, gate, "go").Err())
 
-			st := p.wait()
-			require.Equal(t, 0, st.ExitCode(), "exit status after SIGTERM")
-			require.Equal(t, []string{id}, f.lrange(done), "the job finished")
-			f.requireQueueEmpty() // acknowledged: not in :reserved, not handed back to the list
-		})
+				st := p.wait()
+				require.Equal(t, 0, st.ExitCode(), "exit status after SIGTERM")
+				require.Equal(t, []string{id}, f.lrange(done), "the job finished")
+				if outcome == "release" {
+					// v1 releases the popped bytes with attempts+1, v3 the reserved copy (attempts 1).
+					var want string
+					if strings.HasSuffix(dialect, "-v3") {
+						want = withAttempts(t, raw, 0, 1)
+					} else {
+						want = withAttempts(t, raw, 1, 2)
+					}
+					delayed := f.zrange(f.delayed)
+					require.Len(t, delayed, 1, "the released job is in :delayed")
+					require.Equal(t, want, delayed[0].Member)
+					require.NoError(t, f.rdb.Del(ctx, f.delayed).Err())
+				}
+				f.requireQueueEmpty() // not in :reserved, not handed back to the list
+			})
+		}
 	}
 }

@@ -51,7 +51,7 @@ func Run(ctx context.Context, args []string, p Params) int {
 }
 
 func newApp(p Params) *urfave.App {
-	return &urfave.App{
+	app := &urfave.App{
 		Name:            "bridge",
 		Usage:           "run a PHP app's think-queue jobs in Go, on the same queue, in the same bytes",
 		Writer:          p.Stdout,
@@ -66,6 +66,8 @@ func newApp(p Params) *urfave.App {
 			restartCommand(),
 		},
 	}
+	hideHelpCommands(app.Commands)
+	return app
 }
 
 func connectionFlags() []urfave.Flag {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/queuebridge/bridge/events"
@@ -148,4 +149,23 @@ func TestRestartCommand(t *testing.T) {
 	ttl, err := b.rdb.TTL(context.Background(), b.prefix+":think:queue:restart").Result()
 	require.NoError(t, err)
 	require.Equal(t, int64(-1), int64(ttl), "queue:restart writes no TTL")
+}
+
+// Several command lines in one process must not share state (run with -race).
+func TestConcurrentRuns(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, _, errOut := b.run(t, "failed", "list")
+			assert.Equal(t, 0, code, errOut)
+			code, out, _ := b.run(t, "push", "--help")
+			assert.Equal(t, 0, code)
+			assert.Contains(t, out, "JSON-DATA")
+		}()
+	}
+	wg.Wait()
 }

@@ -6,12 +6,14 @@
 // own Redis is the --connection flag, as for any bridge binary.
 //
 //	test\Record  data {"log":"<list>"}: RPUSH the job id onto <list>.
-//	test\Block   data {"started":"<list>", "done":"<list>", "ms":N, "gate":"<list>", "ignore_ctx":bool}:
+//	test\Block   data {"started":"<list>", "done":"<list>", "ms":N, "gate":"<list>", "ignore_ctx":bool,
+//	                   "release":bool}:
 //	             RPUSH "<id>|<attempts()>|<unix seconds now>" onto started, then block until the job's
 //	             context is done (returns its error: the job did not finish), N ms passed (N > 0), or an
-//	             element could be popped from gate (when set); then RPUSH the id onto done (when set) and
-//	             return nil. With ignore_ctx the job's context is not watched: the handler finishes only
-//	             by ms or gate, as a handler that never checks ctx would.
+//	             element could be popped from gate (when set); then RPUSH the id onto done (when set),
+//	             call job.Release(0) when release is set, and return nil. With ignore_ctx the job's context
+//	             is not watched: the handler finishes only by ms or gate, as a handler that never checks
+//	             ctx would.
 package main
 
 import (
@@ -59,6 +61,7 @@ func main() {
 			Gate    string `json:"gate"`
 			MS      int64  `json:"ms"`
 			Ignore  bool   `json:"ignore_ctx"`
+			Release bool   `json:"release"`
 		}
 		if err := job.Bind(&d); err != nil {
 			return err
@@ -78,7 +81,12 @@ func main() {
 		}
 		if d.Done != "" {
 			// The job finished: its trace must land even if a stop cancels ctx right now.
-			return rdb.RPush(context.WithoutCancel(ctx), d.Done, job.ID()).Err()
+			if err := rdb.RPush(context.WithoutCancel(ctx), d.Done, job.ID()).Err(); err != nil {
+				return err
+			}
+		}
+		if d.Release {
+			job.Release(0)
 		}
 		return nil
 	})
