@@ -165,16 +165,9 @@ func (s tqxSetup) Open(t testing.TB, ctx context.Context, dialect string, wc bri
 	return b
 }
 
-// tqxCLIMu serializes in-process cli.Run calls: urfave/cli v2 mutates its package-global HelpFlag while it
-// parses (BoolFlag.Apply writes defaultValue), so two concurrent cli.Run calls in one process are a data race
-// (reported separately; not what these tests are about).
-var tqxCLIMu sync.Mutex
-
 // CLI runs the bridge command line in-process with this setup's connection flags; it returns the exit
 // status and what went to stdout and stderr.
 func (s tqxSetup) CLI(ctx context.Context, dialect string, args ...string) (int, string, string) {
-	tqxCLIMu.Lock()
-	defer tqxCLIMu.Unlock()
 	var stdout, stderr bytes.Buffer
 	full := append([]string{"bridge",
 		"--connection", tqxConnection(),

@@ -13,8 +13,8 @@ import (
 // after the signal stay in the list, byte for byte), lets the running job finish within the grace period,
 // acknowledges it, and exits 0.
 //
-// The job runs until the test opens its gate (about a second, the time the test takes to see the stop and
-// push more jobs), so "the signal came while the job ran" holds by construction, not by timing.
+// The job (a test\Block capped at 60 s) runs until the test opens its gate, once it has seen the worker stop
+// and pushed more jobs, so "the signal came while the job ran" holds by construction, not by timing.
 func TestSignalFinishesRunningJob(t *testing.T) {
 	t.Parallel()
 	for _, dialect := range dialects {

@@ -87,6 +87,8 @@ func (w *Worker) execute(jobCtx context.Context, r *run, h queue.Handler, acks *
 		err = fmt.Errorf("job %s timed out: %w", job.Name(), err)
 	}
 	outcome, delay, failErr := job.Outcome()
+	// The handler finished: what it decided must reach the store even if a stop cancelled the job meanwhile.
+	jobCtx = context.WithoutCancel(jobCtx)
 	if err == nil {
 		w.events.Dispatch(jobCtx, events.JobProcessed{Job: job})
 	} else {

@@ -192,7 +192,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer abortJobs()
 	acks := newCompleter(w.broker, w.log)
 	acksDone := make(chan struct{})
-	go func() { acks.run(jobCtx); close(acksDone) }()
+	// Acknowledgements must land even after the grace period cancelled the jobs: a job that finished is done.
+	go func() { acks.run(context.WithoutCancel(ctx)); close(acksDone) }()
 
 	restartStamp, haveStamp := w.restartStamp(ctx)
 	slots := make(chan struct{}, w.cfg.Concurrency)
@@ -229,42 +230,41 @@ func (w *Worker) loop(ctx, jobCtx context.Context, slots chan struct{}, jobs *sy
 			continue // ctx done
 		}
 		// Like PHP's workers, look for the restart signal before taking more work, so a restart stops the
-		// worker after the jobs it is running.
-		if stamp, ok := w.restartStamp(ctx); ok {
-			if haveStamp && stamp != restartStamp {
+		// worker after the jobs it is running. The signal is read while the reservation is on its way, so it
+		// costs no round trip; jobs reserved when the signal came go back untouched.
+		signal := make(chan restartSignal, 1)
+		go func() {
+			stamp, ok := w.restartStamp(ctx)
+			signal <- restartSignal{stamp, ok}
+		}()
+		reserved, err := w.reserve(ctx, free)
+		if sig := <-signal; sig.ok {
+			if !haveStamp {
+				restartStamp, haveStamp = sig.stamp, true
+			}
+			if sig.stamp != restartStamp {
+				for _, r := range reserved {
+					w.handBack(jobCtx, r, "restart signal")
+				}
 				w.releaseSlots(slots, free)
 				return "restart", nil
 			}
-			restartStamp, haveStamp = stamp, true
+		}
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("reserve failed", "err", err)
+			w.sleep(ctx, time.Second)
 		}
 		started := 0
-		reservedAny := false
-		for _, q := range w.cfg.Queues {
-			if started == free || w.unserved.skip(q, w.cfg.StopWhenEmpty) {
-				continue
-			}
-			rs, err := w.broker.Reserve(ctx, q, min(free-started, w.cfg.Batch))
-			if err != nil {
-				if ctx.Err() != nil {
-					break
-				}
-				w.log.Error("reserve failed", "queue", q, "err", err)
-				w.releaseSlots(slots, free-started)
-				w.sleep(ctx, time.Second)
-				started = free
-				break
-			}
-			reservedAny = reservedAny || len(rs) > 0
-			for _, r := range rs {
-				switch w.start(jobCtx, r, slots, jobs, acks) {
-				case startRunning:
-					started++
-					w.unserved.served(q)
-				case startHandedBack:
-					w.unserved.handedBack(q, r.Raw)
-				}
+		for _, r := range reserved {
+			switch w.start(jobCtx, r, slots, jobs, acks) {
+			case startRunning:
+				started++
+				w.unserved.served(r.Queue)
+			case startHandedBack:
+				w.unserved.handedBack(r.Queue, r.Raw)
 			}
 		}
+		reservedAny := len(reserved) > 0
 		w.releaseSlots(slots, free-started)
 		if w.cfg.Once && reservedAny {
 			return "once", nil
@@ -283,6 +283,29 @@ func (w *Worker) loop(ctx, jobCtx context.Context, slots chan struct{}, jobs *sy
 			}
 		}
 	}
+}
+
+// restartSignal is one reading of the restart signal; ok is false when it could not be read.
+type restartSignal struct {
+	stamp string
+	ok    bool
+}
+
+// reserve takes up to free jobs from the queues in priority order: a lower queue only when the ones before
+// it came up short. On an error it returns what it had reserved so far.
+func (w *Worker) reserve(ctx context.Context, free int) ([]queue.Reservation, error) {
+	var reserved []queue.Reservation
+	for _, q := range w.cfg.Queues {
+		if len(reserved) == free || w.unserved.skip(q, w.cfg.StopWhenEmpty) {
+			continue
+		}
+		rs, err := w.broker.Reserve(ctx, q, min(free-len(reserved), w.cfg.Batch))
+		if err != nil {
+			return reserved, fmt.Errorf("reserve %s: %w", q, err)
+		}
+		reserved = append(reserved, rs...)
+	}
+	return reserved, nil
 }
 
 // acquire blocks for one free slot, then takes every other free one; it returns how many it holds.
@@ -339,7 +362,7 @@ func (w *Worker) drain(jobs *sync.WaitGroup, abortJobs context.CancelFunc) {
 		w.mu.Unlock()
 		for _, r := range left {
 			if r.settle() {
-				w.handBack(context.Background(), r.res, "handler did not stop")
+				w.handBack(context.Background(), r.reservation(), "handler did not stop")
 			}
 		}
 	}
