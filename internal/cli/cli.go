@@ -81,6 +81,8 @@ func connectionFlags() []urfave.Flag {
 		&urfave.StringFlag{Name: "cache-connection", EnvVars: []string{"BRIDGE_CACHE_CONNECTION"},
 			Usage: "Redis of the app's cache store, where `php think queue:restart` writes (default: --connection)"},
 		&urfave.StringFlag{Name: "cache-prefix", EnvVars: []string{"BRIDGE_CACHE_PREFIX"}, Usage: "the app cache store's key prefix"},
+		&urfave.StringFlag{Name: "restart-key", EnvVars: []string{"BRIDGE_RESTART_KEY"}, Value: "think:queue:restart",
+			Usage: "cache key of the restart signal (after --cache-prefix)"},
 		&urfave.StringFlag{Name: "failed-prefix", EnvVars: []string{"BRIDGE_FAILED_PREFIX"}, Value: "queuebridge",
 			Usage: "prefix of the bridge's failed-store keys on Redis"},
 		&urfave.StringFlag{Name: "log-level", EnvVars: []string{"BRIDGE_LOG_LEVEL"}, Value: "info", Usage: "debug, info, warn or error"},
@@ -104,6 +106,7 @@ func configFrom(c *urfave.Context) (*conn.Config, error) {
 		Expire:          expire,
 		CacheConnection: connFlag(c, "cache-connection"),
 		CachePrefix:     connFlag(c, "cache-prefix"),
+		RestartKey:      connFlag(c, "restart-key"),
 		FailedKeyPrefix: connFlag(c, "failed-prefix"),
 		Logger:          log,
 	}, nil

@@ -122,6 +122,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--dialect", "laravel-99", "push", "X"}, "thinkqueue-v1"},
 		{[]string{"--expire", "0", "push", "X"}, "--expire 0"},
 		{[]string{"--expire", "soon", "push", "X"}, `--expire "soon"`},
+		{[]string{"push", "--restart-key", "k", "--expire", "1.5", "X"}, "whole"},
 		{[]string{"push"}, "want JOB [JSON-DATA]"},
 		{[]string{"push", "X", "{not json"}, "JSON-DATA"},
 		{[]string{"work", "--queue", ","}, "--queue"},

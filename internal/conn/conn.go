@@ -43,8 +43,10 @@ type Config struct {
 	// CacheConnection is the Redis of the app's cache store, where `php think queue:restart` writes its
 	// signal. Default: the queue's own connection.
 	CacheConnection string
-	// CachePrefix is the app cache store's key prefix, put before `think:queue:restart`. Default "".
+	// CachePrefix is the app cache store's key prefix, put before RestartKey. Default "".
 	CachePrefix string
+	// RestartKey is the cache key of the restart signal. Default `think:queue:restart`.
+	RestartKey string
 	// FailedKeyPrefix names the bridge's own failed-store keys on Redis. Default "queuebridge".
 	FailedKeyPrefix string
 	// Logger receives logs. Default slog.Default().
@@ -121,7 +123,7 @@ func newConn(client goredis.UniversalClient, c Config) (*Conn, error) {
 		cache:    client,
 		broker:   b,
 		dialect:  d,
-		restartK: c.CachePrefix + thinkqueue.RestartCacheKey,
+		restartK: c.CachePrefix + c.RestartKey,
 	}, nil
 }
 
@@ -132,6 +134,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if out.Dialect == "" {
 		out.Dialect = DefaultDialect
+	}
+	if out.RestartKey == "" {
+		out.RestartKey = thinkqueue.RestartCacheKey
 	}
 	if out.Logger == nil {
 		out.Logger = slog.Default()
