@@ -41,12 +41,16 @@ type JobParams struct {
 	Reservation Reservation
 	Name        string // the payload's "job": Class or Class@method
 	ID          string // the payload's "id" ("" when there is none)
+	UUID        string // the payload's "uuid" (Laravel), or
 	Attempts    int    // what the PHP library's attempts() returns while the job runs
 	Data        []byte // the raw JSON of the payload's "data"
 	MaxTries    int    // from the payload (0 when absent)
 	Timeout     time.Duration
 	RetryUntil  time.Time // from the payload (think-queue timeoutAt, Laravel retryUntil); zero when absent
 	Payload     any       // the dialect's own decoding of the payload (*thinkqueue.Payload for think-queue)
+	// Bind decodes the job's data into v; nil means Data is JSON (see Job.Bind). Laravel object jobs set it to
+	// decode their PHP-serialized command.
+	Bind func(v any) error
 }
 
 // Job is one reserved job as a handler sees it. Delete, Release and Fail record the decision; the worker
@@ -69,6 +73,9 @@ func (j *Job) Queue() string { return j.p.Reservation.Queue }
 
 // ID is the payload's id (think-queue's 32-character random id, Laravel's id), or "".
 func (j *Job) ID() string { return j.p.ID }
+
+// UUID is the payload's uuid (Laravel), or "".
+func (j *Job) UUID() string { return j.p.UUID }
 
 // Attempts is the attempt number of this run, as the PHP library's attempts() counts it (1 on the first run).
 func (j *Job) Attempts() int { return j.p.Attempts }
@@ -94,6 +101,9 @@ func (j *Job) Reservation() Reservation { return j.p.Reservation }
 // Bind decodes the payload's data into v. PHP writes an empty object as [] after a round trip, so an empty
 // list binds to a struct or map as an empty object.
 func (j *Job) Bind(v any) error {
+	if j.p.Bind != nil {
+		return j.p.Bind(v)
+	}
 	if len(j.p.Data) == 0 {
 		return errors.New("queue: job has no data")
 	}

@@ -103,10 +103,10 @@ func (w *Worker) execute(jobCtx context.Context, r *run, h queue.Handler, acks *
 		w.release(jobCtx, h, job, res, delay)
 	case outcome == queue.OutcomeDeleted || err == nil:
 		acks.delete(res.Queue, res.Member)
-	case w.dialect.FailsAfterError(job, w.cfg.Tries, w.cfg.Clock()):
+	case w.dialect.FailsAfterError(jobCtx, job, err, w.cfg.Tries, w.cfg.Clock()):
 		w.fail(jobCtx, h, job, res, err)
 	default:
-		w.release(jobCtx, h, job, res, w.cfg.Delay)
+		w.release(jobCtx, h, job, res, w.dialect.RetryDelay(job, w.backoff()))
 	}
 }
 
@@ -138,6 +138,14 @@ func call(ctx context.Context, h queue.Handler, job *queue.Job) (err error) {
 	return h.ProcessJob(ctx, job)
 }
 
+// backoff is the worker's retry delays: Backoff, or Delay for every attempt.
+func (w *Worker) backoff() []time.Duration {
+	if len(w.cfg.Backoff) > 0 {
+		return w.cfg.Backoff
+	}
+	return []time.Duration{w.cfg.Delay}
+}
+
 func (w *Worker) release(ctx context.Context, h queue.Handler, job *queue.Job, res queue.Reservation, delay time.Duration) {
 	payload, err := w.dialect.ReleasedCopy(res)
 	if err != nil {
@@ -159,7 +167,7 @@ func (w *Worker) release(ctx context.Context, h queue.Handler, job *queue.Job, r
 // think-queue's order (delete, failed(), JobFailed). h and job are nil for a payload that could not be decoded.
 func (w *Worker) fail(ctx context.Context, h queue.Handler, job *queue.Job, res queue.Reservation, reason error) {
 	rec := queue.FailedJob{
-		ID:         w.cfg.IDFunc(),
+		ID:         w.failedID(job),
 		Connection: w.cfg.Connection,
 		Queue:      res.Queue,
 		Payload:    res.Raw,
@@ -179,6 +187,15 @@ func (w *Worker) fail(ctx context.Context, h queue.Handler, job *queue.Job, res 
 		w.callFailed(ctx, h, job, reason)
 	}
 	w.events.Dispatch(ctx, events.JobFailed{Job: job, Reservation: res, Err: reason})
+}
+
+// failedID names a failed record: the job's uuid where the format has one (Laravel's failed_jobs.uuid),
+// else a fresh id.
+func (w *Worker) failedID(job *queue.Job) string {
+	if job != nil && job.UUID() != "" {
+		return job.UUID()
+	}
+	return w.cfg.IDFunc()
 }
 
 // callFailed runs the handler's Failed hook (think-queue's failed($data)), once, after the job left the queue.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,8 +37,12 @@ type Dialect interface {
 	NewJob(r queue.Reservation) (*queue.Job, error)
 	// CheckBeforeRun returns the reason a job must fail without running, or nil to run it.
 	CheckBeforeRun(j *queue.Job, tries int, now time.Time) error
-	// FailsAfterError reports whether a run that ended in an error fails the job for good.
-	FailsAfterError(j *queue.Job, tries int, now time.Time) bool
+	// FailsAfterError reports whether a run that ended in err fails the job for good. It may keep count of
+	// errors across workers (Laravel's maxExceptions), hence the context.
+	FailsAfterError(ctx context.Context, j *queue.Job, err error, tries int, now time.Time) bool
+	// RetryDelay is how long a job that ended in an error waits before its next attempt, given the worker's
+	// backoff (one delay per attempt, the last one repeating).
+	RetryDelay(j *queue.Job, backoff []time.Duration) time.Duration
 	// ReleasedCopy is what a released job goes back to the delayed set as.
 	ReleasedCopy(r queue.Reservation) ([]byte, error)
 }
@@ -56,8 +61,12 @@ type Config struct {
 	// Tries fails a job once it has been attempted this many times; the payload's own maxTries wins where the
 	// dialect has one. Default 0: unlimited, as think-queue's --tries.
 	Tries int
-	// Delay is how long a job that returned an error waits before it is visible again. Default 0.
+	// Delay is how long a job that returned an error waits before it is visible again (think-queue's
+	// --delay). Default 0.
 	Delay time.Duration
+	// Backoff, when set, replaces Delay with one delay per attempt, the last repeating (Laravel's
+	// --backoff=10,30); a payload's own backoff wins where the dialect has one.
+	Backoff []time.Duration
 	// Sleep is how long to wait when every queue is empty. Default 3s, as think-queue's --sleep.
 	Sleep time.Duration
 	// Timeout bounds one job's run through its context; a payload's own timeout wins. Default 60s; -1 disables it.
@@ -134,6 +143,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("worker: Tries %d is negative", c.Tries)
 	case c.Delay < 0:
 		return fmt.Errorf("worker: Delay %s is negative", c.Delay)
+	case slices.ContainsFunc(c.Backoff, func(d time.Duration) bool { return d < 0 }):
+		return fmt.Errorf("worker: Backoff %v has a negative delay", c.Backoff)
 	case c.Batch < 0:
 		return fmt.Errorf("worker: Batch %d is negative", c.Batch)
 	case c.IDFunc == nil:

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"time"
 
 	"github.com/queuebridge/bridge/compat/thinkqueue"
@@ -39,8 +40,21 @@ func (r thinkqueueRules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) 
 	return r.d.FailBeforeRun(j.Payload().(*thinkqueue.Payload), j.Attempts(), tries, now)
 }
 
-func (r thinkqueueRules) FailsAfterError(j *queue.Job, tries int, now time.Time) bool {
+func (r thinkqueueRules) FailsAfterError(_ context.Context, j *queue.Job, _ error, tries int, now time.Time) bool {
 	return r.d.FailAfterError(j.Payload().(*thinkqueue.Payload), j.Attempts(), tries, now)
+}
+
+// RetryDelay is think-queue's --delay: the same for every attempt.
+func (r thinkqueueRules) RetryDelay(j *queue.Job, backoff []time.Duration) time.Duration {
+	return backoffFor(j.Attempts(), backoff)
+}
+
+// backoffFor picks the delay of an attempt from a per-attempt list whose last entry repeats.
+func backoffFor(attempts int, backoff []time.Duration) time.Duration {
+	if len(backoff) == 0 {
+		return 0
+	}
+	return backoff[min(max(attempts-1, 0), len(backoff)-1)]
 }
 
 func (r thinkqueueRules) ReleasedCopy(res queue.Reservation) ([]byte, error) {

@@ -11,13 +11,19 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// Dialect is what the broker needs to know about a PHP library's Redis format. It does no I/O;
+// QueueKeyer names the keys of one queue. Every dialect has it; what else the dialect has decides which
+// family of scripts the broker runs (see [New]).
+type QueueKeyer interface {
+	// QueueKeys returns the list, delayed-set and reserved-set keys of a queue, e.g. "queues:x",
+	// "queues:x:delayed", "queues:x:reserved" (think-queue v1/v2), "{queues:x}", "{queues:x}:delayed",
+	// "{queues:x}:reserved" (v3.0.5+) or "laravel_database_queues:x", … (Laravel, with the connection prefix).
+	QueueKeys(queue string) (list, delayed, reserved string)
+}
+
+// Dialect is what the broker needs to know about think-queue's Redis format. It does no I/O;
 // compat/thinkqueue's Dialect satisfies it.
 type Dialect interface {
-	// QueueKeys returns the list, delayed-set and reserved-set keys of a queue, e.g. "queues:x",
-	// "queues:x:delayed", "queues:x:reserved" (think-queue v1/v2) or "{queues:x}", "{queues:x}:delayed",
-	// "{queues:x}:reserved" (v3.0.5+).
-	QueueKeys(queue string) (list, delayed, reserved string)
+	QueueKeyer
 	// ReservedCopy returns the bytes held in the reserved set while the job runs: raw itself (v1), or PHP's
 	// re-encode with attempts+1 (v3). An error (the payload is not JSON) keeps raw there.
 	ReservedCopy(raw []byte) ([]byte, error)
@@ -29,13 +35,24 @@ type Dialect interface {
 	RewritesExpired() bool
 }
 
+// LaravelDialect is what the broker needs to know about Laravel's (8–12) Redis format. It does no I/O;
+// compat/laravel's dialect satisfies it. A dialect with NotifyKey makes the broker run Laravel's scripts:
+// pushes and migrations add a token to the notify list, and Redis's own cjson makes the reserved copy.
+type LaravelDialect interface {
+	QueueKeyer
+	// NotifyKey returns the queue's notify list, e.g. "laravel_database_queues:x:notify": one "1" per job
+	// made ready, one taken per job reserved, for workers that block on it (Laravel's block_for).
+	NotifyKey(queue string) string
+}
+
 // Config is the broker's optional configuration. The zero value (or nil) gives every default.
 type Config struct {
 	// Expire is how long a reservation lasts before another worker may recover the job: think-queue's
-	// `expire` (v1/v2) or `retry_after` (v3). It must be whole seconds, because PHP scores reservations in
-	// Unix seconds. Defaults to 60 seconds. The special value -1 disables recovery, as think-queue v1's
-	// `expire => null` does: jobs are reserved with score "now" and never return from the reserved set,
-	// while delayed jobs still become due.
+	// `expire` (v1/v2) or `retry_after` (v3), Laravel's connection `retry_after` (90 in the app skeletons).
+	// It must be whole seconds, because PHP scores reservations in Unix seconds. Defaults to 60 seconds (also
+	// Laravel's default when retry_after is absent). The special value -1 disables recovery, as think-queue
+	// v1's `expire => null` and Laravel's `retry_after => null` do: jobs are reserved with score "now" and
+	// never return from the reserved set, while delayed jobs still become due.
 	Expire time.Duration
 	// NowFunc returns the current time. Every "now" the broker uses comes from it and reaches the scripts as
 	// an argument. Defaults to time.Now.
@@ -84,11 +101,16 @@ func (cfg *Config) validate() error {
 	return nil
 }
 
-// Broker stores think-queue jobs in Redis exactly as the PHP library does, so PHP and Go workers can share
-// a queue. It is safe for concurrent use.
+// Broker stores think-queue or Laravel jobs in Redis exactly as the PHP library does, so PHP and Go workers
+// can share a queue. It is safe for concurrent use.
 type Broker struct {
-	client  goredis.UniversalClient
-	dialect Dialect
+	client goredis.UniversalClient
+	keyer  QueueKeyer
+	// Exactly one of these is set: it says which family of scripts the broker runs.
+	thinkqueue Dialect
+	laravel    LaravelDialect
+	// cluster is true on a Redis Cluster client, where every queue's keys must share a hash slot.
+	cluster bool
 	// expire is the reservation lifetime in seconds, or -1 when expired reservations are never recovered.
 	expire         int64
 	now            func() time.Time
@@ -103,7 +125,10 @@ type Broker struct {
 
 // New returns a broker on client speaking dialect. client may be a standalone, Sentinel (failover) or
 // Cluster client; the broker never closes it. cfg may be nil.
-func New(client goredis.UniversalClient, dialect Dialect, cfg *Config) (*Broker, error) {
+//
+// The dialect's methods choose the scripts: a [LaravelDialect] (it has NotifyKey) gets Laravel's, a [Dialect]
+// think-queue's; any other [QueueKeyer] is an error.
+func New(client goredis.UniversalClient, dialect QueueKeyer, cfg *Config) (*Broker, error) {
 	if client == nil {
 		return nil, errors.New("storage/redis: client is nil")
 	}
@@ -114,11 +139,23 @@ func New(client goredis.UniversalClient, dialect Dialect, cfg *Config) (*Broker,
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
+	b := &Broker{client: client, keyer: dialect}
+	switch d := dialect.(type) {
+	case LaravelDialect:
+		b.laravel = d
+	case Dialect:
+		b.thinkqueue = d
+	default:
+		return nil, fmt.Errorf("storage/redis: dialect %T has QueueKeys but is neither a Dialect (think-queue) nor a LaravelDialect (NotifyKey)", dialect)
+	}
 	if _, ok := client.(*goredis.ClusterClient); ok {
-		// Every script takes all of a queue's keys, so on Cluster they must share a hash slot.
-		list, delayed, reserved := dialect.QueueKeys("default")
-		if hashTag(list) != hashTag(delayed) || hashTag(list) != hashTag(reserved) {
-			return nil, fmt.Errorf("storage/redis: dialect keys %q, %q, %q lie in different Cluster hash slots; use a hash-tag key scheme (think-queue >= 3.0.5)", list, delayed, reserved)
+		b.cluster = true
+		// think-queue's key scheme fixes the slots for every queue, so it is checked once here. Laravel's
+		// keys share a slot only when the queue name carries a hash tag ("{default}"): checked per queue.
+		if b.thinkqueue != nil {
+			if _, err := b.keys("default"); err != nil {
+				return nil, fmt.Errorf("storage/redis: %w; use a hash-tag key scheme (think-queue >= 3.0.5)", err)
+			}
 		}
 	}
 	expire := int64(c.Expire / time.Second)
@@ -126,15 +163,46 @@ func New(client goredis.UniversalClient, dialect Dialect, cfg *Config) (*Broker,
 		expire = -1
 	}
 	base := "{" + c.FailedKeyPrefix + ":failed}"
-	return &Broker{
-		client:         client,
-		dialect:        dialect,
-		expire:         expire,
-		now:            c.NowFunc,
-		failedKey:      base,
-		failedIndexKey: base + ":index",
-		scannedAt:      make(map[string]int64),
-	}, nil
+	b.expire = expire
+	b.now = c.NowFunc
+	b.failedKey = base
+	b.failedIndexKey = base + ":index"
+	b.scannedAt = make(map[string]int64)
+	return b, nil
+}
+
+// queueKeys are one queue's keys. notify is "" for think-queue, which has no notify list.
+type queueKeys struct {
+	list, delayed, reserved, notify string
+}
+
+// keys returns the queue's keys. On Cluster it fails unless they all lie in one hash slot, so no script
+// ever gets CROSSSLOT: a Laravel queue needs a hash tag in its name there, e.g. "{default}".
+func (b *Broker) keys(queue string) (queueKeys, error) {
+	var k queueKeys
+	k.list, k.delayed, k.reserved = b.keyer.QueueKeys(queue)
+	if b.laravel != nil {
+		k.notify = b.laravel.NotifyKey(queue)
+	}
+	if b.cluster {
+		tag := hashTag(k.list)
+		if hashTag(k.delayed) != tag || hashTag(k.reserved) != tag || (k.notify != "" && hashTag(k.notify) != tag) {
+			if b.laravel != nil {
+				return k, fmt.Errorf("queue %q: keys %q, %q, %q, %q lie in different Cluster hash slots; put a hash tag in the queue name, e.g. \"{%s}\"",
+					queue, k.list, k.delayed, k.reserved, k.notify, queue)
+			}
+			return k, fmt.Errorf("dialect keys %q, %q, %q lie in different Cluster hash slots", k.list, k.delayed, k.reserved)
+		}
+	}
+	return k, nil
+}
+
+// all returns the queue's keys for a script: list, delayed, reserved, and notify when the dialect has one.
+func (k queueKeys) all() []string {
+	if k.notify == "" {
+		return []string{k.list, k.delayed, k.reserved}
+	}
+	return []string{k.list, k.delayed, k.reserved, k.notify}
 }
 
 // hashTag returns the part of key that Redis Cluster hashes: the text inside the first "{...}" when that is
@@ -148,25 +216,41 @@ func hashTag(key string) string {
 	return key
 }
 
-// Push appends payload to the queue's list, as think-queue's push does (RPUSH).
+// Push appends payload to the queue's list: think-queue's push (RPUSH), or Laravel's push script (RPUSH the
+// payload, RPUSH "1" to the notify list, in one step).
 func (b *Broker) Push(ctx context.Context, queue string, payload []byte) error {
-	list, _, _ := b.dialect.QueueKeys(queue)
-	if err := b.client.RPush(ctx, list, payload).Err(); err != nil {
+	k, err := b.keys(queue)
+	if err != nil {
+		return fmt.Errorf("push %s: %w", queue, err)
+	}
+	if k.notify != "" {
+		err = laravelPushScript.Run(ctx, b.client, []string{k.list, k.notify}, payload).Err()
+		if errors.Is(err, goredis.Nil) {
+			err = nil // the script returns nothing, as Laravel's does
+		}
+	} else {
+		err = b.client.RPush(ctx, k.list, payload).Err()
+	}
+	if err != nil {
 		return fmt.Errorf("push %s: %w", queue, err)
 	}
 	return nil
 }
 
-// Later schedules payload to become ready at at, as think-queue's later does (ZADD delayed <unix secs>).
+// Later schedules payload to become ready at at, as think-queue's and Laravel's later do (ZADD delayed
+// <unix secs>; no notify token: the migration that makes the job ready adds it).
 func (b *Broker) Later(ctx context.Context, queue string, payload []byte, at time.Time) error {
-	_, delayed, _ := b.dialect.QueueKeys(queue)
-	if err := b.client.ZAdd(ctx, delayed, goredis.Z{Score: float64(at.Unix()), Member: payload}).Err(); err != nil {
+	k, err := b.keys(queue)
+	if err != nil {
+		return fmt.Errorf("later %s: %w", queue, err)
+	}
+	if err := b.client.ZAdd(ctx, k.delayed, goredis.Z{Score: float64(at.Unix()), Member: payload}).Err(); err != nil {
 		return fmt.Errorf("later %s: %w", queue, err)
 	}
 	return nil
 }
 
-// Sizes counts a queue's jobs by state. think-queue v3's size() is their sum.
+// Sizes counts a queue's jobs by state. think-queue v3's and Laravel's size() is their sum.
 type Sizes struct {
 	Ready    int64 // in the list
 	Delayed  int64 // in the delayed set, due or not
@@ -175,11 +259,14 @@ type Sizes struct {
 
 // Size counts the queue's jobs (LLEN, ZCARD, ZCARD in one round trip).
 func (b *Broker) Size(ctx context.Context, queue string) (Sizes, error) {
-	list, delayed, reserved := b.dialect.QueueKeys(queue)
+	k, err := b.keys(queue)
+	if err != nil {
+		return Sizes{}, fmt.Errorf("size %s: %w", queue, err)
+	}
 	pipe := b.client.Pipeline()
-	ready := pipe.LLen(ctx, list)
-	late := pipe.ZCard(ctx, delayed)
-	held := pipe.ZCard(ctx, reserved)
+	ready := pipe.LLen(ctx, k.list)
+	late := pipe.ZCard(ctx, k.delayed)
+	held := pipe.ZCard(ctx, k.reserved)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return Sizes{}, fmt.Errorf("size %s: %w", queue, err)
 	}
@@ -191,8 +278,11 @@ func (b *Broker) Peek(ctx context.Context, queue string, n int) ([][]byte, error
 	if n < 1 {
 		return nil, fmt.Errorf("peek %s: n must be at least 1, got %d", queue, n)
 	}
-	list, _, _ := b.dialect.QueueKeys(queue)
-	items, err := b.client.LRange(ctx, list, 0, int64(n-1)).Result()
+	k, err := b.keys(queue)
+	if err != nil {
+		return nil, fmt.Errorf("peek %s: %w", queue, err)
+	}
+	items, err := b.client.LRange(ctx, k.list, 0, int64(n-1)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("peek %s: %w", queue, err)
 	}
@@ -203,10 +293,14 @@ func (b *Broker) Peek(ctx context.Context, queue string, n int) ([][]byte, error
 	return out, nil
 }
 
-// Clear deletes every ready, delayed and reserved job of the queue and returns how many there were.
+// Clear deletes every ready, delayed and reserved job of the queue (and Laravel's notify list, as its clear
+// does) and returns how many jobs there were.
 func (b *Broker) Clear(ctx context.Context, queue string) (int, error) {
-	list, delayed, reserved := b.dialect.QueueKeys(queue)
-	n, err := clearScript.Run(ctx, b.client, []string{list, delayed, reserved}).Int()
+	k, err := b.keys(queue)
+	if err != nil {
+		return 0, fmt.Errorf("clear %s: %w", queue, err)
+	}
+	n, err := clearScript.Run(ctx, b.client, k.all()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("clear %s: %w", queue, err)
 	}

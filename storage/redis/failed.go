@@ -69,6 +69,10 @@ func (b *Broker) Fail(ctx context.Context, r queue.Reservation, job queue.Failed
 	if job.ID == "" {
 		return fmt.Errorf("fail %s: the failed job has no ID", r.Queue)
 	}
+	k, err := b.keys(r.Queue)
+	if err != nil {
+		return fmt.Errorf("fail %s: %w", r.Queue, err)
+	}
 	if job.FailedAt.IsZero() {
 		job.FailedAt = b.now()
 	}
@@ -80,8 +84,7 @@ func (b *Broker) Fail(ctx context.Context, r queue.Reservation, job queue.Failed
 	if err := failScript.Run(ctx, b.client, keys, job.ID, job.FailedAt.UnixMilli(), data).Err(); err != nil {
 		return fmt.Errorf("fail %s: store record %s: %w", r.Queue, job.ID, err)
 	}
-	_, _, reserved := b.dialect.QueueKeys(r.Queue)
-	if err := b.client.ZRem(ctx, reserved, r.Member).Err(); err != nil {
+	if err := b.client.ZRem(ctx, k.reserved, r.Member).Err(); err != nil {
 		return fmt.Errorf("fail %s: remove reservation: %w", r.Queue, err)
 	}
 	return nil

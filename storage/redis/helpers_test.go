@@ -123,37 +123,80 @@ type testBundle struct {
 	list    string
 	delayed string
 	held    string // the reserved set
+	notify  string // Laravel's notify list; "" for think-queue
+	// cleanup holds every key the test may touch; they are deleted, and nothing else, when it ends.
+	cleanup []string
 }
 
 // setup returns a broker on a fresh queue with a stub clock; every key the test may touch is deleted when
 // it ends. cfg may be nil; its NowFunc and FailedKeyPrefix are replaced.
-func setup(t testing.TB, d Dialect, cfg *Config) *testBundle {
+func setup(t testing.TB, d QueueKeyer, cfg *Config) *testBundle {
+	t.Helper()
+	name := uniqueName(t)
+	return newBundle(t, d, name, name, cfg)
+}
+
+// testLaravel is a stand-in for compat/laravel's dialect: Laravel's keys under a connection prefix.
+type testLaravel struct{ prefix string }
+
+func (d testLaravel) QueueKeys(queue string) (string, string, string) {
+	list := d.prefix + "queues:" + queue
+	return list, list + ":delayed", list + ":reserved"
+}
+
+func (d testLaravel) NotifyKey(queue string) string { return d.prefix + "queues:" + queue + ":notify" }
+
+// fixturePrefix is the connection prefix the Laravel fixtures were captured with.
+const fixturePrefix = "laravel_database_"
+
+// setupLaravel returns a broker with a Laravel dialect whose connection prefix is unique to the test, on
+// queue "default", as the fixtures name it. Other queues' keys are cleaned up once passed to tb.keysOf.
+func setupLaravel(t testing.TB, cfg *Config) *testBundle {
+	t.Helper()
+	name := uniqueName(t)
+	return newBundle(t, testLaravel{prefix: name + "_" + fixturePrefix}, "default", name, cfg)
+}
+
+func newBundle(t testing.TB, d QueueKeyer, queue, failedPrefix string, cfg *Config) *testBundle {
 	t.Helper()
 	client := testClient(t)
 	clock := newStubClock()
-	name := uniqueName(t)
 	c := Config{}
 	if cfg != nil {
 		c = *cfg
 	}
 	c.NowFunc = clock.Now
-	c.FailedKeyPrefix = name
+	c.FailedKeyPrefix = failedPrefix
 	broker, err := New(client, d, &c)
 	require.NoError(t, err)
-	tb := &testBundle{client: client, clock: clock, broker: broker, queue: name}
-	tb.list, tb.delayed, tb.held = d.QueueKeys(name)
+	tb := &testBundle{client: client, clock: clock, broker: broker, queue: queue,
+		cleanup: []string{broker.failedKey, broker.failedIndexKey}}
+	k := tb.keysOf(t, queue)
+	tb.list, tb.delayed, tb.held, tb.notify = k.list, k.delayed, k.reserved, k.notify
 	t.Cleanup(func() {
-		client.Del(context.Background(), tb.list, tb.delayed, tb.held, broker.failedKey, broker.failedIndexKey)
+		client.Del(context.Background(), tb.cleanup...)
 	})
 	return tb
 }
 
-// state reads the queue's three keys (or the given ones): a list as its items, a sorted set as
+// keysOf returns a queue's keys and has them deleted when the test ends.
+func (tb *testBundle) keysOf(t testing.TB, queue string) queueKeys {
+	t.Helper()
+	k, err := tb.broker.keys(queue)
+	require.NoError(t, err)
+	tb.cleanup = append(tb.cleanup, k.all()...)
+	return k
+}
+
+// state reads the queue's three keys, and its notify list when it has one (or the given keys): a list as its items, a sorted set as
 // "member @+<score-now>". Keys that do not exist are left out, so an empty map means nothing is stored.
 func (tb *testBundle) state(t testing.TB, keys ...string) map[string][]string {
 	t.Helper()
 	if len(keys) == 0 {
 		keys = []string{tb.list, tb.delayed, tb.held}
+		if tb.notify != "" {
+			keys = append(keys, tb.notify)
+		}
 	}
 	ctx := context.Background()
 	now := tb.clock.Now().Unix()

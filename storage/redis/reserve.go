@@ -14,18 +14,26 @@ import (
 
 // Reserve takes up to n jobs (1..MaxReserve) from the queue, oldest first, and holds each in the reserved
 // set until now+Expire. Before popping it makes due delayed jobs ready and recovers expired reservations,
-// as think-queue's pop does. It returns no jobs and no error when the queue is empty.
+// as the PHP library's pop does. It returns no jobs and no error when the queue is empty.
 //
-// One Lua script migrates and pops the whole batch. Dialects that hold a copy of the job while it runs (v3)
-// cost one more script call for the batch; dialects that rewrite expired jobs (v1) one more scan and script
-// per queue per second.
+// One Lua script migrates and pops the whole batch. With think-queue, dialects that hold a copy of the job
+// while it runs (v3) cost one more script call for the batch; dialects that rewrite expired jobs (v1) one
+// more scan and script per queue per second. With Laravel, the one script also makes the reserved copies
+// (see reserveLaravel).
 func (b *Broker) Reserve(ctx context.Context, name string, n int) ([]queue.Reservation, error) {
 	if n < 1 || n > MaxReserve {
 		return nil, fmt.Errorf("reserve %s: n must be between 1 and %d, got %d", name, MaxReserve, n)
 	}
-	list, delayed, reserved := b.dialect.QueueKeys(name)
+	qk, err := b.keys(name)
+	if err != nil {
+		return nil, fmt.Errorf("reserve %s: %w", name, err)
+	}
+	if b.laravel != nil {
+		return b.reserveLaravel(ctx, name, qk, n)
+	}
+	list, delayed, reserved := qk.list, qk.delayed, qk.reserved
 	now := b.now().Unix()
-	rewrite := b.dialect.RewritesExpired()
+	rewrite := b.thinkqueue.RewritesExpired()
 	if rewrite && b.expire >= 0 {
 		if err := b.recoverExpired(ctx, list, reserved, now); err != nil {
 			return nil, fmt.Errorf("reserve %s: recover expired: %w", name, err)
@@ -54,7 +62,7 @@ func (b *Broker) Reserve(ctx context.Context, name string, n int) ([]queue.Reser
 	for i, s := range raws {
 		raw := []byte(s)
 		out[i] = queue.Reservation{Queue: name, Raw: raw, Member: raw, Expires: expires}
-		held, err := b.dialect.ReservedCopy(raw)
+		held, err := b.thinkqueue.ReservedCopy(raw)
 		if err != nil || bytes.Equal(held, raw) {
 			// A payload the dialect cannot re-encode stays reserved as raw; the worker fails it with the reason.
 			continue
@@ -116,7 +124,7 @@ func (b *Broker) recoverExpired(ctx context.Context, list, reserved string, now 
 	args := make([]any, 0, 1+2*len(members))
 	args = append(args, now)
 	for _, m := range members {
-		next, err := b.dialect.ExpiredCopy([]byte(m))
+		next, err := b.thinkqueue.ExpiredCopy([]byte(m))
 		if err != nil {
 			// PHP would turn a non-JSON member into a different job; moving it back unchanged lets the
 			// worker reserve it again and keep its bytes in the failed store.

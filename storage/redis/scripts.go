@@ -15,6 +15,8 @@ var luaFS embed.FS
 
 var (
 	reserveScript        = loadScript("reserve.lua")
+	laravelPushScript    = loadScript("laravel_push.lua")
+	laravelReserveScript = loadScript("laravel_reserve.lua")
 	holdCopiesScript     = loadScript("hold_copies.lua")
 	migrateExpiredScript = loadScript("migrate_expired.lua")
 	releaseScript        = loadScript("release.lua")
