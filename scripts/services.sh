@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs and starts what the bridge's tests and demo need, when missing: redis-server, php-cli, php-redis.
+# Installs and starts what the bridge's tests and demo need, when missing: redis-server; and for the tests
+# MariaDB, php-cli, php-redis, php-mysql, php-sqlite3 and Laravel 8 (Debian's php-laravel-framework).
 # Safe to run again; used by scripts/test.sh, scripts/demo.sh and .ci/run.
 set -euo pipefail
 
@@ -22,7 +23,17 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null
 fi
 
-if [ "${1:-}" != "--redis-only" ]; then
-  need_pkg php-cli php-redis
-  php -r 'exit(extension_loaded("redis") ? 0 : 1);' || { echo "services: php-redis is not loaded" >&2; exit 1; }
+[ "${1:-}" = "--redis-only" ] && exit 0
+
+need_pkg php-cli php-redis php-mysql php-sqlite3 php-laravel-framework
+php -r 'exit(extension_loaded("redis") && extension_loaded("pdo_mysql") && extension_loaded("pdo_sqlite") ? 0 : 1);' ||
+  { echo "services: php-redis, pdo_mysql or pdo_sqlite is not loaded" >&2; exit 1; }
+
+mariadb_up() { mysqladmin --protocol=tcp -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1; }
+if ! mariadb_up; then
+  command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need_pkg mariadb-server
+  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+  for _ in $(seq 100); do mariadb_up && break; sleep 0.2; done
+  mariadb_up || { echo "services: MariaDB did not start on 127.0.0.1:3306" >&2; exit 1; }
 fi
