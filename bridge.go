@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/queuebridge/bridge/compat/laravel"
 	"github.com/queuebridge/bridge/compat/phpjson"
 	"github.com/queuebridge/bridge/events"
 	"github.com/queuebridge/bridge/executor/goexec"
@@ -106,6 +107,20 @@ func (b *Bridge) Later(ctx context.Context, delay time.Duration, queueName, job 
 		return "", fmt.Errorf("bridge: push %s: %w", job, err)
 	}
 	return b.conn.Push(ctx, queueName, job, v, delay)
+}
+
+// PushCommand writes a Laravel class-based job, as dispatch(new Cmd) would: cmd describes the PHP object
+// (class, properties in serialize() order, Queueable fields) and the payload's limits. Laravel dialects only.
+func (b *Bridge) PushCommand(ctx context.Context, queueName string, cmd laravel.Command) (string, error) {
+	return b.LaterCommand(ctx, 0, queueName, cmd)
+}
+
+// LaterCommand is PushCommand for a job that becomes visible after delay.
+func (b *Bridge) LaterCommand(ctx context.Context, delay time.Duration, queueName string, cmd laravel.Command) (string, error) {
+	if b.conn == nil {
+		return "", ErrNotConnected
+	}
+	return b.conn.PushCommand(ctx, queueName, cmd, delay)
 }
 
 // Run works the queues until ctx is cancelled, then stops gracefully (see WorkerConfig).

@@ -10,6 +10,7 @@
 //   - [Decode] keeps what the bytes say: every object becomes a *[Map] (ordered keys), every list a []any.
 //   - [Assoc] applies PHP's array semantics: a *Map keyed "0".."n-1" in order, or empty, becomes a []any.
 //   - [Encode] writes exactly the value it is given, as json_encode with no flags would.
+//   - [EncodeUnescapedUnicode] does the same with JSON_UNESCAPED_UNICODE, as Laravel writes its payloads.
 //   - [Normalize] is Encode(Assoc(Decode(b))): json_encode(json_decode($b, true)).
 //
 // # Byte rules

@@ -34,6 +34,19 @@ func Encode(v any) ([]byte, error) {
 	return e.buf, nil
 }
 
+// EncodeUnescapedUnicode writes v as PHP's json_encode($v, JSON_UNESCAPED_UNICODE), the flag Laravel encodes its
+// queue payloads with. It differs from [Encode] only in strings: every non-ASCII character is written as raw
+// UTF-8, except U+2028 and U+2029, which PHP keeps escaped as \u2028 and \u2029 (it writes them raw only with
+// JSON_UNESCAPED_LINE_TERMINATORS). "/" is still "\/", control characters are still \b \f \n \r \t or \u00XX,
+// and floats, accepted types and errors are those of Encode.
+func EncodeUnescapedUnicode(v any) ([]byte, error) {
+	e := encoder{unescapedUnicode: true}
+	if err := e.value(v); err != nil {
+		return nil, fmt.Errorf("phpjson: encode: %w", err)
+	}
+	return e.buf, nil
+}
+
 // Normalize is json_encode(json_decode($data, true)): the bytes PHP writes back after reading data.
 func Normalize(data []byte) ([]byte, error) {
 	v, err := decode(data)
@@ -53,6 +66,8 @@ type encoder struct {
 	depth int
 	// assoc writes each *Map as PHP holds it after json_decode($s, true), a list where Assoc would make one.
 	assoc bool
+	// unescapedUnicode writes non-ASCII characters raw, as JSON_UNESCAPED_UNICODE does.
+	unescapedUnicode bool
 }
 
 func (e *encoder) value(v any) error {
@@ -214,7 +229,8 @@ var asciiEscape = [utf8.RuneSelf]byte{
 }
 
 // string writes s quoted as json_encode does with no flags: '/' and every non-ASCII character escaped (in
-// lowercase hex, astral characters as surrogate pairs), DEL and <>&' left raw.
+// lowercase hex, astral characters as surrogate pairs), DEL and <>&' left raw. With unescapedUnicode
+// (JSON_UNESCAPED_UNICODE) non-ASCII characters other than U+2028 and U+2029 stay raw.
 func (e *encoder) string(s string) error {
 	e.buf = append(e.buf, '"')
 	start := 0 // s[start:i] is pending plain text
@@ -238,6 +254,10 @@ func (e *encoder) string(s string) error {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			return fmt.Errorf("malformed UTF-8 at byte %d of string", i)
+		}
+		if e.unescapedUnicode && r != '\u2028' && r != '\u2029' {
+			i += size
+			continue // stays pending as plain text
 		}
 		e.buf = append(e.buf, s[start:i]...)
 		if r > 0xffff {

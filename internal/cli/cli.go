@@ -75,14 +75,16 @@ func connectionFlags() []urfave.Flag {
 		&urfave.StringFlag{Name: "connection", Aliases: []string{"c"}, EnvVars: []string{"BRIDGE_CONNECTION"}, Value: conn.DefaultConnection,
 			Usage: "queue backend: redis://[:password@]host:port/db, rediss://…, redis+cluster://…, redis+sentinel://…?master_name=m"},
 		&urfave.StringFlag{Name: "dialect", EnvVars: []string{"BRIDGE_DIALECT"}, Value: conn.DefaultDialect,
-			Usage: "PHP library format: thinkqueue-v1, thinkqueue-v2, thinkqueue-v3 (keys {queues:X}), thinkqueue-v3-plain (keys queues:X)"},
+			Usage: "PHP library format: thinkqueue-v1, thinkqueue-v2, thinkqueue-v3 (keys {queues:X}), thinkqueue-v3-plain (keys queues:X), laravel-8 … laravel-12"},
 		&urfave.StringFlag{Name: "expire", EnvVars: []string{"BRIDGE_EXPIRE"}, Value: "60",
 			Usage: "seconds a reservation lasts before another worker may recover the job (think-queue expire / retry_after); \"null\" never recovers (v1 expire => null)"},
 		&urfave.StringFlag{Name: "cache-connection", EnvVars: []string{"BRIDGE_CACHE_CONNECTION"},
 			Usage: "Redis of the app's cache store, where `php think queue:restart` writes (default: --connection)"},
 		&urfave.StringFlag{Name: "cache-prefix", EnvVars: []string{"BRIDGE_CACHE_PREFIX"}, Usage: "the app cache store's key prefix"},
-		&urfave.StringFlag{Name: "restart-key", EnvVars: []string{"BRIDGE_RESTART_KEY"}, Value: "think:queue:restart",
-			Usage: "cache key of the restart signal (after --cache-prefix)"},
+		&urfave.StringFlag{Name: "restart-key", EnvVars: []string{"BRIDGE_RESTART_KEY"},
+			Usage: "cache key of the restart signal after --cache-prefix (default: think:queue:restart; Laravel's illuminate:queue:restart with its prefixes)"},
+		&urfave.StringFlag{Name: "prefix", EnvVars: []string{"BRIDGE_PREFIX"},
+			Usage: "Laravel's Redis key prefix (database.redis.options.prefix; default laravel_database_)"},
 		&urfave.StringFlag{Name: "failed-prefix", EnvVars: []string{"BRIDGE_FAILED_PREFIX"}, Value: "queuebridge",
 			Usage: "prefix of the bridge's failed-store keys on Redis"},
 		&urfave.StringFlag{Name: "log-level", EnvVars: []string{"BRIDGE_LOG_LEVEL"}, Value: "info", Usage: "debug, info, warn or error"},
@@ -107,6 +109,7 @@ func configFrom(c *urfave.Context) (*conn.Config, error) {
 		CacheConnection: connFlag(c, "cache-connection"),
 		CachePrefix:     connFlag(c, "cache-prefix"),
 		RestartKey:      connFlag(c, "restart-key"),
+		Prefix:          connFlag(c, "prefix"),
 		FailedKeyPrefix: connFlag(c, "failed-prefix"),
 		Logger:          log,
 	}, nil
@@ -171,6 +174,7 @@ func workCommand(p Params) *urfave.Command {
 			&urfave.BoolFlag{Name: "once", Usage: "run at most one job, then exit"},
 			&urfave.BoolFlag{Name: "stop-when-empty", Usage: "exit once every queue is empty"},
 			&urfave.StringFlag{Name: "delay", Value: "0", Usage: "seconds a job that returned an error waits before it runs again"},
+			&urfave.StringFlag{Name: "backoff", Usage: "Laravel's --backoff: seconds per attempt, the last repeating (10,30); replaces --delay"},
 			&urfave.StringFlag{Name: "sleep", Value: "3", Usage: "seconds to wait when every queue is empty"},
 			&urfave.IntFlag{Name: "tries", Value: 0, Usage: "fail a job after this many attempts (0: unlimited; a v3 payload's maxTries wins)"},
 			&urfave.IntFlag{Name: "memory", Value: 128, Usage: "stop (exit 12) once the heap passes this many MB"},
@@ -198,7 +202,7 @@ func workCommand(p Params) *urfave.Command {
 				return err
 			}
 			defer cn.Close()
-			cfg.Logger.Info("bridge working", "connection", conn.RedactURL(cfg.Connection), "dialect", cn.Dialect().Name(),
+			cfg.Logger.Info("bridge working", "connection", conn.RedactURL(cfg.Connection), "dialect", cn.DialectName(),
 				"queues", wc.Queues, "concurrency", wc.Concurrency)
 			err = cn.Work(ctx, p.Router, p.Events)
 			if errors.Is(err, worker.ErrMemoryExceeded) {
@@ -222,6 +226,15 @@ func workerConfigFrom(c *urfave.Context) (worker.Config, error) {
 	var err error
 	if wc.Delay, err = parseSeconds("delay", c.String("delay")); err != nil {
 		return wc, err
+	}
+	if b := c.String("backoff"); b != "" {
+		for _, part := range strings.Split(b, ",") {
+			d, err := parseSeconds("backoff", strings.TrimSpace(part))
+			if err != nil {
+				return wc, err
+			}
+			wc.Backoff = append(wc.Backoff, d)
+		}
 	}
 	if wc.Sleep, err = parseSeconds("sleep", c.String("sleep")); err != nil {
 		return wc, err

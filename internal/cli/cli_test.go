@@ -119,7 +119,10 @@ func TestFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--dialect", "laravel-99", "push", "X"}, "thinkqueue-v1"},
+		{[]string{"--dialect", "laravel-99", "push", "X"}, "laravel-12"},
+		{[]string{"--dialect", "php-queue", "push", "X"}, "thinkqueue-v1"},
+		{[]string{"--dialect", "thinkqueue-v3", "--prefix", "p_", "push", "X"}, "no key prefix"},
+		{[]string{"work", "--backoff", "10,x"}, "--backoff"},
 		{[]string{"--expire", "0", "push", "X"}, "--expire 0"},
 		{[]string{"--expire", "soon", "push", "X"}, `--expire "soon"`},
 		{[]string{"push", "--restart-key", "k", "--expire", "1.5", "X"}, "whole"},

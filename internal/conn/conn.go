@@ -14,6 +14,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/queuebridge/bridge/compat/laravel"
 	"github.com/queuebridge/bridge/compat/thinkqueue"
 	"github.com/queuebridge/bridge/events"
 	"github.com/queuebridge/bridge/queue"
@@ -34,18 +35,23 @@ type Config struct {
 	// Default DefaultConnection.
 	Connection string
 	// Dialect is the PHP library whose format the queue uses: thinkqueue-v1, thinkqueue-v2 (same bytes as v1),
-	// thinkqueue-v3 (keys {queues:X}, think-queue ≥ 3.0.5) or thinkqueue-v3-plain (keys queues:X, 3.0.0–3.0.4).
-	// Default DefaultDialect.
+	// thinkqueue-v3 (keys {queues:X}, think-queue ≥ 3.0.5), thinkqueue-v3-plain (keys queues:X, 3.0.0–3.0.4),
+	// or laravel-8 … laravel-12. Default DefaultDialect.
 	Dialect string
+	// Prefix is Laravel's Redis connection prefix (database.redis.options.prefix). Default
+	// "laravel_database_" for Laravel; think-queue has none.
+	Prefix string
 	// Expire is think-queue's expire / retry_after: how long a reservation lasts before another worker may
 	// recover the job. Default 60s; -1 is v1's `expire => null` (reservations are never recovered).
 	Expire time.Duration
 	// CacheConnection is the Redis of the app's cache store, where `php think queue:restart` writes its
 	// signal. Default: the queue's own connection.
 	CacheConnection string
-	// CachePrefix is the app cache store's key prefix, put before RestartKey. Default "".
+	// CachePrefix is the app cache store's key prefix (think-queue's cache prefix, Laravel's cache.prefix).
+	// Default "" for think-queue, the framework's default for Laravel.
 	CachePrefix string
-	// RestartKey is the cache key of the restart signal. Default `think:queue:restart`.
+	// RestartKey, when set, is the cache key of the restart signal after CachePrefix. Default: the
+	// library's own (`think:queue:restart`; Laravel's `illuminate:queue:restart` with its prefixes).
 	RestartKey string
 	// FailedKeyPrefix names the bridge's own failed-store keys on Redis. Default "queuebridge".
 	FailedKeyPrefix string
@@ -53,7 +59,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock gives "now" to every timestamp written. Default time.Now.
 	Clock func() time.Time
-	// IDFunc makes job ids (think-queue: 32 letters) and failed-record ids. Default thinkqueue.NewID.
+	// IDFunc makes job ids and failed-record ids. Default: the library's own (think-queue: 32 letters,
+	// Laravel: 32 letters and digits).
 	IDFunc func() string
 	// Worker tunes `work`. Its Logger, Clock, IDFunc, Expire and restart signal come from the fields above.
 	Worker worker.Config
@@ -66,7 +73,7 @@ type Conn struct {
 	cache    goredis.UniversalClient
 	owned    []goredis.UniversalClient
 	broker   *redisstore.Broker
-	dialect  thinkqueue.Dialect
+	format   format
 	restartK string
 }
 
@@ -105,11 +112,18 @@ func OpenClient(client goredis.UniversalClient, cfg *Config) (*Conn, error) {
 }
 
 func newConn(client goredis.UniversalClient, c Config) (*Conn, error) {
-	d, err := thinkqueue.ParseDialect(c.Dialect)
+	f, err := parseFormat(c.Dialect, c.Prefix)
 	if err != nil {
 		return nil, err
 	}
-	b, err := redisstore.New(client, d, &redisstore.Config{
+	if c.IDFunc == nil {
+		c.IDFunc = f.newID
+	}
+	restartKey := f.restartKey(c.CachePrefix)
+	if c.RestartKey != "" {
+		restartKey = c.CachePrefix + c.RestartKey
+	}
+	b, err := redisstore.New(client, f.keys(), &redisstore.Config{
 		Expire:          c.Expire,
 		NowFunc:         c.Clock,
 		FailedKeyPrefix: c.FailedKeyPrefix,
@@ -122,8 +136,8 @@ func newConn(client goredis.UniversalClient, c Config) (*Conn, error) {
 		client:   client,
 		cache:    client,
 		broker:   b,
-		dialect:  d,
-		restartK: c.CachePrefix + c.RestartKey,
+		format:   f,
+		restartK: restartKey,
 	}, nil
 }
 
@@ -135,17 +149,11 @@ func (c *Config) withDefaults() Config {
 	if out.Dialect == "" {
 		out.Dialect = DefaultDialect
 	}
-	if out.RestartKey == "" {
-		out.RestartKey = thinkqueue.RestartCacheKey
-	}
 	if out.Logger == nil {
 		out.Logger = slog.Default()
 	}
 	if out.Clock == nil {
 		out.Clock = time.Now
-	}
-	if out.IDFunc == nil {
-		out.IDFunc = thinkqueue.NewID
 	}
 	return out
 }
@@ -200,8 +208,8 @@ func (c *Conn) Close() error {
 	return errors.Join(errs...)
 }
 
-// Dialect is the dialect in use.
-func (c *Conn) Dialect() thinkqueue.Dialect { return c.dialect }
+// DialectName is the canonical name of the dialect in use.
+func (c *Conn) DialectName() string { return c.format.name() }
 
 // Broker is the storage in use.
 func (c *Conn) Broker() *redisstore.Broker { return c.broker }
@@ -216,21 +224,47 @@ func (c *Conn) Push(ctx context.Context, queueName, job string, data any, delay 
 		queueName = thinkqueue.DefaultQueue
 	}
 	id := c.cfg.IDFunc()
-	payload, err := c.dialect.NewPayload(job, data, id)
+	now := c.cfg.Clock()
+	payload, err := c.format.payload(job, data, id, now, delay)
 	if err != nil {
 		return "", fmt.Errorf("push %s: %w", job, err)
 	}
-	if delay > 0 {
-		at := c.cfg.Clock().Add(delay)
-		if err := c.broker.Later(ctx, queueName, payload, at); err != nil {
-			return "", fmt.Errorf("later %s: %w", queueName, err)
-		}
-		return id, nil
-	}
-	if err := c.broker.Push(ctx, queueName, payload); err != nil {
-		return "", fmt.Errorf("push %s: %w", queueName, err)
+	if err := c.store(ctx, queueName, payload, now, delay); err != nil {
+		return "", err
 	}
 	return id, nil
+}
+
+// PushCommand writes a Laravel class-based job (dispatch(new Cmd)) — the object as PHP's serialize() writes
+// it — and returns its id; only the Laravel dialects have them.
+func (c *Conn) PushCommand(ctx context.Context, queueName string, cmd laravel.Command, delay time.Duration) (string, error) {
+	lf, ok := c.format.(laravelFormat)
+	if !ok {
+		return "", fmt.Errorf("push %s: class-based jobs need a Laravel dialect, not %s", cmd.Class, c.format.name())
+	}
+	if queueName == "" {
+		queueName = laravel.DefaultQueue
+	}
+	id, now := c.cfg.IDFunc(), c.cfg.Clock()
+	payload, err := lf.d.NewObjectPayload(cmd, laravel.PayloadParams{ID: id, Now: now, Redis: true, Later: delay > 0, Delay: delay})
+	if err != nil {
+		return "", fmt.Errorf("push %s: %w", cmd.Class, err)
+	}
+	return id, c.store(ctx, queueName, payload, now, delay)
+}
+
+// store pushes a payload, or adds it to the delayed set when delay > 0.
+func (c *Conn) store(ctx context.Context, queueName string, payload []byte, now time.Time, delay time.Duration) error {
+	if delay > 0 {
+		if err := c.broker.Later(ctx, queueName, payload, now.Add(delay)); err != nil {
+			return fmt.Errorf("later %s: %w", queueName, err)
+		}
+		return nil
+	}
+	if err := c.broker.Push(ctx, queueName, payload); err != nil {
+		return fmt.Errorf("push %s: %w", queueName, err)
+	}
+	return nil
 }
 
 // Work runs a worker until it stops (see worker.Worker.Run).
@@ -241,10 +275,11 @@ func (c *Conn) Work(ctx context.Context, router worker.Router, ev *events.Dispat
 	wc.Clock = c.cfg.Clock
 	wc.IDFunc = c.cfg.IDFunc
 	wc.RestartStampFunc = c.RestartStamp
+	wc.Connection = c.format.connectionName()
 	if len(wc.Queues) == 0 {
 		wc.Queues = []string{thinkqueue.DefaultQueue}
 	}
-	w, err := worker.New(c.broker, thinkqueueRules{c.dialect}, router, ev, &wc)
+	w, err := worker.New(c.broker, c.format.rules(c.cache, c.cfg.CachePrefix), router, ev, &wc)
 	if err != nil {
 		return err
 	}
@@ -289,7 +324,7 @@ func (c *Conn) Retry(ctx context.Context, id string) error {
 	if !ok {
 		return fmt.Errorf("retry %s: no such failed job", id)
 	}
-	payload, err := c.dialect.RetryCopy(rec.Payload)
+	payload, err := c.format.retryCopy(rec.Payload)
 	if err != nil {
 		// A payload that is not JSON goes back as it came: it was kept to be looked at, not rewritten.
 		payload = rec.Payload

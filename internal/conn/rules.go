@@ -1,9 +1,15 @@
 package conn
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/queuebridge/bridge/compat/laravel"
 	"github.com/queuebridge/bridge/compat/thinkqueue"
 	"github.com/queuebridge/bridge/queue"
 )
@@ -58,5 +64,95 @@ func backoffFor(attempts int, backoff []time.Duration) time.Duration {
 }
 
 func (r thinkqueueRules) ReleasedCopy(res queue.Reservation) ([]byte, error) {
+	return r.d.ReleasedCopy(res.Raw, res.Member)
+}
+
+// laravelRules lets the worker follow Laravel's Worker. It keeps maxExceptions' counter where Laravel does,
+// in the app's Redis cache store, so PHP workers and the bridge count one job's exceptions together.
+type laravelRules struct {
+	d           laravel.Dialect
+	cache       goredis.UniversalClient
+	cachePrefix string
+}
+
+// maxExceptionsTTL is how long Laravel keeps a job's exception counter.
+const maxExceptionsTTL = 24 * time.Hour
+
+func (r laravelRules) NewJob(res queue.Reservation) (*queue.Job, error) {
+	p, err := r.d.Parse(res.Raw)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Equal(res.Raw, res.Member) {
+		// The pop script keeps the raw bytes only when Redis's cjson could not re-encode them.
+		return nil, errors.New("Redis's cjson could not decode the payload (Laravel's own pop would have lost it)")
+	}
+	if p.Encrypted() {
+		return nil, fmt.Errorf("job %s has an encrypted command (ShouldBeEncrypted): only the app's PHP can decrypt it, and no PHP executor is configured", p.Name())
+	}
+	params := queue.JobParams{
+		Reservation: res,
+		Name:        p.Name(),
+		ID:          p.ID,
+		UUID:        p.UUID,
+		Attempts:    r.d.Attempts(p),
+		Data:        p.Data,
+		Payload:     p,
+	}
+	if p.Command != "" {
+		command := p.Command
+		params.Bind = func(v any) error { return laravel.DecodeCommand(command, v) }
+	}
+	if p.MaxTries != nil {
+		params.MaxTries = *p.MaxTries
+	}
+	if p.Timeout != nil {
+		params.Timeout = time.Duration(*p.Timeout) * time.Second
+	}
+	if p.RetryUntil != nil {
+		params.RetryUntil = time.Unix(*p.RetryUntil, 0)
+	}
+	return queue.NewJob(params), nil
+}
+
+func (r laravelRules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) error {
+	return r.d.FailBeforeRun(j.Payload().(*laravel.Payload), j.Attempts(), tries, now)
+}
+
+func (r laravelRules) FailsAfterError(ctx context.Context, j *queue.Job, err error, tries int, now time.Time) bool {
+	p := j.Payload().(*laravel.Payload)
+	if errors.Is(err, context.DeadlineExceeded) && p.FailOnTimeout {
+		return true
+	}
+	exceptions := 0
+	key, counted := r.d.MaxExceptionsKey(p)
+	if counted {
+		key = r.d.CacheKey(r.cachePrefix, key)
+		var incr *goredis.IntCmd
+		_, perr := r.cache.TxPipelined(ctx, func(pipe goredis.Pipeliner) error {
+			pipe.SetNX(ctx, key, 0, maxExceptionsTTL)
+			incr = pipe.Incr(ctx, key)
+			return nil
+		})
+		if perr == nil {
+			exceptions = int(incr.Val())
+		}
+	}
+	fails := r.d.FailAfterError(p, j.Attempts(), tries, exceptions, now)
+	if fails && counted {
+		r.cache.Del(ctx, key)
+	}
+	return fails
+}
+
+func (r laravelRules) RetryDelay(j *queue.Job, backoff []time.Duration) time.Duration {
+	seconds := make([]int, len(backoff))
+	for i, d := range backoff {
+		seconds[i] = int(d / time.Second)
+	}
+	return r.d.Backoff(j.Payload().(*laravel.Payload), j.Attempts(), seconds)
+}
+
+func (r laravelRules) ReleasedCopy(res queue.Reservation) ([]byte, error) {
 	return r.d.ReleasedCopy(res.Raw, res.Member)
 }

@@ -1,0 +1,173 @@
+package laravel
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Parse runs once per job, so it walks the object's members over the raw bytes (after json.Valid) instead
+// of decoding a map: values stay subslices of the input and only the strings it returns are copied.
+
+// members walks the members of a JSON object in order. The input must be valid JSON (json.Valid) whose
+// first non-space byte is '{'.
+type members struct {
+	raw []byte
+	i   int
+}
+
+func newMembers(raw []byte) members {
+	return members{raw: raw, i: skipSpace(raw, 0) + 1} // past '{'
+}
+
+// next returns the decoded key and the raw value of the next member; ok is false after the last one.
+func (m *members) next() (key, value []byte, ok bool) {
+	raw := m.raw
+	i := skipSpace(raw, m.i)
+	if raw[i] == ',' {
+		i = skipSpace(raw, i+1)
+	}
+	if raw[i] == '}' {
+		return nil, nil, false
+	}
+	end := stringEnd(raw, i)
+	key = raw[i+1 : end-1]
+	if bytes.IndexByte(key, '\\') >= 0 { // PHP reads "jo\u0062" as "job" too
+		key = []byte(unquote(raw[i:end]))
+	}
+	i = skipSpace(raw, skipSpace(raw, end)+1) // past ':'
+	m.i = valueEnd(raw, i)
+	return key, raw[i:m.i], true
+}
+
+// unquote decodes a JSON string literal that passed json.Valid. Job names and commands are full of escaped
+// backslashes and quotes, so this is the hot path of Parse. A lone UTF-16 surrogate becomes U+FFFD, as in
+// encoding/json (PHP would reject the payload).
+func unquote(quoted []byte) string {
+	s := quoted[1 : len(quoted)-1]
+	i := bytes.IndexByte(s, '\\')
+	if i < 0 {
+		return string(s)
+	}
+	var out strings.Builder
+	out.Grow(len(s))
+	out.Write(s[:i])
+	for i < len(s) {
+		if s[i] != '\\' {
+			j := bytes.IndexByte(s[i:], '\\')
+			if j < 0 {
+				j = len(s) - i
+			}
+			out.Write(s[i : i+j])
+			i += j
+			continue
+		}
+		switch c := s[i+1]; c {
+		case 'b':
+			out.WriteByte('\b')
+		case 'f':
+			out.WriteByte('\f')
+		case 'n':
+			out.WriteByte('\n')
+		case 'r':
+			out.WriteByte('\r')
+		case 't':
+			out.WriteByte('\t')
+		case 'u':
+			r := hex4(s[i+2:])
+			if utf16.IsSurrogate(r) && i+12 <= len(s) && s[i+6] == '\\' && s[i+7] == 'u' {
+				if pair := utf16.DecodeRune(r, hex4(s[i+8:])); pair != utf8.RuneError {
+					r = pair
+					i += 6
+				}
+			}
+			out.WriteRune(r) // U+FFFD for a lone surrogate
+			i += 4
+		default: // '"', '\\' or '/'
+			out.WriteByte(c)
+		}
+		i += 2
+	}
+	return out.String()
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string starting at b[i] == '"'.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; ; j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+}
+
+// valueEnd returns the index just past the value starting at b[i].
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; ; j++ {
+			switch b[j] {
+			case '"':
+				j = stringEnd(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+	}
+	j := i // number, true, false or null
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j
+}
+
+// jsonKind names the type of the valid JSON value raw, for error messages.
+func jsonKind(raw []byte) string {
+	switch raw[skipSpace(raw, 0)] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "bool"
+	}
+	return "number"
+}

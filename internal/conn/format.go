@@ -1,0 +1,118 @@
+package conn
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/queuebridge/bridge/compat/laravel"
+	"github.com/queuebridge/bridge/compat/phpjson"
+	"github.com/queuebridge/bridge/compat/thinkqueue"
+	redisstore "github.com/queuebridge/bridge/storage/redis"
+	"github.com/queuebridge/bridge/worker"
+)
+
+// format is one PHP library's job format, as a connection uses it: the keys, the bytes a push writes and a
+// retry pushes back, the worker's rules, and where the restart signal lives.
+type format interface {
+	name() string
+	keys() redisstore.QueueKeyer
+	rules(cache goredis.UniversalClient, cachePrefix string) worker.Dialect
+	payload(job string, data any, id string, now time.Time, delay time.Duration) ([]byte, error)
+	retryCopy(raw []byte) ([]byte, error)
+	restartKey(cachePrefix string) string
+	newID() string
+	connectionName() string
+}
+
+// parseFormat picks the format a dialect name belongs to; prefix is the Redis connection prefix of the
+// formats that have one (Laravel's database.redis.options.prefix).
+func parseFormat(dialect, prefix string) (format, error) {
+	if strings.HasPrefix(dialect, "laravel-") {
+		d, err := laravel.ParseDialect(dialect)
+		if err != nil {
+			return nil, err
+		}
+		if prefix != "" {
+			d.Prefix = prefix
+		}
+		return laravelFormat{d}, nil
+	}
+	d, err := thinkqueue.ParseDialect(dialect)
+	if err != nil {
+		return nil, fmt.Errorf("%w; or laravel-8 … laravel-12", err)
+	}
+	if prefix != "" {
+		return nil, fmt.Errorf("dialect %s: think-queue has no key prefix (got %q)", dialect, prefix)
+	}
+	return thinkqueueFormat{d}, nil
+}
+
+type thinkqueueFormat struct{ d thinkqueue.Dialect }
+
+func (f thinkqueueFormat) name() string                       { return f.d.Name() }
+func (f thinkqueueFormat) keys() redisstore.QueueKeyer        { return f.d }
+func (f thinkqueueFormat) newID() string                      { return thinkqueue.NewID() }
+func (f thinkqueueFormat) connectionName() string             { return "redis" }
+func (f thinkqueueFormat) retryCopy(b []byte) ([]byte, error) { return f.d.RetryCopy(b) }
+func (f thinkqueueFormat) rules(goredis.UniversalClient, string) worker.Dialect {
+	return thinkqueueRules{f.d}
+}
+
+func (f thinkqueueFormat) payload(job string, data any, id string, _ time.Time, _ time.Duration) ([]byte, error) {
+	return f.d.NewPayload(job, data, id)
+}
+
+func (f thinkqueueFormat) restartKey(cachePrefix string) string {
+	return cachePrefix + thinkqueue.RestartCacheKey
+}
+
+type laravelFormat struct{ d laravel.Dialect }
+
+func (f laravelFormat) name() string                { return f.d.Name() }
+func (f laravelFormat) keys() redisstore.QueueKeyer { return f.d }
+func (f laravelFormat) newID() string               { return laravel.NewID() }
+func (f laravelFormat) connectionName() string      { return "redis" }
+func (f laravelFormat) rules(cache goredis.UniversalClient, cachePrefix string) worker.Dialect {
+	return laravelRules{d: f.d, cache: cache, cachePrefix: f.cachePrefix(cachePrefix)}
+}
+
+// payload writes a string job ("Class@method" + data) as RedisQueue::push / later does.
+func (f laravelFormat) payload(job string, data any, id string, now time.Time, delay time.Duration) ([]byte, error) {
+	return f.d.NewStringPayload(job, data, laravel.PayloadParams{
+		ID: id, Now: now, Redis: true, Later: delay > 0, Delay: delay,
+	})
+}
+
+// retryCopy is queue:retry's resetAttempts: attempts back to 0 where the key exists, re-encoded with
+// json_encode's default flags.
+func (f laravelFormat) retryCopy(raw []byte) ([]byte, error) {
+	v, err := phpjson.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	v = phpjson.Assoc(v)
+	if m, ok := v.(*phpjson.Map); ok {
+		if _, has := m.Get("attempts"); has {
+			m.Set("attempts", int64(0))
+		}
+	}
+	return phpjson.Encode(v)
+}
+
+func (f laravelFormat) restartKey(cachePrefix string) string {
+	return f.d.RestartCacheKey(f.cachePrefix(cachePrefix))
+}
+
+// cachePrefix is the app's cache.prefix, or the framework's default for the version when none is given.
+func (f laravelFormat) cachePrefix(given string) string {
+	switch {
+	case given != "":
+		return given
+	case f.d.Version >= laravel.V11:
+		return "laravel_cache_"
+	}
+	return "laravel_cache"
+}
