@@ -86,6 +86,9 @@ type Config struct {
 	// RestartStampFunc reads the restart signal (think-queue's `think:queue:restart` cache key): when its value
 	// changes, the worker stops after its current jobs. Nil disables the check.
 	RestartStampFunc func(ctx context.Context) (string, error)
+	// PausedFunc reports whether a queue is paused (Laravel 12's queue:pause, or the worker paused by
+	// SIGUSR2): a paused queue is not reserved from. Nil: never paused.
+	PausedFunc func(ctx context.Context, queue string) bool
 	// Batch caps how many jobs one reserve call takes. Default 64. A worker never reserves more jobs than
 	// it has free slots, so no reserved job waits unstarted while its reservation runs out.
 	Batch int
@@ -296,6 +299,10 @@ func (w *Worker) loop(ctx, jobCtx context.Context, slots chan struct{}, jobs *sy
 	}
 }
 
+func (w *Worker) paused(ctx context.Context, q string) bool {
+	return w.cfg.PausedFunc != nil && w.cfg.PausedFunc(ctx, q)
+}
+
 // restartSignal is one reading of the restart signal; ok is false when it could not be read.
 type restartSignal struct {
 	stamp string
@@ -307,7 +314,7 @@ type restartSignal struct {
 func (w *Worker) reserve(ctx context.Context, free int) ([]queue.Reservation, error) {
 	var reserved []queue.Reservation
 	for _, q := range w.cfg.Queues {
-		if len(reserved) == free || w.unserved.skip(q, w.cfg.StopWhenEmpty) {
+		if len(reserved) == free || w.unserved.skip(q, w.cfg.StopWhenEmpty) || w.paused(ctx, q) {
 			continue
 		}
 		rs, err := w.broker.Reserve(ctx, q, min(free-len(reserved), w.cfg.Batch))

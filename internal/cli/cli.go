@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -191,6 +192,18 @@ func workCommand(p Params) *urfave.Command {
 			if err != nil {
 				return err
 			}
+			// SIGUSR2 pauses the worker (it finishes what runs and takes nothing new), SIGCONT resumes it,
+			// as with Laravel's worker.
+			var paused atomic.Bool
+			pause := make(chan os.Signal, 1)
+			signal.Notify(pause, syscall.SIGUSR2, syscall.SIGCONT)
+			defer signal.Stop(pause)
+			go func() {
+				for sig := range pause {
+					paused.Store(sig == syscall.SIGUSR2)
+				}
+			}()
+			wc.PausedFunc = func(context.Context, string) bool { return paused.Load() }
 			cfg.Worker = wc
 			// The first SIGTERM/SIGINT stops reserving and lets running jobs finish; a second one is the
 			// default action, a hard stop.

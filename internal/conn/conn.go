@@ -276,6 +276,7 @@ func (c *Conn) Work(ctx context.Context, router worker.Router, ev *events.Dispat
 	wc.IDFunc = c.cfg.IDFunc
 	wc.RestartStampFunc = c.RestartStamp
 	wc.Connection = c.format.connectionName()
+	wc.PausedFunc = c.pausedFunc(wc.PausedFunc)
 	if len(wc.Queues) == 0 {
 		wc.Queues = []string{thinkqueue.DefaultQueue}
 	}
@@ -284,6 +285,23 @@ func (c *Conn) Work(ctx context.Context, router worker.Router, ev *events.Dispat
 		return err
 	}
 	return w.Run(ctx)
+}
+
+// pausedFunc adds the library's own pause flag (Laravel 12's queue:pause, in the app's cache) to a
+// worker's PausedFunc.
+func (c *Conn) pausedFunc(next func(context.Context, string) bool) func(context.Context, string) bool {
+	key := c.format.pauseKey(c.cfg.CachePrefix)
+	if key == nil {
+		return next
+	}
+	return func(ctx context.Context, q string) bool {
+		if next != nil && next(ctx, q) {
+			return true
+		}
+		v, err := c.cache.Get(ctx, key(c.format.connectionName(), q)).Result()
+		// PHP tests the cached value for truth; Laravel stores serialize(true), "b:1;".
+		return err == nil && v != "" && v != "b:0;" && v != "0" && v != "N;"
+	}
 }
 
 // RestartStamp reads the restart signal: "" when nobody ever restarted.

@@ -25,6 +25,8 @@ type format interface {
 	restartKey(cachePrefix string) string
 	newID() string
 	connectionName() string
+	// pauseKey returns the cache key of a queue's pause flag, or nil when the library cannot pause queues.
+	pauseKey(cachePrefix string) func(connection, queue string) string
 }
 
 // parseFormat picks the format a dialect name belongs to; prefix is the Redis connection prefix of the
@@ -61,6 +63,8 @@ func (f thinkqueueFormat) rules(goredis.UniversalClient, string) worker.Dialect 
 	return thinkqueueRules{f.d}
 }
 
+func (f thinkqueueFormat) pauseKey(string) func(string, string) string { return nil }
+
 func (f thinkqueueFormat) payload(job string, data any, id string, _ time.Time, _ time.Duration) ([]byte, error) {
 	return f.d.NewPayload(job, data, id)
 }
@@ -77,6 +81,17 @@ func (f laravelFormat) newID() string               { return laravel.NewID() }
 func (f laravelFormat) connectionName() string      { return "redis" }
 func (f laravelFormat) rules(cache goredis.UniversalClient, cachePrefix string) worker.Dialect {
 	return laravelRules{d: f.d, cache: cache, cachePrefix: f.cachePrefix(cachePrefix)}
+}
+
+func (f laravelFormat) pauseKey(cachePrefix string) func(string, string) string {
+	prefix := f.cachePrefix(cachePrefix)
+	if _, ok := f.d.PauseCacheKey(prefix, "", ""); !ok {
+		return nil
+	}
+	return func(connection, queue string) string {
+		key, _ := f.d.PauseCacheKey(prefix, connection, queue)
+		return key
+	}
 }
 
 // payload writes a string job ("Class@method" + data) as RedisQueue::push / later does.

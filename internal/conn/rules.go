@@ -109,7 +109,7 @@ func (r laravelRules) NewJob(res queue.Reservation) (*queue.Job, error) {
 	if p.Timeout != nil {
 		params.Timeout = time.Duration(*p.Timeout) * time.Second
 	}
-	if p.RetryUntil != nil {
+	if p.RetryUntil != nil && *p.RetryUntil != 0 { // PHP tests retryUntil for truth: 0 is none
 		params.RetryUntil = time.Unix(*p.RetryUntil, 0)
 	}
 	return queue.NewJob(params), nil
@@ -138,11 +138,10 @@ func (r laravelRules) FailsAfterError(ctx context.Context, j *queue.Job, err err
 			exceptions = int(incr.Val())
 		}
 	}
-	fails := r.d.FailAfterError(p, j.Attempts(), tries, exceptions, now)
-	if fails && counted {
-		r.cache.Del(ctx, key)
+	if counted && exceptions >= *p.MaxExceptions {
+		r.cache.Del(ctx, key) // PHP forgets the counter only when the job fails by maxExceptions
 	}
-	return fails
+	return r.d.FailAfterError(p, j.Attempts(), tries, exceptions, now)
 }
 
 func (r laravelRules) RetryDelay(j *queue.Job, backoff []time.Duration) time.Duration {
