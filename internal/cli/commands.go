@@ -8,6 +8,7 @@ import (
 
 	urfave "github.com/urfave/cli/v2"
 
+	"github.com/queuebridge/bridge/compat/laravel"
 	"github.com/queuebridge/bridge/compat/phpjson"
 	"github.com/queuebridge/bridge/internal/conn"
 )
@@ -34,6 +35,7 @@ func pushCommand() *urfave.Command {
 		Flags: append(connectionFlags(),
 			&urfave.StringFlag{Name: "queue", Value: "default", Usage: "queue name"},
 			&urfave.StringFlag{Name: "delay", Value: "0", Usage: "seconds before the job becomes visible (Queue::later)"},
+			&urfave.BoolFlag{Name: "object", Usage: "Laravel: JOB is a job class (dispatch(new JOB)) and JSON-DATA its public properties, in declaration order"},
 		),
 		Action: func(c *urfave.Context) error {
 			if c.NArg() < 1 || c.NArg() > 2 {
@@ -54,7 +56,15 @@ func pushCommand() *urfave.Command {
 				return err
 			}
 			return withConn(c, func(cn *conn.Conn) error {
-				id, err := cn.Push(c.Context, c.String("queue"), job, data, delay)
+				push := func() (string, error) { return cn.Push(c.Context, c.String("queue"), job, data, delay) }
+				if c.Bool("object") {
+					cmd, err := objectCommand(job, data)
+					if err != nil {
+						return err
+					}
+					push = func() (string, error) { return cn.PushCommand(c.Context, c.String("queue"), cmd, delay) }
+				}
+				id, err := push()
 				if err != nil {
 					return err
 				}
@@ -181,6 +191,29 @@ func restartCommand() *urfave.Command {
 			})
 		},
 	}
+}
+
+// objectCommand describes a job class with public properties (a JSON object, in declaration order) and the
+// InteractsWithQueue and Queueable traits, as `php artisan make:job` writes it.
+func objectCommand(class string, data any) (laravel.Command, error) {
+	cmd := laravel.Command{Class: class, InteractsWithQueue: true, Queueable: &laravel.Queueable{}}
+	switch props := data.(type) {
+	case *phpjson.Map:
+		for i, name := range props.Keys {
+			cmd.Props = append(cmd.Props, laravel.Prop{Name: name, Value: props.Values[i]})
+		}
+	case []any:
+		if len(props) > 0 {
+			return cmd, fmt.Errorf("push --object: JSON-DATA must be an object of properties, not a list")
+		}
+	case string:
+		if props != "" {
+			return cmd, fmt.Errorf("push --object: JSON-DATA must be an object of properties")
+		}
+	default:
+		return cmd, fmt.Errorf("push --object: JSON-DATA must be an object of properties")
+	}
+	return cmd, nil
 }
 
 // jobName is the job's name for listings, or a marker when the payload is not a job at all.
