@@ -65,6 +65,7 @@ func newApp(p Params) *urfave.App {
 			pushCommand(),
 			failedCommand(),
 			restartCommand(),
+			migrateCommand(),
 		},
 	}
 	hideHelpCommands(app.Commands)
@@ -88,6 +89,10 @@ func connectionFlags() []urfave.Flag {
 			Usage: "Laravel's Redis key prefix (database.redis.options.prefix; default laravel_database_)"},
 		&urfave.StringFlag{Name: "failed-prefix", EnvVars: []string{"BRIDGE_FAILED_PREFIX"}, Value: "queuebridge",
 			Usage: "prefix of the bridge's failed-store keys on Redis"},
+		&urfave.StringFlag{Name: "failed-database", EnvVars: []string{"BRIDGE_FAILED_DATABASE"},
+			Usage: "keep failed jobs in the app's failed_jobs table: mysql://user:pass@host:3306/db or sqlite:path (default: the bridge's Redis keys)"},
+		&urfave.StringFlag{Name: "failed-table", EnvVars: []string{"BRIDGE_FAILED_TABLE"}, Value: "failed_jobs",
+			Usage: "the failed_jobs table, with the app's table prefix"},
 		&urfave.StringFlag{Name: "log-level", EnvVars: []string{"BRIDGE_LOG_LEVEL"}, Value: "info", Usage: "debug, info, warn or error"},
 		&urfave.StringFlag{Name: "log-format", EnvVars: []string{"BRIDGE_LOG_FORMAT"}, Value: "text", Usage: "text or json"},
 	}
@@ -112,6 +117,8 @@ func configFrom(c *urfave.Context) (*conn.Config, error) {
 		RestartKey:      connFlag(c, "restart-key"),
 		Prefix:          connFlag(c, "prefix"),
 		FailedKeyPrefix: connFlag(c, "failed-prefix"),
+		FailedDatabase:  connFlag(c, "failed-database"),
+		FailedTable:     connFlag(c, "failed-table"),
 		Logger:          log,
 	}, nil
 }

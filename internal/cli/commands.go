@@ -193,6 +193,28 @@ func restartCommand() *urfave.Command {
 	}
 }
 
+func migrateCommand() *urfave.Command {
+	return &urfave.Command{
+		Name:  "migrate",
+		Usage: "create the failed_jobs table of --failed-database as the PHP library ships it (never done implicitly)",
+		Flags: append(connectionFlags(),
+			&urfave.BoolFlag{Name: "dry-run", Usage: "print the DDL, change nothing"},
+		),
+		Action: func(c *urfave.Context) error {
+			return withConn(c, func(cn *conn.Conn) error {
+				stmts, err := cn.MigrateFailed(c.Context, c.Bool("dry-run"))
+				if err != nil {
+					return err
+				}
+				for _, s := range stmts {
+					fmt.Fprintf(c.App.Writer, "%s;\n", strings.TrimSuffix(strings.TrimSpace(s), ";"))
+				}
+				return nil
+			})
+		},
+	}
+}
+
 // objectCommand describes a job class with public properties (a JSON object, in declaration order) and the
 // InteractsWithQueue and Queueable traits, as `php artisan make:job` writes it.
 func objectCommand(class string, data any) (laravel.Command, error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/queuebridge/bridge/events"
 	"github.com/queuebridge/bridge/queue"
 	redisstore "github.com/queuebridge/bridge/storage/redis"
+	sqlstore "github.com/queuebridge/bridge/storage/sql"
 	"github.com/queuebridge/bridge/worker"
 )
 
@@ -55,6 +56,11 @@ type Config struct {
 	RestartKey string
 	// FailedKeyPrefix names the bridge's own failed-store keys on Redis. Default "queuebridge".
 	FailedKeyPrefix string
+	// FailedDatabase, when set, keeps failed jobs in the app's failed_jobs table instead: mysql://…, or
+	// sqlite:path. The table's schema follows the dialect (Laravel's with uuid, think-queue 3.x's).
+	FailedDatabase string
+	// FailedTable is that table's name, the app's table prefix included. Default "failed_jobs".
+	FailedTable string
 	// Logger receives logs. Default slog.Default().
 	Logger *slog.Logger
 	// Clock gives "now" to every timestamp written. Default time.Now.
@@ -73,6 +79,8 @@ type Conn struct {
 	cache    goredis.UniversalClient
 	owned    []goredis.UniversalClient
 	broker   *redisstore.Broker
+	failed   failedStore
+	sqlStore *sqlstore.FailedStore // when failed jobs live in SQL
 	format   format
 	restartK string
 }
@@ -84,7 +92,7 @@ func Open(ctx context.Context, cfg *Config) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := newConn(client, c)
+	conn, err := newConn(ctx, client, c)
 	if err != nil {
 		client.Close()
 		return nil, err
@@ -107,11 +115,11 @@ func Open(ctx context.Context, cfg *Config) (*Conn, error) {
 }
 
 // OpenClient uses the caller's Redis client, which Close leaves open. cfg.Connection is ignored.
-func OpenClient(client goredis.UniversalClient, cfg *Config) (*Conn, error) {
-	return newConn(client, cfg.withDefaults())
+func OpenClient(ctx context.Context, client goredis.UniversalClient, cfg *Config) (*Conn, error) {
+	return newConn(ctx, client, cfg.withDefaults())
 }
 
-func newConn(client goredis.UniversalClient, c Config) (*Conn, error) {
+func newConn(ctx context.Context, client goredis.UniversalClient, c Config) (*Conn, error) {
 	f, err := parseFormat(c.Dialect, c.Prefix)
 	if err != nil {
 		return nil, err
@@ -131,14 +139,23 @@ func newConn(client goredis.UniversalClient, c Config) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{
+	conn := &Conn{
 		cfg:      c,
 		client:   client,
 		cache:    client,
 		broker:   b,
+		failed:   b,
 		format:   f,
 		restartK: restartKey,
-	}, nil
+	}
+	if c.FailedDatabase != "" {
+		store, err := sqlstore.OpenFailedStore(ctx, c.FailedDatabase, f.failedSchema(), c.FailedTable)
+		if err != nil {
+			return nil, fmt.Errorf("failed database: %w", err)
+		}
+		conn.sqlStore, conn.failed = store, store
+	}
+	return conn, nil
 }
 
 func (c *Config) withDefaults() Config {
@@ -202,6 +219,9 @@ func RedactURL(s string) string {
 // Close closes the clients Open opened.
 func (c *Conn) Close() error {
 	var errs []error
+	if c.sqlStore != nil {
+		errs = append(errs, c.sqlStore.Close())
+	}
 	for _, cl := range c.owned {
 		errs = append(errs, cl.Close())
 	}
@@ -280,7 +300,11 @@ func (c *Conn) Work(ctx context.Context, router worker.Router, ev *events.Dispat
 	if len(wc.Queues) == 0 {
 		wc.Queues = []string{thinkqueue.DefaultQueue}
 	}
-	w, err := worker.New(c.broker, c.format.rules(c.cache, c.cfg.CachePrefix), router, ev, &wc)
+	var broker worker.Broker = c.broker
+	if c.sqlStore != nil {
+		broker = sqlFailedBroker{c.broker, c.sqlStore}
+	}
+	w, err := worker.New(broker, c.format.rules(c.cache, c.cfg.CachePrefix), router, ev, &wc)
 	if err != nil {
 		return err
 	}
@@ -330,12 +354,12 @@ func (c *Conn) Restart(ctx context.Context) error {
 func (c *Conn) RestartKey() string { return c.restartK }
 
 // Failed lists the failed store, oldest first.
-func (c *Conn) Failed(ctx context.Context) ([]queue.FailedJob, error) { return c.broker.Failed(ctx) }
+func (c *Conn) Failed(ctx context.Context) ([]queue.FailedJob, error) { return c.failed.Failed(ctx) }
 
 // Retry pushes a failed job back onto its queue (attempts reset, as think-queue's queue:retry does) and
 // forgets it.
 func (c *Conn) Retry(ctx context.Context, id string) error {
-	rec, ok, err := c.broker.FailedJob(ctx, id)
+	rec, ok, err := c.failed.FailedJob(ctx, id)
 	if err != nil {
 		return fmt.Errorf("retry %s: %w", id, err)
 	}
@@ -350,14 +374,48 @@ func (c *Conn) Retry(ctx context.Context, id string) error {
 	if err := c.broker.Push(ctx, rec.Queue, payload); err != nil {
 		return fmt.Errorf("retry %s: %w", id, err)
 	}
-	if _, err := c.broker.Forget(ctx, id); err != nil {
+	if _, err := c.failed.Forget(ctx, id); err != nil {
 		return fmt.Errorf("retry %s: pushed back, but forget failed: %w", id, err)
 	}
 	return nil
 }
 
 // Forget deletes a failed job; false when there was none.
-func (c *Conn) Forget(ctx context.Context, id string) (bool, error) { return c.broker.Forget(ctx, id) }
+func (c *Conn) Forget(ctx context.Context, id string) (bool, error) { return c.failed.Forget(ctx, id) }
 
 // Flush deletes every failed job and says how many.
-func (c *Conn) Flush(ctx context.Context) (int, error) { return c.broker.Flush(ctx) }
+func (c *Conn) Flush(ctx context.Context) (int, error) { return c.failed.Flush(ctx) }
+
+// MigrateFailed creates the failed_jobs table of FailedDatabase as the PHP library ships it and returns the
+// statements; with dryRun it only returns them.
+func (c *Conn) MigrateFailed(ctx context.Context, dryRun bool) ([]string, error) {
+	if c.sqlStore == nil {
+		return nil, errors.New("migrate: no failed database configured (--failed-database)")
+	}
+	return c.sqlStore.Migrate(ctx, dryRun)
+}
+
+// failedStore is where failed jobs are kept: the bridge's Redis keys, or the app's failed_jobs table.
+type failedStore interface {
+	Failed(ctx context.Context) ([]queue.FailedJob, error)
+	FailedJob(ctx context.Context, id string) (queue.FailedJob, bool, error)
+	Forget(ctx context.Context, id string) (bool, error)
+	Flush(ctx context.Context) (int, error)
+}
+
+// sqlFailedBroker is the Redis broker with failed jobs going to SQL: the row is written first, then the
+// reservation removed, so a crash in between leaves a duplicate row, never a lost job.
+type sqlFailedBroker struct {
+	*redisstore.Broker
+	store *sqlstore.FailedStore
+}
+
+func (b sqlFailedBroker) Fail(ctx context.Context, r queue.Reservation, rec queue.FailedJob) error {
+	if err := b.store.Insert(ctx, rec); err != nil {
+		return fmt.Errorf("fail: %w", err)
+	}
+	if _, err := b.Broker.Delete(ctx, r.Queue, r.Member); err != nil {
+		return fmt.Errorf("fail: row written, but the job is still reserved: %w", err)
+	}
+	return nil
+}

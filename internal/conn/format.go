@@ -11,6 +11,7 @@ import (
 	"github.com/queuebridge/bridge/compat/phpjson"
 	"github.com/queuebridge/bridge/compat/thinkqueue"
 	redisstore "github.com/queuebridge/bridge/storage/redis"
+	sqlstore "github.com/queuebridge/bridge/storage/sql"
 	"github.com/queuebridge/bridge/worker"
 )
 
@@ -25,6 +26,8 @@ type format interface {
 	restartKey(cachePrefix string) string
 	newID() string
 	connectionName() string
+	// failedSchema is the failed_jobs table the library writes.
+	failedSchema() sqlstore.Schema
 	// pauseKey returns the cache key of a queue's pause flag, or nil when the library cannot pause queues.
 	pauseKey(cachePrefix string) func(connection, queue string) string
 }
@@ -63,6 +66,8 @@ func (f thinkqueueFormat) rules(goredis.UniversalClient, string) worker.Dialect 
 	return thinkqueueRules{f.d}
 }
 
+func (f thinkqueueFormat) failedSchema() sqlstore.Schema { return sqlstore.SchemaThinkQueue }
+
 func (f thinkqueueFormat) pauseKey(string) func(string, string) string { return nil }
 
 func (f thinkqueueFormat) payload(job string, data any, id string, _ time.Time, _ time.Duration) ([]byte, error) {
@@ -82,6 +87,8 @@ func (f laravelFormat) connectionName() string      { return "redis" }
 func (f laravelFormat) rules(cache goredis.UniversalClient, cachePrefix string) worker.Dialect {
 	return laravelRules{d: f.d, cache: cache, cachePrefix: f.cachePrefix(cachePrefix)}
 }
+
+func (f laravelFormat) failedSchema() sqlstore.Schema { return sqlstore.SchemaLaravel }
 
 func (f laravelFormat) pauseKey(cachePrefix string) func(string, string) string {
 	prefix := f.cachePrefix(cachePrefix)

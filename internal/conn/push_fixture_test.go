@@ -74,7 +74,7 @@ func TestPushMatchesFixtures(t *testing.T) {
 					require.NotNil(t, c.Score, c.Case)
 					delay = time.Duration(int64(*c.Score)-c.TBefore) * time.Second
 				}
-				cn, err := OpenClient(rdb, &Config{
+				cn, err := OpenClient(context.Background(), rdb, &Config{
 					Dialect: tc.dialect,
 					Clock:   func() time.Time { return time.Unix(c.TBefore, 0) },
 					IDFunc:  func() string { return id.(string) },

@@ -1,0 +1,108 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge"
+)
+
+// lvBenchJobs is how many jobs BenchmarkLaravelDrain drains per iteration; QB_LARAVEL_BENCH_JOBS overrides it.
+const lvBenchJobs = 20000
+
+// BenchmarkLaravelDrain drains the same 20,000 Laravel jobs (App\Jobs\Noop, dispatched by Laravel 8.83 with
+// Queue::push) twice: with the in-process bridge (a no-op Go handler, concurrency 128) and with Laravel's own
+// queue:work (bench.php: WorkCommand + Worker, --sleep=0 --tries=1 --stop-when-empty). Both get the very same
+// bytes: the list Laravel filled is copied to a second queue before either starts. It reports both paces and
+// their ratio.
+//
+// The bridge's time runs from Run to its return (its last acknowledgement and the empty reserve that stops it
+// included); Laravel's from its first JobProcessing to its last job done (PHP start-up and the final empty
+// pop left out), which favours Laravel.
+//
+//	go test -run '^$' -bench LaravelDrain -benchtime 1x ./integration/
+func BenchmarkLaravelDrain(b *testing.B) {
+	jobs := lvBenchJobs
+	if s := os.Getenv("QB_LARAVEL_BENCH_JOBS"); s != "" {
+		n, err := strconv.Atoi(s)
+		require.NoError(b, err, "QB_LARAVEL_BENCH_JOBS")
+		jobs = n
+	}
+	ctx := context.Background()
+	a := newLaravelApp(b, laravelOptions{})
+	const goQ, phpQ = "bench-bridge", "bench-laravel"
+
+	var bridgeSeconds, laravelSeconds float64
+	var laravelRuns int
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		out := a.PHP("dispatch.php", "--objects="+strconv.Itoa(jobs), "--class=Noop", "--via=queue",
+			"--queue="+goQ, "--no-readback")
+		require.Len(b, laravelLines[laravelJob](b, out), jobs)
+		lvCopyQueue(b, a, goQ, phpQ, jobs)
+
+		var ran atomic.Int64
+		br := lvOpen(b, a, bridge.WorkerConfig{Queues: []string{goQ}, Concurrency: 128, StopWhenEmpty: true,
+			Sleep: time.Millisecond})
+		br.HandleFunc(`App\Jobs\Noop`, func(context.Context, *bridge.Job) error {
+			ran.Add(1)
+			return nil
+		})
+		start := time.Now()
+		b.StartTimer()
+		err := br.Run(ctx)
+		b.StopTimer()
+		bridgeSeconds += time.Since(start).Seconds()
+		require.NoError(b, err)
+		require.EqualValues(b, jobs, ran.Load())
+		a.RequireQueueEmpty(goQ)
+
+		res := a.Bench(jobs, "--queue="+phpQ, "--no-push")
+		require.Equal(b, jobs, res.Processed)
+		require.Zero(b, res.Failed)
+		require.Zero(b, res.Status)
+		laravelSeconds += res.Seconds
+		laravelRuns++
+		a.RequireQueueEmpty(phpQ)
+		b.StartTimer()
+	}
+	b.StopTimer()
+
+	total := float64(jobs * b.N)
+	bridgeRate, laravelRate := total/bridgeSeconds, total/laravelSeconds
+	b.ReportMetric(bridgeRate, "bridge-jobs/s")
+	b.ReportMetric(laravelRate, "laravel-jobs/s")
+	b.ReportMetric(bridgeRate/laravelRate, "x-laravel")
+	b.Logf("%d Laravel jobs × %d: bridge (concurrency 128) %.0f jobs/s | Laravel queue:work %.0f jobs/s | %.1f×",
+		jobs, b.N, bridgeRate, laravelRate, bridgeRate/laravelRate)
+}
+
+// lvCopyQueue appends the ready jobs of queue from to queue to, byte for byte, with one notify token each, as
+// if they had been pushed there.
+func lvCopyQueue(tb testing.TB, a *laravelApp, from, to string, want int) {
+	tb.Helper()
+	ctx := context.Background()
+	items, err := a.Redis().LRange(ctx, a.QueueKey(from), 0, -1).Result()
+	require.NoError(tb, err)
+	require.Len(tb, items, want)
+	for start := 0; start < len(items); start += 1000 {
+		chunk := items[start:min(start+1000, len(items))]
+		args := make([]any, len(chunk))
+		tokens := make([]any, len(chunk))
+		for i, s := range chunk {
+			args[i], tokens[i] = s, "1"
+		}
+		pipe := a.Redis().TxPipeline()
+		pipe.RPush(ctx, a.QueueKey(to), args...)
+		pipe.RPush(ctx, a.NotifyKey(to), tokens...)
+		_, err := pipe.Exec(ctx)
+		require.NoError(tb, err)
+	}
+}

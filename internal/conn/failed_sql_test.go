@@ -1,0 +1,80 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge/compat/laravel"
+	"github.com/queuebridge/bridge/events"
+	"github.com/queuebridge/bridge/executor/goexec"
+	"github.com/queuebridge/bridge/queue"
+	"github.com/queuebridge/bridge/worker"
+)
+
+// A Laravel job that fails for good lands in the app's failed_jobs table as Laravel writes it (uuid from the
+// payload, connection, queue, the pushed bytes, the exception), leaves Redis, and `retry` brings it back.
+func TestFailedJobsTable(t *testing.T) {
+	t.Parallel()
+	rdb := testRedis(t)
+	prefix := fmt.Sprintf("qbfailsql%d_", rand.Int64())
+	t.Cleanup(func() { deleteKeys(rdb, prefix+"*") })
+	db := "sqlite:" + filepath.Join(t.TempDir(), "app.db")
+	ctx := context.Background()
+	cn, err := OpenClient(ctx, rdb, &Config{
+		Dialect:        "laravel-8",
+		Prefix:         prefix,
+		FailedDatabase: db,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Worker:         worker.Config{Queues: []string{"default"}, Tries: 1, StopWhenEmpty: true, Sleep: time.Millisecond},
+	})
+	require.NoError(t, err)
+	defer cn.Close()
+	_, err = cn.MigrateFailed(ctx, false)
+	require.NoError(t, err)
+
+	_, err = cn.Push(ctx, "default", `App\Jobs\Legacy@handle`, "x", 0)
+	require.NoError(t, err)
+	raw, err := rdb.LIndex(ctx, prefix+"queues:default", 0).Result()
+	require.NoError(t, err)
+	p, err := laravel.Dialect{Version: laravel.V8, Prefix: prefix}.Parse([]byte(raw))
+	require.NoError(t, err)
+
+	mux := goexec.NewMux()
+	mux.Handle(`App\Jobs\Legacy@handle`, queue.HandlerFunc(func(context.Context, *queue.Job) error {
+		return errors.New("boom")
+	}))
+	require.NoError(t, cn.Work(ctx, mux, &events.Dispatcher{}))
+
+	failed, err := cn.Failed(ctx)
+	require.NoError(t, err)
+	require.Len(t, failed, 1)
+	require.Equal(t, p.UUID, failed[0].ID)
+	require.Equal(t, "redis", failed[0].Connection)
+	require.Equal(t, "default", failed[0].Queue)
+	require.Equal(t, raw, string(failed[0].Payload), "failed_jobs.payload is the pushed bytes")
+	require.Contains(t, failed[0].Exception, "boom")
+	for _, k := range []string{"", ":reserved", ":delayed"} {
+		n, err := rdb.Exists(ctx, prefix+"queues:default"+k).Result()
+		require.NoError(t, err)
+		require.Zero(t, n, "queues:default%s", k)
+	}
+
+	require.NoError(t, cn.Retry(ctx, p.UUID))
+	back, err := rdb.LRange(ctx, prefix+"queues:default", 0, -1).Result()
+	require.NoError(t, err)
+	require.Len(t, back, 1)
+	require.True(t, strings.HasSuffix(back[0], `"attempts":0}`))
+	failed, err = cn.Failed(ctx)
+	require.NoError(t, err)
+	require.Empty(t, failed)
+}

@@ -1,0 +1,202 @@
+package sql
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// driverKind is the database a DSN names; it picks the query book.
+type driverKind string
+
+const (
+	driverMySQL  driverKind = "mysql"
+	driverSQLite driverKind = "sqlite"
+)
+
+// ErrUnsupportedDriver is returned for a DSN whose database the store cannot use (yet): postgres, or an
+// unknown scheme.
+var ErrUnsupportedDriver = errors.New("storage/sql: unsupported database")
+
+// dsnConfig is a parsed OpenFailedStore DSN.
+type dsnConfig struct {
+	driver driverKind
+	// mysqlConfig is the go-sql-driver configuration (driverMySQL).
+	mysqlConfig *mysql.Config
+	// sqliteDSN is modernc.org/sqlite's data source name: path?query (driverSQLite).
+	sqliteDSN string
+	// memory is true for SQLite's ":memory:", which lives and dies with one connection.
+	memory bool
+	// loc is the DSN's loc parameter (the PHP app's time zone), nil when absent.
+	loc *time.Location
+}
+
+// parseDSN reads the DSN forms OpenFailedStore documents. Errors never repeat the DSN, which may hold a
+// password.
+func parseDSN(dsn string) (dsnConfig, error) {
+	scheme, rest, ok := strings.Cut(dsn, ":")
+	if !ok {
+		return dsnConfig{}, fmt.Errorf("storage/sql: DSN has no scheme (want mysql://… or sqlite:…)")
+	}
+	switch strings.ToLower(scheme) {
+	case "mysql", "mariadb":
+		if strings.HasPrefix(rest, "//") {
+			return parseMySQLURL(dsn)
+		}
+		return parseMySQLDriverDSN(rest)
+	case "sqlite", "sqlite3":
+		return parseSQLite(rest)
+	case "postgres", "postgresql", "pgsql":
+		return dsnConfig{}, fmt.Errorf("%w: postgres is not supported yet (use mysql://… or sqlite:…)", ErrUnsupportedDriver)
+	}
+	return dsnConfig{}, fmt.Errorf("%w: scheme %q (want mysql://… or sqlite:…)", ErrUnsupportedDriver, scheme)
+}
+
+// parseMySQLURL translates mysql://user:pass@host:port/db?params into a go-sql-driver configuration.
+// Params are go-sql-driver's (tls, timeout, charset, collation, system variables, …).
+func parseMySQLURL(dsn string) (dsnConfig, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		// url.Error repeats the input; say only what kind of error it is.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return dsnConfig{}, fmt.Errorf("storage/sql: mysql URL: %v", err)
+	}
+	if u.Opaque != "" || u.Host == "" {
+		return dsnConfig{}, errors.New("storage/sql: mysql URL has no host (want mysql://user:pass@host:3306/db)")
+	}
+	port := u.Port()
+	if port == "" {
+		port = "3306"
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	if strings.Contains(db, "/") {
+		return dsnConfig{}, fmt.Errorf("storage/sql: mysql URL path %q is not a database name", u.Path)
+	}
+	base := mysql.NewConfig()
+	base.Net = "tcp"
+	base.Addr = net.JoinHostPort(u.Hostname(), port)
+	base.DBName = db
+	if u.User != nil {
+		base.User = u.User.Username()
+		base.Passwd, _ = u.User.Password()
+	}
+	// go-sql-driver reads its own parameters (and derives, e.g., the TLS server name from the address),
+	// so the URL becomes its DSN form and is parsed once. Re-encoding the query escapes any '/', which
+	// that form cannot hold after the database name.
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return dsnConfig{}, fmt.Errorf("storage/sql: mysql URL parameters: %w", err)
+	}
+	driverDSN := base.FormatDSN()
+	if len(q) > 0 {
+		sep := "?"
+		if strings.Contains(driverDSN, "?") {
+			sep = "&"
+		}
+		driverDSN += sep + q.Encode()
+	}
+	cfg, err := mysql.ParseDSN(driverDSN)
+	if err != nil {
+		return dsnConfig{}, fmt.Errorf("storage/sql: mysql URL parameters: %w", err)
+	}
+	return finishMySQL(cfg, u.RawQuery)
+}
+
+// parseMySQLDriverDSN reads go-sql-driver's own form after "mysql:": user:pass@tcp(host:3306)/db?params.
+func parseMySQLDriverDSN(rest string) (dsnConfig, error) {
+	cfg, err := mysql.ParseDSN(rest)
+	if err != nil {
+		return dsnConfig{}, fmt.Errorf("storage/sql: mysql DSN: %w", err)
+	}
+	query := "" // the parameters follow the database name, which follows the last '/'
+	if i := strings.LastIndexByte(rest, '/'); i >= 0 {
+		if _, after, ok := strings.Cut(rest[i:], "?"); ok {
+			query = after
+		}
+	}
+	return finishMySQL(cfg, query)
+}
+
+// finishMySQL applies what the store needs on every MySQL connection, where the DSN does not say
+// otherwise:
+//
+//   - parseTime=false: failed_at / fail_time are read as the 'Y-m-d H:i:s' text PHP reads;
+//   - SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci, as Laravel's default mysql connection does;
+//   - STRICT_ALL_TABLES added to sql_mode (Laravel's connection is strict too), so a value the column
+//     cannot hold is an error instead of a silently truncated or zeroed row.
+func finishMySQL(cfg *mysql.Config, rawQuery string) (dsnConfig, error) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return dsnConfig{}, fmt.Errorf("storage/sql: mysql DSN parameters: %w", err)
+	}
+	if cfg.DBName == "" {
+		return dsnConfig{}, errors.New("storage/sql: mysql DSN names no database (want …/dbname)")
+	}
+	cfg.ParseTime = false
+	if !q.Has("charset") && !q.Has("collation") {
+		if err := cfg.Apply(mysql.Charset("utf8mb4", "utf8mb4_unicode_ci")); err != nil {
+			return dsnConfig{}, fmt.Errorf("storage/sql: mysql charset: %w", err)
+		}
+	}
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	if _, ok := cfg.Params["sql_mode"]; !ok {
+		cfg.Params["sql_mode"] = "CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'STRICT_ALL_TABLES')"
+	}
+	out := dsnConfig{driver: driverMySQL, mysqlConfig: cfg}
+	if q.Has("loc") {
+		// go-sql-driver has read it into cfg.Loc already ("Local" and IANA names).
+		out.loc = cfg.Loc
+	}
+	return out, nil
+}
+
+// parseSQLite reads sqlite:<path>[?params], where params are our loc and modernc.org/sqlite's own
+// (_pragma=…, _txlock=…, …). Unless the DSN sets them, connections get busy_timeout 5000 ms, WAL and
+// _txlock=immediate.
+func parseSQLite(rest string) (dsnConfig, error) {
+	path, rawQuery, _ := strings.Cut(rest, "?")
+	if strings.HasPrefix(path, "//") {
+		path = path[2:] // sqlite:///abs/path.db and sqlite://rel.db
+	}
+	if path == "" {
+		return dsnConfig{}, errors.New("storage/sql: sqlite DSN has no path (want sqlite:./bridge.db)")
+	}
+	if strings.HasPrefix(path, "file:") {
+		return dsnConfig{}, errors.New("storage/sql: sqlite DSN: give a path, not a file: URI (sqlite:./bridge.db)")
+	}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return dsnConfig{}, fmt.Errorf("storage/sql: sqlite DSN parameters: %w", err)
+	}
+	out := dsnConfig{driver: driverSQLite, memory: path == ":memory:"}
+	if q.Has("loc") {
+		loc, err := time.LoadLocation(q.Get("loc"))
+		if err != nil {
+			return dsnConfig{}, fmt.Errorf("storage/sql: sqlite DSN loc: %w", err)
+		}
+		out.loc = loc
+		q.Del("loc")
+	}
+	pragmas := strings.ToLower(strings.Join(q["_pragma"], ";"))
+	if !strings.Contains(pragmas, "busy_timeout") && !q.Has("_busy_timeout") && !q.Has("_timeout") {
+		q.Add("_pragma", "busy_timeout(5000)")
+	}
+	if !strings.Contains(pragmas, "journal_mode") && !q.Has("_journal_mode") && !q.Has("_journal") {
+		q.Add("_pragma", "journal_mode(WAL)")
+	}
+	if !q.Has("_txlock") {
+		q.Set("_txlock", "immediate")
+	}
+	out.sqliteDSN = path + "?" + q.Encode()
+	return out, nil
+}
