@@ -103,10 +103,12 @@ func (w *Worker) execute(jobCtx context.Context, r *run, h queue.Handler, acks *
 		w.release(jobCtx, h, job, res, delay)
 	case outcome == queue.OutcomeDeleted || err == nil:
 		acks.delete(res.Queue, res.Member)
-	case w.dialect.FailsAfterError(jobCtx, job, err, w.cfg.Tries, w.cfg.Clock()):
-		w.fail(jobCtx, h, job, res, err)
 	default:
-		w.release(jobCtx, h, job, res, w.dialect.RetryDelay(job, w.backoff()))
+		if reason := w.dialect.FailAfterError(jobCtx, job, err, w.cfg.Tries, w.cfg.Clock()); reason != nil {
+			w.fail(jobCtx, h, job, res, reason)
+			return
+		}
+		w.release(jobCtx, h, job, res, w.dialect.RetryDelay(job, err, w.backoff()))
 	}
 }
 

@@ -37,12 +37,14 @@ type Dialect interface {
 	NewJob(r queue.Reservation) (*queue.Job, error)
 	// CheckBeforeRun returns the reason a job must fail without running, or nil to run it.
 	CheckBeforeRun(j *queue.Job, tries int, now time.Time) error
-	// FailsAfterError reports whether a run that ended in err fails the job for good. It may keep count of
-	// errors across workers (Laravel's maxExceptions), hence the context.
-	FailsAfterError(ctx context.Context, j *queue.Job, err error, tries int, now time.Time) bool
-	// RetryDelay is how long a job that ended in an error waits before its next attempt, given the worker's
+	// FailAfterError decides on a run that ended in err: nil releases the job for another attempt, an error
+	// fails it for good with that reason (err itself, or the library's own, e.g. Laravel's
+	// MaxAttemptsExceededException after a timeout). It may keep count of errors across workers (Laravel's
+	// maxExceptions), hence the context.
+	FailAfterError(ctx context.Context, j *queue.Job, err error, tries int, now time.Time) error
+	// RetryDelay is how long a job whose run ended in err waits before its next attempt, given the worker's
 	// backoff (one delay per attempt, the last one repeating).
-	RetryDelay(j *queue.Job, backoff []time.Duration) time.Duration
+	RetryDelay(j *queue.Job, err error, backoff []time.Duration) time.Duration
 	// ReleasedCopy is what a released job goes back to the delayed set as.
 	ReleasedCopy(r queue.Reservation) ([]byte, error)
 }

@@ -70,6 +70,12 @@ func (d Dialect) FailBeforeRun(p *Payload, attempts, workerTries int, now time.T
 	} else if maxTries := d.MaxTries(p, workerTries); maxTries == 0 || attempts <= maxTries {
 		return nil
 	}
+	return d.MaxAttemptsExceeded(p)
+}
+
+// MaxAttemptsExceeded is the MaxAttemptsExceededException Laravel's worker fails p with when it was
+// reserved past its limits or ran past its timeout (Worker::maxAttemptsExceededException).
+func (d Dialect) MaxAttemptsExceeded(p *Payload) *MaxAttemptsExceededError {
 	return &MaxAttemptsExceededError{Name: p.ResolveName(), Short: d.shortAttemptsMessage()}
 }
 

@@ -46,12 +46,15 @@ func (r thinkqueueRules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) 
 	return r.d.FailBeforeRun(j.Payload().(*thinkqueue.Payload), j.Attempts(), tries, now)
 }
 
-func (r thinkqueueRules) FailsAfterError(_ context.Context, j *queue.Job, _ error, tries int, now time.Time) bool {
-	return r.d.FailAfterError(j.Payload().(*thinkqueue.Payload), j.Attempts(), tries, now)
+func (r thinkqueueRules) FailAfterError(_ context.Context, j *queue.Job, err error, tries int, now time.Time) error {
+	if r.d.FailAfterError(j.Payload().(*thinkqueue.Payload), j.Attempts(), tries, now) {
+		return err
+	}
+	return nil
 }
 
 // RetryDelay is think-queue's --delay: the same for every attempt.
-func (r thinkqueueRules) RetryDelay(j *queue.Job, backoff []time.Duration) time.Duration {
+func (r thinkqueueRules) RetryDelay(j *queue.Job, _ error, backoff []time.Duration) time.Duration {
 	return backoffFor(j.Attempts(), backoff)
 }
 
@@ -119,10 +122,15 @@ func (r laravelRules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) err
 	return r.d.FailBeforeRun(j.Payload().(*laravel.Payload), j.Attempts(), tries, now)
 }
 
-func (r laravelRules) FailsAfterError(ctx context.Context, j *queue.Job, err error, tries int, now time.Time) bool {
+// FailAfterError is Worker::handleJobException, and for a run past its timeout the worker's timeout
+// handler: fail with MaxAttemptsExceededException when the tries are used up or the job fails on timeout.
+func (r laravelRules) FailAfterError(ctx context.Context, j *queue.Job, err error, tries int, now time.Time) error {
 	p := j.Payload().(*laravel.Payload)
-	if errors.Is(err, context.DeadlineExceeded) && p.FailOnTimeout {
-		return true
+	if errors.Is(err, context.DeadlineExceeded) {
+		if p.FailOnTimeout || r.d.FailAfterError(p, j.Attempts(), tries, 0, now) {
+			return r.d.MaxAttemptsExceeded(p)
+		}
+		return nil
 	}
 	exceptions := 0
 	key, counted := r.d.MaxExceptionsKey(p)
@@ -141,10 +149,18 @@ func (r laravelRules) FailsAfterError(ctx context.Context, j *queue.Job, err err
 	if counted && exceptions >= *p.MaxExceptions {
 		r.cache.Del(ctx, key) // PHP forgets the counter only when the job fails by maxExceptions
 	}
-	return r.d.FailAfterError(p, j.Attempts(), tries, exceptions, now)
+	if r.d.FailAfterError(p, j.Attempts(), tries, exceptions, now) {
+		return err
+	}
+	return nil
 }
 
-func (r laravelRules) RetryDelay(j *queue.Job, backoff []time.Duration) time.Duration {
+// RetryDelay is Worker::calculateBackoff after an exception. A run past its timeout is not released by
+// Laravel: its worker dies and the job comes back when its reservation lapses, so it waits until then.
+func (r laravelRules) RetryDelay(j *queue.Job, err error, backoff []time.Duration) time.Duration {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return max(time.Until(j.Reservation().Expires), 0)
+	}
 	seconds := make([]int, len(backoff))
 	for i, d := range backoff {
 		seconds[i] = int(d / time.Second)
