@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/queuebridge/bridge/compat/phpjson"
 )
 
 // Exception is a PHP Throwable as (string)$e renders it, which Laravel stores in failed_jobs.exception and
@@ -147,12 +149,12 @@ func (d Dialect) FailedJobRow(connection, queue string, raw []byte, exception st
 
 // payloadUUID is json_decode($payload, true)['uuid'] for a string uuid, else "".
 func payloadUUID(raw []byte) string {
-	if !json.Valid(raw) || jsonKind(raw) != "object" {
+	if !json.Valid(raw) || phpjson.Kind(raw) != "object" {
 		return ""
 	}
 	var uuid []byte
-	for m := newMembers(raw); ; {
-		key, value, ok := m.next()
+	for m := phpjson.NewMembers(raw); ; {
+		key, value, ok := m.Next()
 		if !ok {
 			break
 		}
@@ -163,7 +165,7 @@ func payloadUUID(raw []byte) string {
 	if len(uuid) == 0 || uuid[0] != '"' {
 		return ""
 	}
-	return unquote(uuid)
+	return phpjson.Unquote(uuid)
 }
 
 // mbValidUTF8 is mb_convert_encoding($s, 'UTF-8', 'UTF-8') in PHP 8.2: each invalid sequence becomes "?".

@@ -1,12 +1,15 @@
 package laravel
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/queuebridge/bridge/compat/phpjson"
 )
 
 // Payload is what a consumer needs from a stored job payload, with the fallbacks of Laravel's Job class
@@ -104,7 +107,7 @@ func (d Dialect) Parse(raw []byte) (*Payload, error) {
 		var syntax json.RawMessage
 		return nil, &PayloadError{Reason: "not valid JSON: " + json.Unmarshal(raw, &syntax).Error()}
 	}
-	if kind := jsonKind(raw); kind != "object" {
+	if kind := phpjson.Kind(raw); kind != "object" {
 		return nil, &PayloadError{Reason: "not a JSON object (got " + kind + ")"}
 	}
 	var f struct {
@@ -112,8 +115,8 @@ func (d Dialect) Parse(raw []byte) (*Payload, error) {
 		id, attempts, createdAt, delay []byte
 	}
 	p := &Payload{}
-	for m := newMembers(raw); ; {
-		key, value, ok := m.next()
+	for m := phpjson.NewMembers(raw); ; {
+		key, value, ok := m.Next()
 		if !ok {
 			break
 		}
@@ -156,7 +159,7 @@ func (d Dialect) Parse(raw []byte) (*Payload, error) {
 	if f.job[0] != '"' {
 		return nil, &PayloadError{Reason: `"job" is not a string`}
 	}
-	if p.Job = unquote(f.job); p.Job == "" {
+	if p.Job = phpjson.Unquote(f.job); p.Job == "" {
 		return nil, &PayloadError{Reason: `"job" is empty`}
 	}
 	p.UUID = text(f.uuid)
@@ -194,19 +197,19 @@ func (d Dialect) Parse(raw []byte) (*Payload, error) {
 		return nil, err
 	}
 	if p.Data != nil && p.Data[0] == '{' {
-		for m := newMembers(p.Data); ; {
-			key, value, ok := m.next()
+		for m := phpjson.NewMembers(p.Data); ; {
+			key, value, ok := m.Next()
 			if !ok {
 				break
 			}
 			switch string(key) {
 			case "commandName":
 				if value[0] == '"' {
-					p.CommandName = unquote(value)
+					p.CommandName = phpjson.Unquote(value)
 				}
 			case "command":
 				if value[0] == '"' {
-					p.Command, p.hasCommand = unquote(value), true
+					p.Command, p.hasCommand = phpjson.Unquote(value), true
 				}
 			}
 		}
@@ -220,7 +223,7 @@ func text(raw []byte) string {
 	case raw == nil || string(raw) == "null":
 		return ""
 	case raw[0] == '"':
-		return unquote(raw)
+		return phpjson.Unquote(raw)
 	}
 	return string(raw)
 }
@@ -237,10 +240,11 @@ func truthy(raw []byte) bool {
 	case 't':
 		return true
 	case '"':
-		s := unquote(raw)
+		s := phpjson.Unquote(raw)
 		return s != "" && s != "0"
 	case '[', '{':
-		return raw[skipSpace(raw, 1)] != ']' && raw[skipSpace(raw, 1)] != '}'
+		inner := bytes.TrimLeft(raw[1:], " \t\n\r")
+		return inner[0] != ']' && inner[0] != '}'
 	}
 	f, err := strconv.ParseFloat(string(raw), 64)
 	return err != nil || f != 0
@@ -256,7 +260,7 @@ func backoffField(backoff, delay []byte) (*string, error) {
 		var s string
 		switch raw[0] {
 		case '"':
-			s = unquote(raw)
+			s = phpjson.Unquote(raw)
 		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 			s = string(raw) // a fraction is cut off by the (int) cast later, as in PHP
 			if n, _, err := intField("backoff", raw); err == nil {

@@ -113,13 +113,13 @@ func (d Dialect) Parse(raw []byte) (*Payload, error) {
 		var syntax json.RawMessage
 		return nil, &PayloadError{Reason: "not valid JSON: " + json.Unmarshal(raw, &syntax).Error()}
 	}
-	if kind := jsonKind(raw); kind != "object" {
+	if kind := phpjson.Kind(raw); kind != "object" {
 		return nil, &PayloadError{Reason: "not a JSON object (got " + kind + ")"}
 	}
 	var job, id, attempts, maxTries, timeout, timeoutAt []byte
 	p := &Payload{Attempts: int(d.startAttempts())}
-	for m := newMembers(raw); ; {
-		key, value, ok := m.next()
+	for m := phpjson.NewMembers(raw); ; {
+		key, value, ok := m.Next()
 		if !ok {
 			break
 		}
@@ -171,7 +171,7 @@ func jobField(raw []byte) (string, error) {
 	if raw[0] != '"' {
 		return "", &PayloadError{Reason: `"job" is not a string`}
 	}
-	job := unquote(raw)
+	job := phpjson.Unquote(raw)
 	if job == "" {
 		return "", &PayloadError{Reason: `"job" is empty`}
 	}
@@ -184,7 +184,7 @@ func idField(raw []byte) string {
 	case raw == nil || string(raw) == "null":
 		return ""
 	case raw[0] == '"':
-		return unquote(raw)
+		return phpjson.Unquote(raw)
 	}
 	return string(raw)
 }

@@ -1,4 +1,4 @@
-package thinkqueue
+package phpjson
 
 import (
 	"bytes"
@@ -7,24 +7,25 @@ import (
 	"unicode/utf8"
 )
 
-// Parse runs once per job. Decoding into a map[string]json.RawMessage took about 4.4µs and 33
-// allocations for a typical payload; validating with json.Valid and then walking only the top level of
-// the object, keeping values as subslices of the input, takes about 1.7µs and 4. Key matching stays
-// exact, unlike encoding/json's case-insensitive struct fields.
+// The dialects' Parse runs once per job. Decoding a payload into a map[string]json.RawMessage took about
+// 4.4µs and 33 allocations; validating with json.Valid and then walking only the top level of the object,
+// values kept as subslices of the input, takes about 1.7µs and 4. Key matching stays exact, unlike
+// encoding/json's case-insensitive struct fields.
 
-// members walks the members of a JSON object in order. The input must be valid JSON (json.Valid) whose
+// Members walks the members of a JSON object in order. The input must be valid JSON (json.Valid) whose
 // first non-space byte is '{'.
-type members struct {
+type Members struct {
 	raw []byte
 	i   int
 }
 
-func newMembers(raw []byte) members {
-	return members{raw: raw, i: skipSpace(raw, 0) + 1} // past '{'
+// NewMembers starts a walk over raw, which must be valid JSON (json.Valid) whose first non-space byte is '{'.
+func NewMembers(raw []byte) Members {
+	return Members{raw: raw, i: skipSpace(raw, 0) + 1} // past '{'
 }
 
-// next returns the decoded key and the raw value of the next member; ok is false after the last one.
-func (m *members) next() (key, value []byte, ok bool) {
+// Next returns the decoded key and the raw value of the next member; ok is false after the last one.
+func (m *Members) Next() (key, value []byte, ok bool) {
 	raw := m.raw
 	i := skipSpace(raw, m.i)
 	if raw[i] == ',' {
@@ -34,25 +35,19 @@ func (m *members) next() (key, value []byte, ok bool) {
 		return nil, nil, false
 	}
 	end := stringEnd(raw, i)
-	key = memberKey(raw[i:end])
+	key = raw[i+1 : end-1]
+	if bytes.IndexByte(key, '\\') >= 0 { // PHP reads "jo\u0062" as "job" too
+		key = []byte(Unquote(raw[i:end]))
+	}
 	i = skipSpace(raw, skipSpace(raw, end)+1) // past ':'
 	m.i = valueEnd(raw, i)
 	return key, raw[i:m.i], true
 }
 
-// memberKey decodes a quoted key without copying it when it has no escapes; PHP would read "jo\u0062"
-// as "job" too.
-func memberKey(quoted []byte) []byte {
-	if bytes.IndexByte(quoted, '\\') < 0 {
-		return quoted[1 : len(quoted)-1]
-	}
-	return []byte(unquote(quoted))
-}
-
-// unquote decodes a JSON string literal that passed json.Valid. Job names always hold escaped
-// backslashes, so this runs for nearly every payload; encoding/json would allocate several times and
-// rescan. A lone UTF-16 surrogate becomes U+FFFD, as in encoding/json.
-func unquote(quoted []byte) string {
+// Unquote decodes a JSON string literal that passed json.Valid. Job names and commands are full of escaped
+// backslashes and quotes, so this is the hot path of Parse. A lone UTF-16 surrogate becomes U+FFFD, as in
+// encoding/json (PHP would reject the payload).
+func Unquote(quoted []byte) string {
 	s := quoted[1 : len(quoted)-1]
 	i := bytes.IndexByte(s, '\\')
 	if i < 0 {
@@ -63,8 +58,12 @@ func unquote(quoted []byte) string {
 	out.Write(s[:i])
 	for i < len(s) {
 		if s[i] != '\\' {
-			out.WriteByte(s[i])
-			i++
+			j := bytes.IndexByte(s[i:], '\\')
+			if j < 0 {
+				j = len(s) - i
+			}
+			out.Write(s[i : i+j])
+			i += j
 			continue
 		}
 		switch c := s[i+1]; c {
@@ -86,7 +85,7 @@ func unquote(quoted []byte) string {
 					i += 6
 				}
 			}
-			out.WriteRune(r) // writes U+FFFD for a lone surrogate
+			out.WriteRune(r) // U+FFFD for a lone surrogate
 			i += 4
 		default: // '"', '\\' or '/'
 			out.WriteByte(c)
@@ -159,8 +158,8 @@ func valueEnd(b []byte, i int) int {
 	return j
 }
 
-// jsonKind names the type of the valid JSON value raw, for error messages.
-func jsonKind(raw []byte) string {
+// Kind names the type of the valid JSON value raw, for error messages.
+func Kind(raw []byte) string {
 	switch raw[skipSpace(raw, 0)] {
 	case '{':
 		return "object"
