@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,8 +39,7 @@ func BenchmarkLaravelDrain(b *testing.B) {
 	a := newLaravelApp(b, laravelOptions{})
 	const goQ, phpQ = "bench-bridge", "bench-laravel"
 
-	var bridgeSeconds, laravelSeconds float64
-	var laravelRuns int
+	var bridgeSeconds, laravelSeconds, goCPU, redisCPU float64
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
@@ -55,11 +55,14 @@ func BenchmarkLaravelDrain(b *testing.B) {
 			ran.Add(1)
 			return nil
 		})
+		cpu0, redis0 := processCPU(b), lvRedisCPU(b, a)
 		start := time.Now()
 		b.StartTimer()
 		err := br.Run(ctx)
 		b.StopTimer()
 		bridgeSeconds += time.Since(start).Seconds()
+		goCPU += (processCPU(b) - cpu0).Seconds()
+		redisCPU += lvRedisCPU(b, a) - redis0
 		require.NoError(b, err)
 		require.EqualValues(b, jobs, ran.Load())
 		a.RequireQueueEmpty(goQ)
@@ -69,7 +72,6 @@ func BenchmarkLaravelDrain(b *testing.B) {
 		require.Zero(b, res.Failed)
 		require.Zero(b, res.Status)
 		laravelSeconds += res.Seconds
-		laravelRuns++
 		a.RequireQueueEmpty(phpQ)
 		b.StartTimer()
 	}
@@ -80,8 +82,29 @@ func BenchmarkLaravelDrain(b *testing.B) {
 	b.ReportMetric(bridgeRate, "bridge-jobs/s")
 	b.ReportMetric(laravelRate, "laravel-jobs/s")
 	b.ReportMetric(bridgeRate/laravelRate, "x-laravel")
+	// CPU seconds per second of the bridge's drain, of this process and of redis-server (its Lua scripts make
+	// the cjson reserved copies): which one the drain waits on.
+	b.ReportMetric(goCPU/bridgeSeconds, "go-cores")
+	b.ReportMetric(redisCPU/bridgeSeconds, "redis-cores")
 	b.Logf("%d Laravel jobs × %d: bridge (concurrency 128) %.0f jobs/s | Laravel queue:work %.0f jobs/s | %.1f×",
 		jobs, b.N, bridgeRate, laravelRate, bridgeRate/laravelRate)
+}
+
+// lvRedisCPU is redis-server's used CPU (user + system seconds) so far, from INFO cpu.
+func lvRedisCPU(tb testing.TB, a *laravelApp) float64 {
+	tb.Helper()
+	info, err := a.Redis().Info(context.Background(), "cpu").Result()
+	require.NoError(tb, err)
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_user" || k == "used_cpu_sys") {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(tb, err, line)
+			total += f
+		}
+	}
+	return total
 }
 
 // lvCopyQueue appends the ready jobs of queue from to queue to, byte for byte, with one notify token each, as

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"testing"
@@ -187,4 +188,54 @@ func TestLaravelConsume(t *testing.T) {
 		}
 	}
 	a.RequireQueueEmpty(q)
+}
+
+// TestLaravelConsumeChain: a job chain dispatched by Laravel (Bus::chain([Record 1, 2, 3])->dispatch()) runs
+// every link, in order, once, when the bridge takes the jobs it has a handler for: the bridge must not drop
+// the rest of the chain (Laravel's CallQueuedHandler dispatches the next link after each success). Laravel's
+// own worker is the reference; after the bridge, a Laravel worker drains the chain's queue too, so a bridge
+// that hands chained jobs back to PHP passes as well as one that dispatches the next link itself.
+func TestLaravelConsumeChain(t *testing.T) {
+	t.Parallel()
+	a := newLaravelApp(t, laravelOptions{})
+	log := a.Key("log")
+	const phpQ, goQ = "chain-php", "chain-go"
+	chain := func(q string) laravelJob {
+		out := laravelLines[laravelJob](t, a.PHP("chain.php", "--queue="+q, "--length=3", "--log="+log))
+		require.Len(t, out, 1)
+		require.NotEmpty(t, out[0].Raw)
+		return out[0]
+	}
+	order := func(q string, recs []laravelRecord) []string {
+		var out []string
+		for _, r := range recs {
+			if r.Queue == q {
+				out = append(out, fmt.Sprintf("%v %s", r.Props["n"], r.Outcome))
+			}
+		}
+		return out
+	}
+
+	// Laravel's worker alone.
+	chain(phpQ)
+	a.Work("--queue="+phpQ, "--drain", "--sleep=0.1")
+	want := order(phpQ, a.RecordsIn(log))
+	require.Equal(t, []string{"1 ok", "2 ok", "3 ok"}, want, "Laravel runs the chain in order")
+	a.RequireQueueEmpty(phpQ)
+
+	// The bridge, with a Go handler for the class, then Laravel's worker. Continuing a chain is
+	// CallQueuedHandler's work, so the bridge hands the chain's first job back untouched and Laravel's
+	// worker runs every link.
+	first := chain(goQ)
+	goLog := &lvLog{a: a}
+	b := lvOpen(t, a, bridge.WorkerConfig{Queues: []string{goQ}, StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
+	b.Handle(lvRecordClass, lvRecordHandler{log: goLog})
+	require.NoError(t, lvStart(t, b).wait(t))
+	require.Empty(t, goLog.Records(), "the bridge must not run a chain it cannot continue")
+	items, err := a.Redis().LRange(context.Background(), a.Key("queues:"+goQ), 0, -1).Result()
+	require.NoError(t, err)
+	require.Equal(t, []string{first.Raw}, items, "the chain's first job is back on the list, byte for byte")
+	a.Work("--queue="+goQ, "--drain", "--sleep=0.1")
+	require.Equal(t, want, order(goQ, a.RecordsIn(log)), "every link of the chain ran once, in order")
+	a.RequireQueueEmpty(goQ)
 }

@@ -1,9 +1,9 @@
 package integration
 
 // Shared helpers of the Laravel cross-tests (laravel_consume, laravel_produce, laravel_fleet, laravel_policy,
-// laravel_bench): the in-process bridge on a laravelApp's queues, Go handlers that behave like the test app's
-// PHP job classes (App\Jobs\Record, ObjectProps, WithModel, Legacy), the Go description of App\Jobs\Record as a
-// compat/laravel Command, and the normalisation used to compare what PHP and Go saw.
+// laravel_failed, laravel_bench): the in-process bridge on a laravelApp's queues, Go handlers that behave like
+// the test app's PHP job classes (App\Jobs\Record, Legacy@handle, FailsManually), the Go description of
+// App\Jobs\Record as a compat/laravel Command, and the normalisation used to compare what PHP and Go saw.
 
 import (
 	"context"
@@ -34,6 +34,7 @@ const (
 	lvWithModelClass   = `App\Jobs\WithModel`
 	lvLegacyJob        = `App\Jobs\Legacy@handle`
 	lvLegacyClass      = `App\Jobs\Legacy`
+	lvFailsManually    = `App\Jobs\FailsManually`
 	lvUserClass        = `App\Models\User`
 )
 
@@ -414,7 +415,7 @@ func (l *lvLog) listen(b *bridge.Bridge) {
 			}
 			e.Now = time.Now().Unix()
 		case events.WorkerStopping:
-			e.Event = "WorkerStopping"
+			e.Event, e.Message = "WorkerStopping", ev.Reason
 		default:
 			return
 		}
@@ -501,6 +502,40 @@ func (h lvLegacyHandler) Failed(_ context.Context, job *bridge.Job, err error) {
 	_ = job.Bind(&data)
 	h.log.record(job, "failed", func(r *laravelRecord) {
 		r.Class, r.Data = lvLegacyClass, data
+		class, msg := lvExceptionText(err)
+		r.Exception = class + ": " + msg
+	})
+}
+
+// lvFailsManuallyCmd is App\Jobs\FailsManually as Job.Bind decodes it.
+type lvFailsManuallyCmd struct {
+	Log    *string `php:"log"`
+	N      int     `php:"n"`
+	FailAt int     `php:"failAt"`
+	Tries  *int    `php:"tries"`
+}
+
+// lvFailsManuallyHandler runs App\Jobs\FailsManually in Go as its handle() does: attempts before failAt
+// throw, attempt failAt fails the job itself (Job.Fail, PHP's $this->fail($e)); Failed records "failed".
+type lvFailsManuallyHandler struct{ log *lvLog }
+
+func (h lvFailsManuallyHandler) ProcessJob(_ context.Context, job *bridge.Job) error {
+	var c lvFailsManuallyCmd
+	if err := job.Bind(&c); err != nil {
+		return err
+	}
+	a := job.Attempts()
+	if a < c.FailAt {
+		h.log.record(job, "throw", nil)
+		return &lvPHPError{Class: "RuntimeException", Message: fmt.Sprintf("FailsManually %d throws on attempt %d", c.N, a)}
+	}
+	h.log.record(job, "fail", nil)
+	job.Fail(&lvPHPError{Class: "RuntimeException", Message: fmt.Sprintf("FailsManually %d gives up on attempt %d", c.N, a)})
+	return nil
+}
+
+func (h lvFailsManuallyHandler) Failed(_ context.Context, job *bridge.Job, err error) {
+	h.log.record(job, "failed", func(r *laravelRecord) {
 		class, msg := lvExceptionText(err)
 		r.Exception = class + ": " + msg
 	})

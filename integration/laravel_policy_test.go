@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +20,9 @@ import (
 // queue:work and once by the bridge with lvRecordHandler (which does what Record::handle() does).
 type lvPolicyCase struct {
 	name string
-	// stringJob runs App\Jobs\Legacy@handle (data {n, …, failTimes}) instead of App\Jobs\Record.
+	// class is the job class (dispatch.php --class); "" is Record.
+	class string
+	// stringJob runs App\Jobs\Legacy@handle (data {n, …, failTimes}) instead.
 	stringJob bool
 	sets      []string // Record properties, or string job data, as dispatch.php --set
 	// work are more queue:work options; tries and backoff are the same for the bridge.
@@ -39,8 +42,31 @@ type lvPolicyRun struct {
 	uuid    string
 	records []laravelRecord // handle() and failed() executions, in order
 	events  []laravelEvent  // the worker's events for the job, in order
+	returns []lvReturn
 	failed  []lvFailedRecord
 	counter bool // the maxExceptions counter job-exceptions:<uuid> is still in the cache
+}
+
+// lvReturn is the job going back to its queue after an attempt: released (JobReleased; at = its score in
+// the delayed set), or, when a timeout killed Laravel's worker, left reserved until its reservation lapses
+// (at = its score in the reserved set), which is what Laravel does with a timed-out job it does not fail.
+type lvReturn struct {
+	attempts int
+	at       int64 // when the job is available again, Unix seconds
+	now      int64 // a moment after it went back
+}
+
+// lvReturns are the job's returns to its queue as the JobReleased events of a run report them.
+func lvReturns(t testing.TB, runner string, events []laravelEvent) []lvReturn {
+	t.Helper()
+	var out []lvReturn
+	for _, e := range events {
+		if e.Event == "JobReleased" {
+			require.NotNil(t, e.AvailableAt, "%s: the released copy is in the delayed set", runner)
+			out = append(out, lvReturn{attempts: e.Attempts, at: *e.AvailableAt, now: e.Now})
+		}
+	}
+	return out
 }
 
 // lvFailedRecord is a failed_jobs row (Laravel) or a record of the bridge's failed store.
@@ -59,13 +85,11 @@ func (r lvPolicyRun) runs() []string {
 	return out
 }
 
-// releases are the attempts after which the worker put the job back (JobReleased).
+// releases are the attempts after which the job went back to its queue.
 func (r lvPolicyRun) releases() []string {
 	var out []string
-	for _, e := range r.events {
-		if e.Event == "JobReleased" {
-			out = append(out, fmt.Sprintf("released after attempt %d", e.Attempts))
-		}
+	for _, ret := range r.returns {
+		out = append(out, fmt.Sprintf("back on the queue after attempt %d", ret.attempts))
 	}
 	return out
 }
@@ -86,25 +110,22 @@ func (r lvPolicyRun) failures() []string {
 	return out
 }
 
-// releaseDelays are the release delays, delayed score − now, as closed intervals: the release happened
-// after the attempt's handle() record and before the event was logged, and either may fall on the other
-// side of a second boundary than the release itself.
+// releaseDelays are the release delays, score − now, as closed intervals: the job went back after the
+// attempt's last handle() record and before `now` was read, and either may fall on the other side of a
+// second boundary than the release itself. (For a job left reserved by a killed worker the interval is
+// wider: its score was set when it was reserved, and `now` is read after the kill.)
 func (r lvPolicyRun) releaseDelays(t testing.TB) [][2]int64 {
 	t.Helper()
 	var out [][2]int64
-	for _, e := range r.events {
-		if e.Event != "JobReleased" {
-			continue
-		}
-		require.NotNil(t, e.AvailableAt, "%s: the released copy is in the delayed set", r.runner)
+	for _, ret := range r.returns {
 		var before float64
 		for _, rec := range r.records {
-			if rec.Attempts == e.Attempts && rec.Outcome != "failed" {
+			if rec.Attempts == ret.attempts && rec.Outcome != "failed" {
 				before = rec.T
 			}
 		}
-		require.NotZero(t, before, "%s: handle() ran before release %d", r.runner, e.Attempts)
-		out = append(out, [2]int64{*e.AvailableAt - e.Now, *e.AvailableAt - int64(before)})
+		require.NotZero(t, before, "%s: handle() ran before release %d", r.runner, ret.attempts)
+		out = append(out, [2]int64{ret.at - ret.now, ret.at - int64(before)})
 	}
 	return out
 }
@@ -142,6 +163,8 @@ func TestLaravelPolicy(t *testing.T) {
 		// tries 2 runs out before maxExceptions 3: the job fails with its exception, and Laravel leaves the
 		// counter (2) in the cache, where a `queue:retry` of the job (same uuid) finds it.
 		{name: "maxExceptions-tries-first", sets: []string{"failTimes=99", "tries=2", "maxExceptions=3"}},
+		// The job fails itself ($this->fail()) on attempt 2, with tries left.
+		{name: "fail-from-handle", class: "FailsManually", sets: []string{"failAt=2"}},
 		// A string job has no limits of its own: the worker's --tries 3 and --backoff=1 apply.
 		{name: "string-job-worker-tries", stringJob: true, sets: []string{"failTimes=99"},
 			work: []string{"--tries=3", "--backoff=1"}, tries: 3, backoff: []time.Duration{time.Second}},
@@ -150,8 +173,9 @@ func TestLaravelPolicy(t *testing.T) {
 			timesOut: true},
 		// A timeout on the last try fails the job.
 		{name: "timeout-last-try", sets: []string{"sleepMs=3000", "timeout=1", "tries=1"}, timesOut: true},
-		// A timeout before the last try: the job runs again, and fails on its second timeout.
-		{name: "timeout-then-retry", sets: []string{"sleepMs=3000", "timeout=1", "tries=2"}, retryAfter: 2,
+		// A timeout before the last try: Laravel's worker dies, the job stays reserved and runs again once its
+		// reservation (retry_after 4 s) lapses, then fails on its second timeout.
+		{name: "timeout-then-retry", sets: []string{"sleepMs=3000", "timeout=1", "tries=2"}, retryAfter: 4,
 			timesOut: true},
 	}
 	for _, c := range cases {
@@ -174,6 +198,9 @@ func lvRunPolicyCase(t *testing.T, c lvPolicyCase) {
 		if c.stringJob {
 			args[0] = "--strings=1"
 		}
+		if c.class != "" {
+			args = append(args, "--class="+c.class)
+		}
 		for _, s := range c.sets {
 			args = append(args, "--set="+s)
 		}
@@ -195,17 +222,27 @@ func lvRunPolicyCase(t *testing.T, c lvPolicyCase) {
 	goLog.listen(b)
 	b.Handle(lvRecordClass, lvRecordHandler{log: goLog})
 	b.Handle(lvLegacyJob, lvLegacyHandler{log: goLog})
+	b.Handle(lvFailsManually, lvFailsManuallyHandler{log: goLog})
 	running := lvStart(t, b)
 
 	// Laravel's worker, until the queue is empty; a job timeout kills it, then another one takes over.
 	work := append([]string{"--queue=" + phpQ, "--drain", "--sleep=0.1"}, c.work...)
 	var phpEvents []laravelEvent
+	var leftReserved []lvReturn
 	if c.timesOut {
 		for run := 0; !lvQueueEmpty(t, a, phpQ); run++ {
 			require.Less(t, run, 3, "Laravel's worker still has the job after 3 runs")
 			w, err := a.TryWork(work...)
 			require.Error(t, err, "a job timeout kills queue:work (SIGKILL)")
 			phpEvents = append(phpEvents, w.Events...)
+			held, err := a.Redis().ZRangeWithScores(ctx, a.ReservedKey(phpQ), 0, -1).Result()
+			require.NoError(t, err)
+			if len(held) == 1 { // not failed: it comes back when its reservation lapses
+				processing := w.Of("JobProcessing")
+				require.NotEmpty(t, processing)
+				leftReserved = append(leftReserved, lvReturn{attempts: processing[len(processing)-1].Attempts,
+					at: int64(held[0].Score), now: time.Now().Unix()})
+			}
 		}
 	} else {
 		phpEvents = a.Work(work...).Events
@@ -225,6 +262,8 @@ func lvRunPolicyCase(t *testing.T, c lvPolicyCase) {
 			php.events = append(php.events, e)
 		}
 	}
+	php.returns = append(lvReturns(t, php.runner, php.events), leftReserved...)
+	slices.SortStableFunc(php.returns, func(x, y lvReturn) int { return x.attempts - y.attempts })
 	for _, row := range a.FailedJobs() {
 		require.Equal(t, phpJob.UUID, row.UUID, "a failed_jobs row of another job")
 		php.failed = append(php.failed, lvFailedRecord{ID: row.UUID, Connection: row.Connection, Queue: row.Queue,
@@ -237,6 +276,7 @@ func lvRunPolicyCase(t *testing.T, c lvPolicyCase) {
 		gor.failed = append(gor.failed, lvFailedRecord{ID: f.ID, Connection: f.Connection, Queue: f.Queue,
 			Payload: string(f.Payload), Exception: f.Exception})
 	}
+	gor.returns = lvReturns(t, gor.runner, gor.events)
 	for _, r := range gor.records {
 		require.Equal(t, goJob.UUID, r.UUID, "the bridge ran another job")
 	}
@@ -250,7 +290,7 @@ func lvRunPolicyCase(t *testing.T, c lvPolicyCase) {
 	}
 
 	// Every comparison is made (assert), so one run shows every difference.
-	require.NotEmpty(t, php.runs(), "Laravel's worker ran the job")
+	require.NotEmpty(t, append(php.runs(), php.failures()...), "Laravel's worker took the job")
 	assert.Equal(t, php.runs(), gor.runs(), "handle() runs: attempts and outcomes")
 	assert.Equal(t, php.releases(), gor.releases(), "releases")
 	assert.Equal(t, php.failures(), gor.failures(), "when and with which exception the job fails (JobFailed, failed())")
@@ -275,13 +315,17 @@ func lvRunPolicyCase(t *testing.T, c lvPolicyCase) {
 		assert.Equal(t, gor.queue, gf.Queue)
 		assert.Equal(t, lvWithoutIdentity(t, pf.Payload), lvWithoutIdentity(t, gf.Payload),
 			"the payload as it was when the job failed")
-		// Laravel stores (string)$e: "<class>: <message> in <file>:<line>\nStack trace:\n#0 …". The bridge
-		// stores the error's text; the message must be the same.
+		// Both store PHP's (string)$e: "<class>: <message> in <file>:<line>\nStack trace:\n#0 …"; the class
+		// and message must be the same (file, line and frames are each side's own).
 		first, _, _ := strings.Cut(pf.Exception, "\n")
 		m := lvExceptionFirstLine.FindStringSubmatch(first)
 		require.NotNil(t, m, "Laravel's exception text: %q", pf.Exception)
-		t.Logf("failed_jobs.exception: %q…; the bridge's failed record: %q", first, gf.Exception)
-		assert.Equal(t, m[2], gf.Exception, "the failed record's message")
+		goFirst, _, _ := strings.Cut(gf.Exception, "\n")
+		g := lvExceptionFirstLine.FindStringSubmatch(goFirst)
+		require.NotNil(t, g, "the bridge's exception text: %q", gf.Exception)
+		require.Contains(t, gf.Exception, "\nStack trace:\n#0 ")
+		assert.Equal(t, m[1], g[1], "the failed record's exception class")
+		assert.Equal(t, m[2], g[2], "the failed record's message")
 	}
 
 	// The maxExceptions counter.

@@ -10,6 +10,10 @@ import (
 	"github.com/queuebridge/bridge/compat/phpjson"
 )
 
+// ErrPHPOnly marks a job that only the app's own PHP can run (an encrypted command, a Laravel chain to
+// continue): the worker hands it back untouched, for the PHP workers.
+var ErrPHPOnly = errors.New("queue: only the app's PHP can run this job")
+
 // Outcome is what became of a job once its handler returned.
 type Outcome int
 

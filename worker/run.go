@@ -37,7 +37,14 @@ const (
 // start decodes a reservation and starts its handler on a slot the caller holds.
 func (w *Worker) start(jobCtx context.Context, res queue.Reservation, slots chan struct{}, jobs *sync.WaitGroup, acks *completer) startResult {
 	job, err := w.dialect.NewJob(res)
-	if err != nil {
+	switch {
+	case errors.Is(err, queue.ErrPHPOnly):
+		if _, ok := w.router.Lookup(job.Name()); ok {
+			w.log.Warn("a Go handler is registered for this job, but only PHP can finish it: handed back", "job", job.Name(), "why", err)
+		}
+		w.handBack(jobCtx, res, err.Error())
+		return startHandedBack
+	case err != nil:
 		w.fail(jobCtx, nil, nil, res, fmt.Errorf("invalid payload: %w", err))
 		return startSettled
 	}
@@ -47,7 +54,10 @@ func (w *Worker) start(jobCtx context.Context, res queue.Reservation, slots chan
 		return startHandedBack
 	}
 	if err := w.dialect.CheckBeforeRun(job, w.cfg.Tries, w.cfg.Clock()); err != nil {
+		// The PHP workers' order: the job is processing, fails, then the exception is reported.
+		w.events.Dispatch(jobCtx, events.JobProcessing{Job: job})
 		w.fail(jobCtx, h, job, res, err)
+		w.events.Dispatch(jobCtx, events.JobExceptionOccurred{Job: job, Err: err})
 		return startSettled
 	}
 	r := &run{job: job, res: res}
@@ -83,32 +93,40 @@ func (w *Worker) execute(jobCtx context.Context, r *run, h queue.Handler, acks *
 		w.handBack(context.WithoutCancel(jobCtx), r.reservation(), "stopped before it finished")
 		return
 	}
-	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("job %s timed out: %w", job.Name(), err)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 	}
-	outcome, delay, failErr := job.Outcome()
+	if err != nil {
+		w.log.Warn("job failed an attempt", "job", job.Name(), "id", job.ID(), "queue", job.Queue(), "attempts", job.Attempts(), "err", err)
+	}
 	// The handler finished: what it decided must reach the store even if a stop cancelled the job meanwhile.
 	jobCtx = context.WithoutCancel(jobCtx)
+	w.settle(jobCtx, h, job, r.reservation(), err, acks)
+	// As in PHP's workers, the job is settled (failed, released) before JobProcessed or JobExceptionOccurred.
 	if err == nil {
 		w.events.Dispatch(jobCtx, events.JobProcessed{Job: job})
 	} else {
-		w.log.Warn("job failed an attempt", "job", job.Name(), "id", job.ID(), "queue", job.Queue(), "attempts", job.Attempts(), "err", err)
 		w.events.Dispatch(jobCtx, events.JobExceptionOccurred{Job: job, Err: err})
 	}
-	res := r.reservation()
+}
+
+// settle carries out what became of a run: the handler's own decision, else success (delete) or the
+// dialect's rule after an error (fail, or release for another attempt).
+func (w *Worker) settle(ctx context.Context, h queue.Handler, job *queue.Job, res queue.Reservation, err error, acks *completer) {
+	outcome, delay, failErr := job.Outcome()
 	switch {
 	case outcome == queue.OutcomeFailed:
-		w.fail(jobCtx, h, job, res, failErr)
+		w.fail(ctx, h, job, res, failErr)
 	case outcome == queue.OutcomeReleased:
-		w.release(jobCtx, h, job, res, delay)
+		w.release(ctx, h, job, res, delay)
 	case outcome == queue.OutcomeDeleted || err == nil:
 		acks.delete(res.Queue, res.Member)
 	default:
-		if reason := w.dialect.FailAfterError(jobCtx, job, err, w.cfg.Tries, w.cfg.Clock()); reason != nil {
-			w.fail(jobCtx, h, job, res, reason)
+		if reason := w.dialect.FailAfterError(ctx, job, err, w.cfg.Tries, w.cfg.Clock()); reason != nil {
+			w.fail(ctx, h, job, res, reason)
 			return
 		}
-		w.release(jobCtx, h, job, res, w.dialect.RetryDelay(job, err, w.backoff()))
+		w.release(ctx, h, job, res, w.dialect.RetryDelay(job, err, w.backoff()))
 	}
 }
 
@@ -173,7 +191,7 @@ func (w *Worker) fail(ctx context.Context, h queue.Handler, job *queue.Job, res 
 		Connection: w.cfg.Connection,
 		Queue:      res.Queue,
 		Payload:    res.Raw,
-		Exception:  reason.Error(),
+		Exception:  w.dialect.ExceptionText(reason),
 		FailedAt:   w.cfg.Clock(),
 	}
 	if err := w.broker.Fail(ctx, res, rec); err != nil {

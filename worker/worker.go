@@ -33,7 +33,8 @@ type Broker interface {
 
 // Dialect is the PHP library's rulebook for one job format.
 type Dialect interface {
-	// NewJob decodes a reservation. An error means the payload is poison: it goes to the failed store.
+	// NewJob decodes a reservation. An error means the payload is poison: it goes to the failed store; but
+	// an error wrapping queue.ErrPHPOnly comes with the job, which goes back to its queue for PHP.
 	NewJob(r queue.Reservation) (*queue.Job, error)
 	// CheckBeforeRun returns the reason a job must fail without running, or nil to run it.
 	CheckBeforeRun(j *queue.Job, tries int, now time.Time) error
@@ -47,6 +48,8 @@ type Dialect interface {
 	RetryDelay(j *queue.Job, err error, backoff []time.Duration) time.Duration
 	// ReleasedCopy is what a released job goes back to the delayed set as.
 	ReleasedCopy(r queue.Reservation) ([]byte, error)
+	// ExceptionText is how a failed record states its reason, as the PHP library writes it.
+	ExceptionText(err error) string
 }
 
 // Router finds the handler for a job name; false means nobody here can run it.

@@ -77,6 +77,14 @@ func (p *Payload) Encrypted() bool {
 	return p.hasCommand && !strings.HasPrefix(p.Command, "O:")
 }
 
+// Chained reports whether the command carries jobs to run after it (Bus::chain): a non-empty `chained`
+// property, which Laravel's CallQueuedHandler dispatches when the job succeeds.
+func (p *Payload) Chained() bool {
+	const prop = `s:7:"chained";a:`
+	i := strings.Index(p.Command, prop)
+	return i >= 0 && !strings.HasPrefix(p.Command[i+len(prop):], "0:")
+}
+
 // PayloadError reports a payload that cannot be a Laravel job.
 type PayloadError struct {
 	// Reason says what is wrong, e.g. `no "job" field`.

@@ -66,6 +66,8 @@ func backoffFor(attempts int, backoff []time.Duration) time.Duration {
 	return backoff[min(max(attempts-1, 0), len(backoff)-1)]
 }
 
+func (r thinkqueueRules) ExceptionText(err error) string { return err.Error() }
+
 func (r thinkqueueRules) ReleasedCopy(res queue.Reservation) ([]byte, error) {
 	return r.d.ReleasedCopy(res.Raw, res.Member)
 }
@@ -90,9 +92,6 @@ func (r laravelRules) NewJob(res queue.Reservation) (*queue.Job, error) {
 		// The pop script keeps the raw bytes only when Redis's cjson could not re-encode them.
 		return nil, errors.New("Redis's cjson could not decode the payload (Laravel's own pop would have lost it)")
 	}
-	if p.Encrypted() {
-		return nil, fmt.Errorf("job %s has an encrypted command (ShouldBeEncrypted): only the app's PHP can decrypt it, and no PHP executor is configured", p.Name())
-	}
 	params := queue.JobParams{
 		Reservation: res,
 		Name:        p.Name(),
@@ -115,7 +114,14 @@ func (r laravelRules) NewJob(res queue.Reservation) (*queue.Job, error) {
 	if p.RetryUntil != nil && *p.RetryUntil != 0 { // PHP tests retryUntil for truth: 0 is none
 		params.RetryUntil = time.Unix(*p.RetryUntil, 0)
 	}
-	return queue.NewJob(params), nil
+	job := queue.NewJob(params)
+	switch {
+	case p.Encrypted():
+		return job, fmt.Errorf("job %s has an encrypted command (ShouldBeEncrypted) that only the app can decrypt: %w", p.Name(), queue.ErrPHPOnly)
+	case p.Chained():
+		return job, fmt.Errorf("job %s starts a chain that Laravel's CallQueuedHandler continues: %w", p.Name(), queue.ErrPHPOnly)
+	}
+	return job, nil
 }
 
 func (r laravelRules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) error {
@@ -166,6 +172,11 @@ func (r laravelRules) RetryDelay(j *queue.Job, err error, backoff []time.Duratio
 		seconds[i] = int(d / time.Second)
 	}
 	return r.d.Backoff(j.Payload().(*laravel.Payload), j.Attempts(), seconds)
+}
+
+// ExceptionText is PHP's (string)$e, which Laravel writes into failed_jobs.exception.
+func (r laravelRules) ExceptionText(err error) string {
+	return laravel.ExceptionFromError(err).String()
 }
 
 func (r laravelRules) ReleasedCopy(res queue.Reservation) ([]byte, error) {
