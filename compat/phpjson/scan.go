@@ -2,6 +2,8 @@ package phpjson
 
 import (
 	"bytes"
+	"math"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -173,4 +175,21 @@ func Kind(raw []byte) string {
 		return "bool"
 	}
 	return "number"
+}
+
+// Int reads the raw JSON value of an integer field: ok is false when raw is missing (nil), null, or not an
+// integer. A float with no fraction (1.0, 1e2 from a foreign producer) counts as one, as PHP's comparisons
+// treat it.
+func Int(raw []byte) (n int64, ok bool) {
+	if raw == nil || string(raw) == "null" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+		return n, true
+	}
+	if f, err := strconv.ParseFloat(string(raw), 64); err == nil && f == math.Trunc(f) &&
+		f >= math.MinInt64 && f < math.MaxInt64 {
+		return int64(f), true
+	}
+	return 0, false
 }

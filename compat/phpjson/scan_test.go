@@ -43,3 +43,22 @@ func TestMembers(t *testing.T) {
 	_, _, ok := empty.Next()
 	require.False(t, ok)
 }
+
+func TestInt(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		raw  string
+		n    int64
+		ok   bool
+		null bool
+	}{
+		{"3", 3, true, false}, {"-7", -7, true, false}, {"1.0", 1, true, false}, {"1e2", 100, true, false},
+		{"1.5", 0, false, false}, {`"3"`, 0, false, false}, {"null", 0, false, true}, {"1e30", 0, false, false},
+	} {
+		n, ok := Int([]byte(tc.raw))
+		require.Equal(t, tc.ok, ok, tc.raw)
+		require.Equal(t, tc.n, n, tc.raw)
+	}
+	_, ok := Int(nil)
+	require.False(t, ok)
+}

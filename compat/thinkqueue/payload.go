@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/queuebridge/bridge/compat/phpjson"
@@ -189,20 +187,13 @@ func idField(raw []byte) string {
 	return string(raw)
 }
 
-// intField reads an integer field; ok is false when it is missing or null. A float with no fraction
-// (1.0, 1e2 from a foreign producer) counts as an integer, as PHP's comparisons treat it.
+// intField reads an integer field (see phpjson.Int); ok is false when it is missing or null.
 func intField(key string, raw []byte) (n int64, ok bool, err error) {
-	if raw == nil || string(raw) == "null" {
-		return 0, false, nil
+	n, ok = phpjson.Int(raw)
+	if !ok && raw != nil && string(raw) != "null" {
+		return 0, false, &PayloadError{Reason: fmt.Sprintf("%q is not an integer: %.40s", key, raw)}
 	}
-	if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
-		return n, true, nil
-	}
-	if f, err := strconv.ParseFloat(string(raw), 64); err == nil && f == math.Trunc(f) &&
-		f >= math.MinInt64 && f < math.MaxInt64 {
-		return int64(f), true, nil
-	}
-	return 0, false, &PayloadError{Reason: fmt.Sprintf("%q is not an integer: %.40s", key, raw)}
+	return n, ok, nil
 }
 
 func optionalInt(key string, raw []byte) (*int, error) {
