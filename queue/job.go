@@ -38,6 +38,9 @@ type Reservation struct {
 	Member []byte
 	// Expires is when the reservation lapses and the job becomes visible to other workers again.
 	Expires time.Time
+	// Attempts is what the PHP library's attempts() reports for this run when the store counts attempts
+	// beside the payload (database queues' attempts column); 0 when the payload counts them (Redis).
+	Attempts int
 }
 
 // JobParams are the decoded facts a worker gives NewJob.
