@@ -88,6 +88,31 @@ func (d Dialect) NewPayload(job string, data any, id string) ([]byte, error) {
 	return b, nil
 }
 
+// NewDBPayload returns the exact bytes Queue::push writes into the database driver's payload column: the
+// Redis payload without id and attempts (those are columns), encoded once — V1 {"job","data"}, V3
+// {"job","maxTries":null,"timeout":null,"data"} — so an empty object stays {}.
+func (d Dialect) NewDBPayload(job string, data any) ([]byte, error) {
+	if job == "" {
+		return nil, errors.New("thinkqueue: new payload: empty job name")
+	}
+	m := &phpjson.Map{Keys: []string{"job"}, Values: []any{job}}
+	if d.isV3() {
+		m.Keys = append(m.Keys, "maxTries", "timeout")
+		m.Values = append(m.Values, nil, nil)
+		if job == CallQueuedHandlerJob {
+			m.Keys = append(m.Keys, "timeoutAt")
+			m.Values = append(m.Values, nil)
+		}
+	}
+	m.Keys = append(m.Keys, "data")
+	m.Values = append(m.Values, data)
+	b, err := phpjson.Encode(m)
+	if err != nil {
+		return nil, fmt.Errorf("thinkqueue: new payload for %s: %w", job, err)
+	}
+	return b, nil
+}
+
 // startAttempts is the attempts value a fresh Redis payload carries.
 func (d Dialect) startAttempts() int64 {
 	if d.isV3() {

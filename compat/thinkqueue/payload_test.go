@@ -228,3 +228,30 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// Every database payload fixture is rebuilt byte for byte by NewDBPayload from its own job and data.
+func TestNewDBPayloadMatchesFixtures(t *testing.T) {
+	t.Parallel()
+	for _, v := range fixtureVersions {
+		t.Run(v.dir, func(t *testing.T) {
+			t.Parallel()
+			d := mustDialect(t, v.dialect)
+			files, err := filepath.Glob(filepath.Join(fixturePath(t, v.dir, "database", "payloads"), "*.json"))
+			require.NoError(t, err)
+			require.NotEmpty(t, files)
+			for _, file := range files {
+				raw, err := os.ReadFile(file)
+				require.NoError(t, err)
+				m := mustDecode(t, raw).(*phpjson.Map)
+				job, _ := m.Get("job")
+				data, _ := m.Get("data")
+				if _, hasID := m.Get("id"); hasID {
+					t.Fatalf("%s: a database payload has no id", file)
+				}
+				got, err := d.NewDBPayload(job.(string), data)
+				require.NoError(t, err, file)
+				require.Equal(t, string(raw), string(got), file)
+			}
+		})
+	}
+}

@@ -245,7 +245,7 @@ func (c *Conn) Push(ctx context.Context, queueName, job string, data any, delay 
 	}
 	id := c.cfg.IDFunc()
 	now := c.cfg.Clock()
-	payload, err := c.format.payload(job, data, id, now, delay)
+	payload, err := c.format.payload(job, data, pushParams{id: id, now: now, delay: delay})
 	if err != nil {
 		return "", fmt.Errorf("push %s: %w", job, err)
 	}
@@ -266,7 +266,7 @@ func (c *Conn) PushCommand(ctx context.Context, queueName string, cmd laravel.Co
 		queueName = laravel.DefaultQueue
 	}
 	id, now := c.cfg.IDFunc(), c.cfg.Clock()
-	payload, err := lf.d.NewObjectPayload(cmd, laravel.PayloadParams{ID: id, Now: now, Redis: true, Later: delay > 0, Delay: delay})
+	payload, err := lf.d.NewObjectPayload(cmd, pushParams{id: id, now: now, delay: delay}.laravel())
 	if err != nil {
 		return "", fmt.Errorf("push %s: %w", cmd.Class, err)
 	}

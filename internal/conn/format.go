@@ -15,13 +15,25 @@ import (
 	"github.com/queuebridge/bridge/worker"
 )
 
+// pushParams are the per-push values a payload may carry.
+type pushParams struct {
+	id    string
+	now   time.Time
+	delay time.Duration
+	db    bool // a database queue: id and attempts live in columns, not in the payload
+}
+
+func (p pushParams) laravel() laravel.PayloadParams {
+	return laravel.PayloadParams{ID: p.id, Now: p.now, Redis: !p.db, Later: p.delay > 0, Delay: p.delay}
+}
+
 // format is one PHP library's job format, as a connection uses it: the keys, the bytes a push writes and a
 // retry pushes back, the worker's rules, and where the restart signal lives.
 type format interface {
 	name() string
 	keys() redisstore.QueueKeyer
 	rules(cache goredis.UniversalClient, cachePrefix string) worker.Dialect
-	payload(job string, data any, id string, now time.Time, delay time.Duration) ([]byte, error)
+	payload(job string, data any, p pushParams) ([]byte, error)
 	retryCopy(raw []byte) ([]byte, error)
 	restartKey(cachePrefix string) string
 	newID() string
@@ -70,8 +82,11 @@ func (f thinkqueueFormat) failedSchema() sqlstore.Schema { return sqlstore.Schem
 
 func (f thinkqueueFormat) pauseKey(string) func(string, string) string { return nil }
 
-func (f thinkqueueFormat) payload(job string, data any, id string, _ time.Time, _ time.Duration) ([]byte, error) {
-	return f.d.NewPayload(job, data, id)
+func (f thinkqueueFormat) payload(job string, data any, p pushParams) ([]byte, error) {
+	if p.db {
+		return f.d.NewDBPayload(job, data)
+	}
+	return f.d.NewPayload(job, data, p.id)
 }
 
 func (f thinkqueueFormat) restartKey(cachePrefix string) string {
@@ -101,11 +116,9 @@ func (f laravelFormat) pauseKey(cachePrefix string) func(string, string) string 
 	}
 }
 
-// payload writes a string job ("Class@method" + data) as RedisQueue::push / later does.
-func (f laravelFormat) payload(job string, data any, id string, now time.Time, delay time.Duration) ([]byte, error) {
-	return f.d.NewStringPayload(job, data, laravel.PayloadParams{
-		ID: id, Now: now, Redis: true, Later: delay > 0, Delay: delay,
-	})
+// payload writes a string job ("Class@method" + data) as RedisQueue / DatabaseQueue push and later do.
+func (f laravelFormat) payload(job string, data any, p pushParams) ([]byte, error) {
+	return f.d.NewStringPayload(job, data, p.laravel())
 }
 
 // retryCopy is queue:retry's resetAttempts: attempts back to 0 where the key exists, re-encoded with

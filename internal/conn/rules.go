@@ -2,6 +2,7 @@ package conn
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,7 +27,7 @@ func (r thinkqueueRules) NewJob(res queue.Reservation) (*queue.Job, error) {
 		Reservation: res,
 		Name:        p.Job,
 		ID:          p.ID,
-		Attempts:    r.d.Attempts(p),
+		Attempts:    cmp.Or(res.Attempts, r.d.Attempts(p)),
 		Data:        p.Data,
 		Payload:     p,
 	}
@@ -68,7 +69,12 @@ func backoffFor(attempts int, backoff []time.Duration) time.Duration {
 
 func (r thinkqueueRules) ExceptionText(err error) string { return err.Error() }
 
+// ReleasedCopy is what release() writes back: a database queue keeps the payload bytes and counts in its
+// attempts column.
 func (r thinkqueueRules) ReleasedCopy(res queue.Reservation) ([]byte, error) {
+	if res.Attempts > 0 {
+		return res.Raw, nil
+	}
 	return r.d.ReleasedCopy(res.Raw, res.Member)
 }
 
@@ -88,7 +94,7 @@ func (r laravelRules) NewJob(res queue.Reservation) (*queue.Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	if bytes.Equal(res.Raw, res.Member) {
+	if res.Attempts == 0 && bytes.Equal(res.Raw, res.Member) {
 		// The pop script keeps the raw bytes only when Redis's cjson could not re-encode them.
 		return nil, errors.New("Redis's cjson could not decode the payload (Laravel's own pop would have lost it)")
 	}
@@ -97,7 +103,7 @@ func (r laravelRules) NewJob(res queue.Reservation) (*queue.Job, error) {
 		Name:        p.Name(),
 		ID:          p.ID,
 		UUID:        p.UUID,
-		Attempts:    r.d.Attempts(p),
+		Attempts:    cmp.Or(res.Attempts, r.d.Attempts(p)),
 		Data:        p.Data,
 		Payload:     p,
 	}
@@ -180,5 +186,8 @@ func (r laravelRules) ExceptionText(err error) string {
 }
 
 func (r laravelRules) ReleasedCopy(res queue.Reservation) ([]byte, error) {
+	if res.Attempts > 0 { // a database queue: the payload goes back as it is
+		return r.d.ReleasedCopy(res.Raw, nil)
+	}
 	return r.d.ReleasedCopy(res.Raw, res.Member)
 }
