@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -75,14 +76,21 @@ type Config struct {
 // Conn is an open queue backend.
 type Conn struct {
 	cfg      Config
-	client   goredis.UniversalClient
-	cache    goredis.UniversalClient
-	owned    []goredis.UniversalClient
-	broker   *redisstore.Broker
-	failed   failedStore
-	sqlStore *sqlstore.FailedStore // when failed jobs live in SQL
 	format   format
+	store    queueStore
+	failed   failedStore
+	sqlStore *sqlstore.FailedStore   // when failed jobs live in SQL
+	cache    goredis.UniversalClient // the app's cache store: restart signal, pause flags, maxExceptions
+	db       bool                    // the queue is a jobs table, which counts attempts in a column
 	restartK string
+	closers  []io.Closer
+}
+
+// queueStore is the storage a connection pushes to and works from.
+type queueStore interface {
+	worker.Broker
+	Push(ctx context.Context, queue string, payload []byte) error
+	Later(ctx context.Context, queue string, payload []byte, at time.Time) error
 }
 
 // Open connects as cfg says. Close releases what it opened.
@@ -97,15 +105,10 @@ func Open(ctx context.Context, cfg *Config) (*Conn, error) {
 		client.Close()
 		return nil, err
 	}
-	conn.owned = append(conn.owned, client)
-	if c.CacheConnection != "" {
-		cache, err := NewRedisClient(c.CacheConnection)
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("cache connection: %w", err)
-		}
-		conn.cache = cache
-		conn.owned = append(conn.owned, cache)
+	conn.closers = append(conn.closers, client)
+	if err := conn.openCache(); err != nil {
+		conn.Close()
+		return nil, err
 	}
 	if err := client.Ping(ctx).Err(); err != nil {
 		conn.Close()
@@ -141,11 +144,10 @@ func newConn(ctx context.Context, client goredis.UniversalClient, c Config) (*Co
 	}
 	conn := &Conn{
 		cfg:      c,
-		client:   client,
-		cache:    client,
-		broker:   b,
-		failed:   b,
 		format:   f,
+		store:    b,
+		failed:   b,
+		cache:    client,
 		restartK: restartKey,
 	}
 	if c.FailedDatabase != "" {
@@ -153,9 +155,25 @@ func newConn(ctx context.Context, client goredis.UniversalClient, c Config) (*Co
 		if err != nil {
 			return nil, fmt.Errorf("failed database: %w", err)
 		}
+		conn.closers = append(conn.closers, store)
 		conn.sqlStore, conn.failed = store, store
+		conn.store = sqlFailedBroker{b, store}
 	}
 	return conn, nil
+}
+
+// openCache connects CacheConnection, when one is set, as the app's cache store.
+func (c *Conn) openCache() error {
+	if c.cfg.CacheConnection == "" {
+		return nil
+	}
+	cache, err := NewRedisClient(c.cfg.CacheConnection)
+	if err != nil {
+		return fmt.Errorf("cache connection: %w", err)
+	}
+	c.cache = cache
+	c.closers = append(c.closers, cache)
+	return nil
 }
 
 func (c *Config) withDefaults() Config {
@@ -216,13 +234,10 @@ func RedactURL(s string) string {
 	return s
 }
 
-// Close closes the clients Open opened.
+// Close closes what Open opened.
 func (c *Conn) Close() error {
 	var errs []error
-	if c.sqlStore != nil {
-		errs = append(errs, c.sqlStore.Close())
-	}
-	for _, cl := range c.owned {
+	for _, cl := range c.closers {
 		errs = append(errs, cl.Close())
 	}
 	return errors.Join(errs...)
@@ -230,9 +245,6 @@ func (c *Conn) Close() error {
 
 // DialectName is the canonical name of the dialect in use.
 func (c *Conn) DialectName() string { return c.format.name() }
-
-// Broker is the storage in use.
-func (c *Conn) Broker() *redisstore.Broker { return c.broker }
 
 // Push writes a job as the PHP library's push/later would and returns its id. data is a PHP value as
 // package phpjson holds it; delay > 0 makes it a delayed job.
@@ -245,11 +257,11 @@ func (c *Conn) Push(ctx context.Context, queueName, job string, data any, delay 
 	}
 	id := c.cfg.IDFunc()
 	now := c.cfg.Clock()
-	payload, err := c.format.payload(job, data, pushParams{id: id, now: now, delay: delay})
+	payload, err := c.format.payload(job, data, pushParams{id: id, now: now, delay: delay, db: c.db})
 	if err != nil {
 		return "", fmt.Errorf("push %s: %w", job, err)
 	}
-	if err := c.store(ctx, queueName, payload, now, delay); err != nil {
+	if err := c.enqueue(ctx, queueName, payload, now, delay); err != nil {
 		return "", err
 	}
 	return id, nil
@@ -266,22 +278,22 @@ func (c *Conn) PushCommand(ctx context.Context, queueName string, cmd laravel.Co
 		queueName = laravel.DefaultQueue
 	}
 	id, now := c.cfg.IDFunc(), c.cfg.Clock()
-	payload, err := lf.d.NewObjectPayload(cmd, pushParams{id: id, now: now, delay: delay}.laravel())
+	payload, err := lf.d.NewObjectPayload(cmd, pushParams{id: id, now: now, delay: delay, db: c.db}.laravel())
 	if err != nil {
 		return "", fmt.Errorf("push %s: %w", cmd.Class, err)
 	}
-	return id, c.store(ctx, queueName, payload, now, delay)
+	return id, c.enqueue(ctx, queueName, payload, now, delay)
 }
 
-// store pushes a payload, or adds it to the delayed set when delay > 0.
-func (c *Conn) store(ctx context.Context, queueName string, payload []byte, now time.Time, delay time.Duration) error {
+// enqueue pushes a payload, or adds it to the delayed set when delay > 0.
+func (c *Conn) enqueue(ctx context.Context, queueName string, payload []byte, now time.Time, delay time.Duration) error {
 	if delay > 0 {
-		if err := c.broker.Later(ctx, queueName, payload, now.Add(delay)); err != nil {
+		if err := c.store.Later(ctx, queueName, payload, now.Add(delay)); err != nil {
 			return fmt.Errorf("later %s: %w", queueName, err)
 		}
 		return nil
 	}
-	if err := c.broker.Push(ctx, queueName, payload); err != nil {
+	if err := c.store.Push(ctx, queueName, payload); err != nil {
 		return fmt.Errorf("push %s: %w", queueName, err)
 	}
 	return nil
@@ -294,17 +306,15 @@ func (c *Conn) Work(ctx context.Context, router worker.Router, ev *events.Dispat
 	wc.Logger = c.cfg.Logger
 	wc.Clock = c.cfg.Clock
 	wc.IDFunc = c.cfg.IDFunc
-	wc.RestartStampFunc = c.RestartStamp
+	if c.cache != nil {
+		wc.RestartStampFunc = c.RestartStamp
+	}
 	wc.Connection = c.format.connectionName()
 	wc.PausedFunc = c.pausedFunc(wc.PausedFunc)
 	if len(wc.Queues) == 0 {
 		wc.Queues = []string{thinkqueue.DefaultQueue}
 	}
-	var broker worker.Broker = c.broker
-	if c.sqlStore != nil {
-		broker = sqlFailedBroker{c.broker, c.sqlStore}
-	}
-	w, err := worker.New(broker, c.format.rules(c.cache, c.cfg.CachePrefix), router, ev, &wc)
+	w, err := worker.New(c.store, c.format.rules(c.cache, c.cfg.CachePrefix), router, ev, &wc)
 	if err != nil {
 		return err
 	}
@@ -315,7 +325,7 @@ func (c *Conn) Work(ctx context.Context, router worker.Router, ev *events.Dispat
 // worker's PausedFunc.
 func (c *Conn) pausedFunc(next func(context.Context, string) bool) func(context.Context, string) bool {
 	key := c.format.pauseKey(c.cfg.CachePrefix)
-	if key == nil {
+	if key == nil || c.cache == nil {
 		return next
 	}
 	return func(ctx context.Context, q string) bool {
@@ -371,7 +381,7 @@ func (c *Conn) Retry(ctx context.Context, id string) error {
 		// A payload that is not JSON goes back as it came: it was kept to be looked at, not rewritten.
 		payload = rec.Payload
 	}
-	if err := c.broker.Push(ctx, rec.Queue, payload); err != nil {
+	if err := c.store.Push(ctx, rec.Queue, payload); err != nil {
 		return fmt.Errorf("retry %s: %w", id, err)
 	}
 	if _, err := c.failed.Forget(ctx, id); err != nil {

@@ -146,6 +146,7 @@ func (r laravelRules) FailAfterError(ctx context.Context, j *queue.Job, err erro
 	}
 	exceptions := 0
 	key, counted := r.d.MaxExceptionsKey(p)
+	counted = counted && r.cache != nil // PHP without a cache store keeps no counter either
 	if counted {
 		key = r.d.CacheKey(r.cachePrefix, key)
 		var incr *goredis.IntCmd
