@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs and starts what the bridge's tests and demo need, when missing: redis-server; and for the tests
-# MariaDB, php-cli, php-redis, php-mysql, php-sqlite3 and Laravel 8 (Debian's php-laravel-framework).
-# Safe to run again; used by scripts/test.sh, scripts/demo.sh and .ci/run.
+# Installs and starts what the bridge's tests need, when missing: redis-server, MariaDB,
+# php-cli, php-redis, php-mysql, php-sqlite3 and Laravel 8 (Debian's php-laravel-framework).
+# Safe to run again; used by scripts/test.sh and .ci/run.
 set -euo pipefail
 
 apt_updated=
@@ -23,7 +23,6 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null
 fi
 
-[ "${1:-}" = "--redis-only" ] && exit 0
 
 need_pkg php-cli php-redis php-mysql php-sqlite3 php-laravel-framework
 php -r 'exit(extension_loaded("redis") && extension_loaded("pdo_mysql") && extension_loaded("pdo_sqlite") ? 0 : 1);' ||

@@ -74,8 +74,8 @@ func newApp(p Params) *urfave.App {
 
 func connectionFlags() []urfave.Flag {
 	return []urfave.Flag{
-		&urfave.StringFlag{Name: "connection", Aliases: []string{"c"}, EnvVars: []string{"BRIDGE_CONNECTION"}, Value: conn.DefaultConnection,
-			Usage: "queue backend: redis://[:password@]host:port/db, rediss://…, redis+cluster://…, redis+sentinel://…?master_name=m"},
+		&urfave.StringFlag{Name: "connection", Aliases: []string{"c"}, EnvVars: []string{"BRIDGE_CONNECTION"},
+			Usage: "queue backend: redis://[:password@]host:port/db, rediss://…, redis+cluster://…, redis+sentinel://…?master_name=m, or a jobs table: mysql://user:pass@host:3306/db?table=jobs&prefix=tp_, sqlite:path (default: the embedded " + conn.EmbeddedConnection + ")"},
 		&urfave.StringFlag{Name: "dialect", EnvVars: []string{"BRIDGE_DIALECT"}, Value: conn.DefaultDialect,
 			Usage: "PHP library format: thinkqueue-v1, thinkqueue-v2, thinkqueue-v3 (keys {queues:X}), thinkqueue-v3-plain (keys queues:X), laravel-8 … laravel-12"},
 		&urfave.StringFlag{Name: "expire", EnvVars: []string{"BRIDGE_EXPIRE"}, Value: "60",
@@ -222,7 +222,7 @@ func workCommand(p Params) *urfave.Command {
 				return err
 			}
 			defer cn.Close()
-			cfg.Logger.Info("bridge working", "connection", conn.RedactURL(cfg.Connection), "dialect", cn.DialectName(),
+			cfg.Logger.Info("bridge working", "connection", cn.Connection(), "dialect", cn.DialectName(),
 				"queues", wc.Queues, "concurrency", wc.Concurrency)
 			err = cn.Work(ctx, p.Router, p.Events)
 			if errors.Is(err, worker.ErrMemoryExceeded) {

@@ -196,13 +196,13 @@ func restartCommand() *urfave.Command {
 func migrateCommand() *urfave.Command {
 	return &urfave.Command{
 		Name:  "migrate",
-		Usage: "create the failed_jobs table of --failed-database as the PHP library ships it (never done implicitly)",
+		Usage: "create a database queue's jobs table and its failed_jobs table (or --failed-database's) as the PHP library ships them (never done implicitly)",
 		Flags: append(connectionFlags(),
 			&urfave.BoolFlag{Name: "dry-run", Usage: "print the DDL, change nothing"},
 		),
 		Action: func(c *urfave.Context) error {
 			return withConn(c, func(cn *conn.Conn) error {
-				stmts, err := cn.MigrateFailed(c.Context, c.Bool("dry-run"))
+				stmts, err := cn.Migrate(c.Context, c.Bool("dry-run"))
 				if err != nil {
 					return err
 				}

@@ -4,6 +4,7 @@
 package conn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,17 +25,15 @@ import (
 	"github.com/queuebridge/bridge/worker"
 )
 
-// DefaultConnection is used when Config.Connection is empty.
-const DefaultConnection = "redis://127.0.0.1:6379/0"
-
 // DefaultDialect is used when Config.Dialect is empty: think-queue 3.x, the ThinkPHP 6/8 line.
 const DefaultDialect = "thinkqueue-v3"
 
 // Config says where the queue lives and how its jobs are written.
 type Config struct {
 	// Connection is the queue backend: redis://[user:password@]host:port/db, rediss://… (TLS), unix://…,
-	// redis+cluster://host:port?addr=host2:port2, redis+sentinel://host:port?master_name=m.
-	// Default DefaultConnection.
+	// redis+cluster://host:port?addr=host2:port2, redis+sentinel://host:port?master_name=m; or a database
+	// queue (the app's jobs table): mysql://user:pass@host:3306/db?table=jobs&prefix=tp_, sqlite:path.
+	// Default EmbeddedConnection, whose tables the bridge creates.
 	Connection string
 	// Dialect is the PHP library whose format the queue uses: thinkqueue-v1, thinkqueue-v2 (same bytes as v1),
 	// thinkqueue-v3 (keys {queues:X}, think-queue ≥ 3.0.5), thinkqueue-v3-plain (keys queues:X, 3.0.0–3.0.4),
@@ -80,6 +79,7 @@ type Conn struct {
 	store    queueStore
 	failed   failedStore
 	sqlStore *sqlstore.FailedStore   // when failed jobs live in SQL
+	jobs     *sqlstore.Broker        // when the queue is a jobs table
 	cache    goredis.UniversalClient // the app's cache store: restart signal, pause flags, maxExceptions
 	db       bool                    // the queue is a jobs table, which counts attempts in a column
 	restartK string
@@ -96,6 +96,14 @@ type queueStore interface {
 // Open connects as cfg says. Close releases what it opened.
 func Open(ctx context.Context, cfg *Config) (*Conn, error) {
 	c := cfg.withDefaults()
+	embedded := c.Connection == ""
+	if embedded {
+		c.Connection = EmbeddedConnection
+		c.Logger.Info("no connection configured: using the embedded default", "connection", EmbeddedConnection)
+	}
+	if isSQL(c.Connection) {
+		return openSQL(ctx, c, embedded)
+	}
 	client, err := NewRedisClient(c.Connection)
 	if err != nil {
 		return nil, err
@@ -178,9 +186,6 @@ func (c *Conn) openCache() error {
 
 func (c *Config) withDefaults() Config {
 	out := *c
-	if out.Connection == "" {
-		out.Connection = DefaultConnection
-	}
 	if out.Dialect == "" {
 		out.Dialect = DefaultDialect
 	}
@@ -197,7 +202,7 @@ func (c *Config) withDefaults() Config {
 func NewRedisClient(connection string) (goredis.UniversalClient, error) {
 	scheme, rest, ok := strings.Cut(connection, "://")
 	if !ok {
-		return nil, fmt.Errorf("connection %q: want scheme://…, e.g. %s", connection, DefaultConnection)
+		return nil, fmt.Errorf("connection %q: want scheme://…, e.g. redis://127.0.0.1:6379/0", connection)
 	}
 	switch scheme {
 	case "redis", "rediss", "unix":
@@ -219,7 +224,7 @@ func NewRedisClient(connection string) (goredis.UniversalClient, error) {
 		}
 		return goredis.NewFailoverClient(o), nil
 	}
-	return nil, fmt.Errorf("connection %s: unknown scheme %q (want redis, rediss, unix, redis+cluster or redis+sentinel)", RedactURL(connection), scheme)
+	return nil, fmt.Errorf("connection %s: unknown scheme %q (want redis, rediss, unix, redis+cluster, redis+sentinel, mysql, sqlite or postgres)", RedactURL(connection), scheme)
 }
 
 // RedactURL hides a password in logs and errors.
@@ -243,6 +248,9 @@ func (c *Conn) Close() error {
 	return errors.Join(errs...)
 }
 
+// Connection is the queue backend in use, its password hidden.
+func (c *Conn) Connection() string { return RedactURL(c.cfg.Connection) }
+
 // DialectName is the canonical name of the dialect in use.
 func (c *Conn) DialectName() string { return c.format.name() }
 
@@ -261,10 +269,11 @@ func (c *Conn) Push(ctx context.Context, queueName, job string, data any, delay 
 	if err != nil {
 		return "", fmt.Errorf("push %s: %w", job, err)
 	}
-	if err := c.enqueue(ctx, queueName, payload, now, delay); err != nil {
+	rowID, err := c.enqueue(ctx, queueName, payload, now, delay)
+	if err != nil {
 		return "", err
 	}
-	return id, nil
+	return cmp.Or(rowID, id), nil
 }
 
 // PushCommand writes a Laravel class-based job (dispatch(new Cmd)) — the object as PHP's serialize() writes
@@ -282,21 +291,33 @@ func (c *Conn) PushCommand(ctx context.Context, queueName string, cmd laravel.Co
 	if err != nil {
 		return "", fmt.Errorf("push %s: %w", cmd.Class, err)
 	}
-	return id, c.enqueue(ctx, queueName, payload, now, delay)
+	rowID, err := c.enqueue(ctx, queueName, payload, now, delay)
+	if err != nil {
+		return "", err
+	}
+	return cmp.Or(rowID, id), nil
 }
 
-// enqueue pushes a payload, or adds it to the delayed set when delay > 0.
-func (c *Conn) enqueue(ctx context.Context, queueName string, payload []byte, now time.Time, delay time.Duration) error {
+// enqueue pushes a payload, or adds it to the delayed set when delay > 0. On a database queue it returns
+// the new row's id, which is the job's id there.
+func (c *Conn) enqueue(ctx context.Context, queueName string, payload []byte, now time.Time, delay time.Duration) (string, error) {
+	if c.jobs != nil {
+		id, err := c.jobs.Insert(ctx, queueName, payload, now.Add(delay))
+		if err != nil {
+			return "", err
+		}
+		return strconv.FormatInt(id, 10), nil
+	}
 	if delay > 0 {
 		if err := c.store.Later(ctx, queueName, payload, now.Add(delay)); err != nil {
-			return fmt.Errorf("later %s: %w", queueName, err)
+			return "", fmt.Errorf("later %s: %w", queueName, err)
 		}
-		return nil
+		return "", nil
 	}
 	if err := c.store.Push(ctx, queueName, payload); err != nil {
-		return fmt.Errorf("push %s: %w", queueName, err)
+		return "", fmt.Errorf("push %s: %w", queueName, err)
 	}
-	return nil
+	return "", nil
 }
 
 // Work runs a worker until it stops (see worker.Worker.Run).
@@ -309,7 +330,7 @@ func (c *Conn) Work(ctx context.Context, router worker.Router, ev *events.Dispat
 	if c.cache != nil {
 		wc.RestartStampFunc = c.RestartStamp
 	}
-	wc.Connection = c.format.connectionName()
+	wc.Connection = c.connectionName()
 	wc.PausedFunc = c.pausedFunc(wc.PausedFunc)
 	if len(wc.Queues) == 0 {
 		wc.Queues = []string{thinkqueue.DefaultQueue}
@@ -319,6 +340,15 @@ func (c *Conn) Work(ctx context.Context, router worker.Router, ev *events.Dispat
 		return err
 	}
 	return w.Run(ctx)
+}
+
+// connectionName is the queue connection's name in the app's config, as failed rows and pause flags
+// record it: the frameworks' defaults, "redis" or "database".
+func (c *Conn) connectionName() string {
+	if c.db {
+		return "database"
+	}
+	return "redis"
 }
 
 // pausedFunc adds the library's own pause flag (Laravel 12's queue:pause, in the app's cache) to a
@@ -332,7 +362,7 @@ func (c *Conn) pausedFunc(next func(context.Context, string) bool) func(context.
 		if next != nil && next(ctx, q) {
 			return true
 		}
-		v, err := c.cache.Get(ctx, key(c.format.connectionName(), q)).Result()
+		v, err := c.cache.Get(ctx, key(c.connectionName(), q)).Result()
 		// PHP tests the cached value for truth; Laravel stores serialize(true), "b:1;".
 		return err == nil && v != "" && v != "b:0;" && v != "0" && v != "N;"
 	}
@@ -396,13 +426,40 @@ func (c *Conn) Forget(ctx context.Context, id string) (bool, error) { return c.f
 // Flush deletes every failed job and says how many.
 func (c *Conn) Flush(ctx context.Context) (int, error) { return c.failed.Flush(ctx) }
 
-// MigrateFailed creates the failed_jobs table of FailedDatabase as the PHP library ships it and returns the
-// statements; with dryRun it only returns them.
-func (c *Conn) MigrateFailed(ctx context.Context, dryRun bool) ([]string, error) {
-	if c.sqlStore == nil {
-		return nil, errors.New("migrate: no failed database configured (--failed-database)")
+// Migrate creates the tables of a database queue as the PHP library ships them — the jobs table, and the
+// failed_jobs table when failed jobs live in SQL — and returns the statements; with dryRun it only
+// returns them. A table that exists already is an error: nothing is created implicitly or twice.
+func (c *Conn) Migrate(ctx context.Context, dryRun bool) ([]string, error) {
+	if c.jobs == nil && c.sqlStore == nil {
+		return nil, errors.New("migrate: the queue is on Redis and no failed database is configured (--failed-database)")
 	}
-	return c.sqlStore.Migrate(ctx, dryRun)
+	var stmts []string
+	if c.jobs != nil {
+		s, err := c.jobs.Migrate(ctx, dryRun)
+		if err != nil {
+			return nil, fmt.Errorf("migrate jobs table: %w", err)
+		}
+		stmts = append(stmts, s...)
+	}
+	if c.sqlStore != nil {
+		s, err := c.sqlStore.Migrate(ctx, dryRun)
+		if err != nil {
+			return nil, fmt.Errorf("migrate failed jobs table: %w", err)
+		}
+		stmts = append(stmts, s...)
+	}
+	return stmts, nil
+}
+
+// migrateMissing creates whichever of the embedded default's tables do not exist yet.
+func (c *Conn) migrateMissing(ctx context.Context) error {
+	if _, err := c.jobs.Migrate(ctx, false); err != nil && !errors.Is(err, sqlstore.ErrTableExists) {
+		return fmt.Errorf("create jobs table: %w", err)
+	}
+	if _, err := c.sqlStore.Migrate(ctx, false); err != nil && !errors.Is(err, sqlstore.ErrTableExists) {
+		return fmt.Errorf("create failed jobs table: %w", err)
+	}
+	return nil
 }
 
 // failedStore is where failed jobs are kept: the bridge's Redis keys, or the app's failed_jobs table.

@@ -39,7 +39,7 @@ func TestFailedJobsTable(t *testing.T) {
 	})
 	require.NoError(t, err)
 	defer cn.Close()
-	_, err = cn.MigrateFailed(ctx, false)
+	_, err = cn.Migrate(ctx, false)
 	require.NoError(t, err)
 
 	_, err = cn.Push(ctx, "default", `App\Jobs\Legacy@handle`, "x", 0)

@@ -37,9 +37,10 @@ type format interface {
 	retryCopy(raw []byte) ([]byte, error)
 	restartKey(cachePrefix string) string
 	newID() string
-	connectionName() string
 	// failedSchema is the failed_jobs table the library writes.
 	failedSchema() sqlstore.Schema
+	// jobsSchema is the jobs table of the library's database queue.
+	jobsSchema() sqlstore.JobsSchema
 	// pauseKey returns the cache key of a queue's pause flag, or nil when the library cannot pause queues.
 	pauseKey(cachePrefix string) func(connection, queue string) string
 }
@@ -72,13 +73,19 @@ type thinkqueueFormat struct{ d thinkqueue.Dialect }
 func (f thinkqueueFormat) name() string                       { return f.d.Name() }
 func (f thinkqueueFormat) keys() redisstore.QueueKeyer        { return f.d }
 func (f thinkqueueFormat) newID() string                      { return thinkqueue.NewID() }
-func (f thinkqueueFormat) connectionName() string             { return "redis" }
 func (f thinkqueueFormat) retryCopy(b []byte) ([]byte, error) { return f.d.RetryCopy(b) }
 func (f thinkqueueFormat) rules(goredis.UniversalClient, string) worker.Dialect {
 	return thinkqueueRules{f.d}
 }
 
 func (f thinkqueueFormat) failedSchema() sqlstore.Schema { return sqlstore.SchemaThinkQueue }
+
+func (f thinkqueueFormat) jobsSchema() sqlstore.JobsSchema {
+	if f.d.Version == thinkqueue.V3 {
+		return sqlstore.JobsThinkQueueV3
+	}
+	return sqlstore.JobsThinkQueueV1
+}
 
 func (f thinkqueueFormat) pauseKey(string) func(string, string) string { return nil }
 
@@ -98,12 +105,13 @@ type laravelFormat struct{ d laravel.Dialect }
 func (f laravelFormat) name() string                { return f.d.Name() }
 func (f laravelFormat) keys() redisstore.QueueKeyer { return f.d }
 func (f laravelFormat) newID() string               { return laravel.NewID() }
-func (f laravelFormat) connectionName() string      { return "redis" }
 func (f laravelFormat) rules(cache goredis.UniversalClient, cachePrefix string) worker.Dialect {
 	return laravelRules{d: f.d, cache: cache, cachePrefix: f.cachePrefix(cachePrefix)}
 }
 
 func (f laravelFormat) failedSchema() sqlstore.Schema { return sqlstore.SchemaLaravel }
+
+func (f laravelFormat) jobsSchema() sqlstore.JobsSchema { return sqlstore.JobsLaravel }
 
 func (f laravelFormat) pauseKey(cachePrefix string) func(string, string) string {
 	prefix := f.cachePrefix(cachePrefix)

@@ -26,7 +26,7 @@ func (r thinkqueueRules) NewJob(res queue.Reservation) (*queue.Job, error) {
 	params := queue.JobParams{
 		Reservation: res,
 		Name:        p.Job,
-		ID:          p.ID,
+		ID:          cmp.Or(p.ID, rowID(res)),
 		Attempts:    cmp.Or(res.Attempts, r.d.Attempts(p)),
 		Data:        p.Data,
 		Payload:     p,
@@ -41,6 +41,14 @@ func (r thinkqueueRules) NewJob(res queue.Reservation) (*queue.Job, error) {
 		params.RetryUntil = time.Unix(*p.TimeoutAt, 0)
 	}
 	return queue.NewJob(params), nil
+}
+
+// rowID is a database queue's job id, its row id (getJobId()); "" on Redis, where the payload has one.
+func rowID(res queue.Reservation) string {
+	if res.Attempts > 0 {
+		return string(res.Member)
+	}
+	return ""
 }
 
 func (r thinkqueueRules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) error {
@@ -101,7 +109,7 @@ func (r laravelRules) NewJob(res queue.Reservation) (*queue.Job, error) {
 	params := queue.JobParams{
 		Reservation: res,
 		Name:        p.Name(),
-		ID:          p.ID,
+		ID:          cmp.Or(p.ID, rowID(res)),
 		UUID:        p.UUID,
 		Attempts:    cmp.Or(res.Attempts, r.d.Attempts(p)),
 		Data:        p.Data,

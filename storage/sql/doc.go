@@ -4,6 +4,12 @@
 // so `php artisan queue:failed` / `php think queue:failed`, retry, forget and flush see the bridge's rows,
 // and the bridge sees PHP's.
 //
+// It also holds [Broker], a database queue on the app's jobs table ([JobsThinkQueueV1], [JobsThinkQueueV3],
+// [JobsLaravel]): pushes, reservations, releases and deletes change the rows as the PHP library's database
+// driver does, so PHP workers and the bridge share one queue. Reserve takes up to n rows in one
+// transaction (FOR UPDATE SKIP LOCKED where the server has it, BEGIN IMMEDIATE on SQLite) and reruns it on
+// deadlocks, lock wait timeouts and SQLITE_BUSY.
+//
 // The package is named sql after its folder; it imports database/sql as dbsql.
 //
 // # Opening a store

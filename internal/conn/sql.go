@@ -1,0 +1,101 @@
+package conn
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	sqlstore "github.com/queuebridge/bridge/storage/sql"
+)
+
+// EmbeddedConnection is the queue the bridge uses when none is configured: an SQLite file it owns, so
+// `bridge work` runs on a machine with no server at all.
+const EmbeddedConnection = "sqlite:./bridge.db"
+
+// isSQL reports whether a connection names a database queue (a jobs table) rather than Redis.
+func isSQL(connection string) bool {
+	for _, prefix := range []string{"mysql://", "mariadb://", "sqlite:", "postgres://", "postgresql://"} {
+		if strings.HasPrefix(connection, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// sqlTable splits the bridge's own parameters off a database connection: `table` (the jobs table,
+// default "jobs") and `prefix` (the app's table prefix, put before the jobs and failed_jobs tables).
+func sqlTable(connection string) (dsn, table, prefix string, err error) {
+	base, query, _ := strings.Cut(connection, "?")
+	values, err := url.ParseQuery(query)
+	if err != nil {
+		return "", "", "", fmt.Errorf("connection %s: %w", RedactURL(connection), err)
+	}
+	table, prefix = values.Get("table"), values.Get("prefix")
+	values.Del("table")
+	values.Del("prefix")
+	if table == "" {
+		table = "jobs"
+	}
+	dsn = base
+	if rest := values.Encode(); rest != "" {
+		dsn += "?" + rest
+	}
+	return dsn, table, prefix, nil
+}
+
+// openSQL opens a database queue: the app's jobs table, with its failed_jobs table beside it (or in
+// FailedDatabase). The embedded default creates both tables, since the bridge owns that file; an app's
+// database is never migrated implicitly (`bridge migrate`).
+func openSQL(ctx context.Context, c Config, embedded bool) (*Conn, error) {
+	f, err := parseFormat(c.Dialect, c.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	if c.IDFunc == nil {
+		c.IDFunc = f.newID
+	}
+	dsn, table, prefix, err := sqlTable(c.Connection)
+	if err != nil {
+		return nil, err
+	}
+	conn := &Conn{cfg: c, format: f, db: true}
+	failedDSN := dsn
+	if c.FailedDatabase != "" {
+		failedDSN = c.FailedDatabase
+	}
+	failed, err := sqlstore.OpenFailedStore(ctx, failedDSN, f.failedSchema(), prefix+c.FailedTable)
+	if err != nil {
+		return nil, fmt.Errorf("failed jobs table: %w", err)
+	}
+	conn.closers = append(conn.closers, failed)
+	conn.sqlStore, conn.failed = failed, failed
+	broker, err := sqlstore.OpenBroker(ctx, dsn, f.jobsSchema(), prefix+table, &sqlstore.BrokerConfig{
+		Expire:  c.Expire,
+		NowFunc: c.Clock,
+		Failed:  failed,
+	})
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("jobs table: %w", err)
+	}
+	conn.closers = append(conn.closers, broker)
+	conn.store, conn.jobs = broker, broker
+	if embedded {
+		if err := conn.migrateMissing(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	if err := conn.openCache(); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if conn.cache != nil {
+		conn.restartK = f.restartKey(c.CachePrefix)
+		if c.RestartKey != "" {
+			conn.restartK = c.CachePrefix + c.RestartKey
+		}
+	}
+	return conn, nil
+}

@@ -1,0 +1,32 @@
+-- The jobs tables as the PHP libraries create (or document) them on MySQL / MariaDB, statement for
+-- statement (Broker.Migrate). The PHP app owns this table: these run only when asked, never implicitly.
+
+-- name: JobsV1CreateTable
+-- think-queue 1.x/2.x ship no migration: this is the CREATE TABLE of their README
+-- (fixtures/thinkqueue/v1/ddl/jobs.readme.sql) with the prefix replaced by the table name.
+CREATE TABLE `{{table}}` (
+  `id` int(11) NOT NULL AUTO_INCREMENT,
+  `queue` varchar(255) NOT NULL,
+  `payload` longtext NOT NULL,
+  `attempts` tinyint(3) unsigned NOT NULL,
+  `reserved` tinyint(3) unsigned NOT NULL,
+  `reserved_at` int(10) unsigned DEFAULT NULL,
+  `available_at` int(10) unsigned NOT NULL,
+  `created_at` int(10) unsigned NOT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8;
+
+-- name: JobsV3CreateTable
+-- think-queue 3.0.9's jobs.stub run by `php think migrate:run` (think-migration 3.1.1, its bundled phinx),
+-- as sent to MariaDB 10.11 (fixtures/thinkqueue/v3/ddl/jobs.create.as_executed_by_think-migration.sql).
+-- phinx columns default to NULL-able; the unnamed KEY on queue is named `queue` by the server.
+CREATE TABLE `{{table}}` (`id` INT(11) unsigned NOT NULL AUTO_INCREMENT, `queue` VARCHAR(255) NULL, `payload` LONGTEXT NULL, `attempts` TINYINT(4) unsigned NULL, `reserve_time` INT(11) unsigned NULL, `available_time` INT(11) unsigned NULL, `create_time` INT(11) unsigned NULL, PRIMARY KEY (`id`),  KEY (`queue`)) ENGINE = InnoDB CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+-- name: JobsLaravelCreateTable
+-- Laravel 8.83's jobs.stub through MySqlGrammar with utf8mb4 / utf8mb4_unicode_ci, as sent to MariaDB
+-- 10.11 (fixtures/laravel/v8/database/mariadb/schema_mariadb.json).
+create table `{{table}}` (`id` bigint unsigned not null auto_increment primary key, `queue` varchar(255) not null, `payload` longtext not null, `attempts` tinyint unsigned not null, `reserved_at` int unsigned null, `available_at` int unsigned not null, `created_at` int unsigned not null) default character set utf8mb4 collate 'utf8mb4_unicode_ci'
+
+-- name: JobsLaravelQueueIndex
+-- $table->string('queue')->index(): the index is named <prefix><table>_queue_index.
+alter table `{{table}}` add index `{{table}}_queue_index`(`queue`)
