@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs and starts what the bridge's tests need, when missing: redis-server, MariaDB,
+# Installs and starts what the bridge's tests need, when missing: redis-server, MariaDB, PostgreSQL,
 # php-cli, php-redis, php-mysql, php-sqlite3 and Laravel 8 (Debian's php-laravel-framework).
 # Safe to run again; used by scripts/test.sh and .ci/run.
 set -euo pipefail
@@ -35,4 +35,12 @@ if ! mariadb_up; then
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
   for _ in $(seq 100); do mariadb_up && break; sleep 0.2; done
   mariadb_up || { echo "services: MariaDB did not start on 127.0.0.1:3306" >&2; exit 1; }
+fi
+
+postgres_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+if ! postgres_up; then
+  command -v pg_ctlcluster >/dev/null || need_pkg postgresql
+  for v in $(ls /etc/postgresql 2>/dev/null); do pg_ctlcluster --skip-systemctl-redirect "$v" main start || true; done
+  for _ in $(seq 100); do postgres_up && break; sleep 0.2; done
+  postgres_up || { echo "services: PostgreSQL did not start on 127.0.0.1:5432" >&2; exit 1; }
 fi
