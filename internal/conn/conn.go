@@ -130,7 +130,8 @@ func OpenClient(ctx context.Context, client goredis.UniversalClient, cfg *Config
 	return newConn(ctx, client, cfg.withDefaults())
 }
 
-func newConn(ctx context.Context, client goredis.UniversalClient, c Config) (*Conn, error) {
+// formatFor parses c's dialect and fills in the defaults that depend on it.
+func formatFor(c *Config) (format, error) {
 	f, err := parseFormat(c.Dialect, c.Prefix)
 	if err != nil {
 		return nil, err
@@ -138,9 +139,21 @@ func newConn(ctx context.Context, client goredis.UniversalClient, c Config) (*Co
 	if c.IDFunc == nil {
 		c.IDFunc = f.newID
 	}
-	restartKey := f.restartKey(c.CachePrefix)
+	return f, nil
+}
+
+// restartKey is where the restart signal lives: RestartKey after the cache prefix, or the library's own key.
+func restartKey(f format, c Config) string {
 	if c.RestartKey != "" {
-		restartKey = c.CachePrefix + c.RestartKey
+		return c.CachePrefix + c.RestartKey
+	}
+	return f.restartKey(c.CachePrefix)
+}
+
+func newConn(ctx context.Context, client goredis.UniversalClient, c Config) (*Conn, error) {
+	f, err := formatFor(&c)
+	if err != nil {
+		return nil, err
 	}
 	b, err := redisstore.New(client, f.keys(), &redisstore.Config{
 		Expire:          c.Expire,
@@ -156,7 +169,7 @@ func newConn(ctx context.Context, client goredis.UniversalClient, c Config) (*Co
 		store:    b,
 		failed:   b,
 		cache:    client,
-		restartK: restartKey,
+		restartK: restartKey(f, c),
 	}
 	if c.FailedDatabase != "" {
 		store, err := sqlstore.OpenFailedStore(ctx, c.FailedDatabase, f.failedSchema(), c.FailedTable)

@@ -48,12 +48,9 @@ func sqlTable(connection string) (dsn, table, prefix string, err error) {
 // FailedDatabase). The embedded default creates both tables, since the bridge owns that file; an app's
 // database is never migrated implicitly (`bridge migrate`).
 func openSQL(ctx context.Context, c Config, embedded bool) (*Conn, error) {
-	f, err := parseFormat(c.Dialect, c.Prefix)
+	f, err := formatFor(&c)
 	if err != nil {
 		return nil, err
-	}
-	if c.IDFunc == nil {
-		c.IDFunc = f.newID
 	}
 	dsn, table, prefix, err := sqlTable(c.Connection)
 	if err != nil {
@@ -91,11 +88,6 @@ func openSQL(ctx context.Context, c Config, embedded bool) (*Conn, error) {
 		conn.Close()
 		return nil, err
 	}
-	if conn.cache != nil {
-		conn.restartK = f.restartKey(c.CachePrefix)
-		if c.RestartKey != "" {
-			conn.restartK = c.CachePrefix + c.RestartKey
-		}
-	}
+	conn.restartK = restartKey(f, c)
 	return conn, nil
 }
