@@ -396,6 +396,9 @@ func (c *Conn) RestartStamp(ctx context.Context) (string, error) {
 // Restart writes the restart signal as `php think queue:restart` does: the Unix time, no TTL. Every
 // worker on this signal (PHP's and the bridge's) stops after its current job.
 func (c *Conn) Restart(ctx context.Context) error {
+	if c.cache == nil {
+		return errors.New("restart: the restart signal lives in the app's Redis cache store: name it with --cache-connection")
+	}
 	stamp := strconv.FormatInt(c.cfg.Clock().Unix(), 10)
 	if err := c.cache.Set(ctx, c.restartK, stamp, 0).Err(); err != nil {
 		return fmt.Errorf("write %s: %w", c.restartK, err)
