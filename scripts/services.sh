@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts what the bridge's tests need, when missing: redis-server, MariaDB, PostgreSQL,
-# php-cli, php-redis, php-mysql, php-sqlite3 and Laravel 8 (Debian's php-laravel-framework).
+# php-cli, php-redis, php-mysql, php-sqlite3, php-pgsql and Laravel 8 (Debian's php-laravel-framework).
 # Safe to run again; used by scripts/test.sh and .ci/run.
 set -euo pipefail
 
@@ -24,7 +24,7 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 
 
-need_pkg php-cli php-redis php-mysql php-sqlite3 php-laravel-framework
+need_pkg php-cli php-redis php-mysql php-sqlite3 php-pgsql php-laravel-framework
 php -r 'exit(extension_loaded("redis") && extension_loaded("pdo_mysql") && extension_loaded("pdo_sqlite") ? 0 : 1);' ||
   { echo "services: php-redis, pdo_mysql or pdo_sqlite is not loaded" >&2; exit 1; }
 

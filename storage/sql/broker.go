@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -77,10 +77,12 @@ const DefaultExpire = 60 * time.Second
 
 // maxAttempts is the largest value of the attempts column (TINYINT UNSIGNED on MySQL). Increments stop
 // there instead of failing the reservation in strict mode (which would wedge the queue on its head row).
+// SQLite and PostgreSQL (smallint / integer) could count further; they stop at 255 too, so a job gives up
+// at the same count on every database.
 const maxAttempts = 255
 
-// maxTxTries is how many times a transaction that hit a deadlock, a lock wait timeout or SQLITE_BUSY is
-// run in all.
+// maxTxTries is how many times a transaction that hit a deadlock, a lock wait timeout, a serialization
+// failure or SQLITE_BUSY is run in all.
 const maxTxTries = 8
 
 // BrokerConfig tunes a Broker. A nil config means every default.
@@ -113,7 +115,9 @@ type Broker struct {
 	expire int64
 	failed *FailedStore
 	// txOpts are the reserve transaction's options: READ COMMITTED on MySQL, so the v1 recovery UPDATE
-	// skips rows other transactions hold instead of waiting on them.
+	// skips rows other transactions hold instead of waiting on them; READ COMMITTED on PostgreSQL too
+	// (its default, set whatever default_transaction_isolation says), where a row another reserve
+	// updated meanwhile is checked again and skipped.
 	txOpts *dbsql.TxOptions
 }
 
@@ -164,11 +168,45 @@ func withIDs(q string, n int) string {
 	return strings.Replace(q, "{{ids}}", strings.TrimSuffix(strings.Repeat("?, ", n), ", "), 1)
 }
 
+// withNumberedIDs puts n PostgreSQL placeholders in for {{ids}}, numbered after the highest $k already in
+// q: "$2::bigint, $3::bigint, …".
+func withNumberedIDs(q string, n int) string {
+	last := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] != '$' {
+			continue
+		}
+		j := i + 1
+		for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+			j++
+		}
+		if k, err := strconv.Atoi(q[i+1 : j]); err == nil && k > last {
+			last = k
+		}
+	}
+	var ids strings.Builder
+	for k := range n {
+		if k > 0 {
+			ids.WriteString(", ")
+		}
+		ids.WriteString("$" + strconv.Itoa(last+1+k) + "::bigint")
+	}
+	return strings.Replace(q, "{{ids}}", ids.String(), 1)
+}
+
+// withIDs puts n placeholders in for {{ids}} in the broker's driver's style.
+func (b *Broker) withIDs(q string, n int) string {
+	if b.driver == driverPostgres {
+		return withNumberedIDs(q, n)
+	}
+	return withIDs(q, n)
+}
+
 // OpenBroker connects to the database dsn names (the DSNs of OpenFailedStore) and returns a broker on its
 // jobs table laid out as schema. table "" means DefaultJobsTable; the app's table prefix is the caller's
-// to include. The table is not created or checked: see Migrate. On MySQL the server version is read once:
-// MySQL >= 8.0.1 and MariaDB >= 10.6 reserve with FOR UPDATE SKIP LOCKED, older servers with the
-// libraries' plain FOR UPDATE.
+// to include. The table is not created or checked: see Migrate. On MySQL and PostgreSQL the server
+// version is read once: MySQL >= 8.0.1, MariaDB >= 10.6 and PostgreSQL >= 9.5 reserve with FOR UPDATE
+// SKIP LOCKED, older servers with the libraries' plain FOR UPDATE.
 func OpenBroker(ctx context.Context, dsn string, schema JobsSchema, table string, cfg *BrokerConfig) (*Broker, error) {
 	if err := schema.validate(); err != nil {
 		return nil, err
@@ -222,20 +260,24 @@ func OpenBroker(ctx context.Context, dsn string, schema JobsSchema, table string
 			b.db.SetConnMaxLifetime(0)
 			b.db.SetConnMaxIdleTime(0)
 		}
+	case driverPostgres:
+		b.db = openPostgres(dc)
+		b.db.SetConnMaxLifetime(3 * time.Minute)
+		b.txOpts = &dbsql.TxOptions{Isolation: dbsql.LevelReadCommitted}
 	}
 	if err := b.db.PingContext(ctx); err != nil {
 		_ = b.db.Close()
 		return nil, fmt.Errorf("storage/sql: connect to %s: %w", dc.driver, err)
 	}
 	lock := ""
-	if dc.driver == driverMySQL {
+	if dc.driver == driverMySQL || dc.driver == driverPostgres {
 		var version string
-		if err := b.db.QueryRowContext(ctx, queryBooks[driverMySQL]["ServerVersion"]).Scan(&version); err != nil {
+		if err := b.db.QueryRowContext(ctx, queryBooks[dc.driver]["ServerVersion"]).Scan(&version); err != nil {
 			_ = b.db.Close()
 			return nil, fmt.Errorf("storage/sql: read server version: %w", err)
 		}
 		lock = "FOR UPDATE"
-		if hasSkipLocked(version) {
+		if dc.driver == driverMySQL && hasSkipLocked(version) || dc.driver == driverPostgres && pgHasSkipLocked(version) {
 			lock = "FOR UPDATE SKIP LOCKED"
 		}
 	}
@@ -253,6 +295,12 @@ func hasSkipLocked(version string) bool {
 		return versionAtLeast(strings.TrimPrefix(version, "5.5.5-"), 10, 6, 0)
 	}
 	return versionAtLeast(version, 8, 0, 1)
+}
+
+// pgHasSkipLocked reports whether a PostgreSQL server_version_num (90500, 150020, …) is >= 9.5.
+func pgHasSkipLocked(versionNum string) bool {
+	n, err := strconv.Atoi(strings.TrimSpace(versionNum))
+	return err == nil && n >= 90500
 }
 
 // versionAtLeast compares the leading x.y.z of v with want.
@@ -281,8 +329,8 @@ func (b *Broker) Close() error { return b.db.Close() }
 func (b *Broker) Table() string { return b.table }
 
 // Migrate returns the statements that create the jobs table as the PHP library ships it for this database
-// (see mysql/jobs_ddl.sql and sqlite/jobs_ddl.sql), with the broker's table name in them, and runs them
-// unless dryRun. A table that exists already is ErrTableExists, and nothing is run. The broker never calls
+// (see mysql/jobs_ddl.sql, sqlite/jobs_ddl.sql and postgres/jobs_ddl.sql), with the broker's table name in
+// them, and runs them unless dryRun; on SQLite and PostgreSQL in one transaction. A table that exists already is ErrTableExists, and nothing is run. The broker never calls
 // it on its own.
 func (b *Broker) Migrate(ctx context.Context, dryRun bool) ([]string, error) {
 	stmts := append([]string(nil), b.q.migrate...)
@@ -299,7 +347,7 @@ func (b *Broker) Migrate(ctx context.Context, dryRun bool) ([]string, error) {
 	if n > 0 {
 		return stmts, fmt.Errorf("migrate %s: %w", b.table, ErrTableExists)
 	}
-	if b.driver == driverSQLite {
+	if b.driver == driverSQLite || b.driver == driverPostgres {
 		err := b.inTx(ctx, nil, func(tx *dbsql.Tx) error {
 			for _, stmt := range stmts {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
@@ -334,46 +382,49 @@ func (b *Broker) Later(ctx context.Context, queue string, payload []byte, at tim
 	return err
 }
 
-// Insert is Push (at = now) or Later returning the new row's id, which the libraries return as the job id.
+// Insert is Push (at = now) or Later returning the new row's id, which the libraries return as the job id
+// (LastInsertId on MySQL and SQLite, INSERT … RETURNING "id" on PostgreSQL).
 func (b *Broker) Insert(ctx context.Context, queue string, payload []byte, at time.Time) (int64, error) {
-	res, err := b.insert(ctx, b.db, queue, payload, 0, at, b.now())
-	if err != nil {
-		return 0, err
+	return b.insert(ctx, b.db, queue, payload, 0, at, b.now())
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (dbsql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *dbsql.Row
+}
+
+// insert adds one row and returns its id.
+func (b *Broker) insert(ctx context.Context, db execer, queue string, payload []byte, attempts int, available, created time.Time) (int64, error) {
+	if err := checkText(b.driver, string(payload), queue); err != nil {
+		return 0, fmt.Errorf("push to %s queue %q: %w", b.table, queue, err)
 	}
-	id, err := res.LastInsertId()
+	attempts = min(max(attempts, 0), maxAttempts)
+	args := []any{queue, attempts, available.Unix(), created.Unix(), string(payload)}
+	if b.schema == JobsThinkQueueV1 {
+		args = []any{queue, string(payload), attempts, available.Unix(), created.Unix()}
+	}
+	var id int64
+	if b.driver == driverPostgres {
+		if err := db.QueryRowContext(ctx, b.q.insert, args...).Scan(&id); err != nil {
+			return 0, fmt.Errorf("push to %s queue %q: %w", b.table, queue, err)
+		}
+		return id, nil
+	}
+	res, err := db.ExecContext(ctx, b.q.insert, args...)
+	if err == nil {
+		id, err = res.LastInsertId()
+	}
 	if err != nil {
 		return 0, fmt.Errorf("push to %s queue %q: %w", b.table, queue, err)
 	}
 	return id, nil
 }
 
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (dbsql.Result, error)
-}
-
-func (b *Broker) insert(ctx context.Context, db execer, queue string, payload []byte, attempts int, available, created time.Time) (dbsql.Result, error) {
-	if b.driver == driverMySQL && (!utf8.Valid(payload) || !utf8.ValidString(queue)) {
-		return nil, fmt.Errorf("push to %s queue %q: %w", b.table, queue, ErrNotUTF8)
-	}
-	attempts = min(max(attempts, 0), maxAttempts)
-	var res dbsql.Result
-	var err error
-	if b.schema == JobsThinkQueueV1 {
-		res, err = db.ExecContext(ctx, b.q.insert, queue, string(payload), attempts, available.Unix(), created.Unix())
-	} else {
-		res, err = db.ExecContext(ctx, b.q.insert, queue, attempts, available.Unix(), created.Unix(), string(payload))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("push to %s queue %q: %w", b.table, queue, err)
-	}
-	return res, nil
-}
-
 // Reserve takes up to n jobs of queue, lowest id first, in one transaction: rows waiting and available,
 // and (think-queue 3.x, Laravel) rows whose reservation lapsed; think-queue 1.x first puts lapsed rows
-// back with attempts + 1, as its pop does. The rows are locked FOR UPDATE SKIP LOCKED on MySQL (plain FOR
-// UPDATE on servers without it) and by BEGIN IMMEDIATE on SQLite. Deadlocks, lock wait timeouts and
-// SQLITE_BUSY rerun the transaction. attempts never goes past 255: a row there is reserved with 255 and
+// back with attempts + 1, as its pop does. The rows are locked FOR UPDATE SKIP LOCKED on MySQL and
+// PostgreSQL (plain FOR UPDATE on servers without it) and by BEGIN IMMEDIATE on SQLite. Deadlocks, lock
+// wait timeouts, serialization failures and SQLITE_BUSY rerun the transaction. attempts never goes past 255: a row there is reserved with 255 and
 // attempts() >= 255, for the worker to fail.
 func (b *Broker) Reserve(ctx context.Context, name string, n int) ([]queue.Reservation, error) {
 	if n < 1 {
@@ -437,7 +488,7 @@ func (b *Broker) Reserve(ctx context.Context, name string, n int) ([]queue.Reser
 		if len(out) == 0 {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, withIDs(b.q.reserveUpdate, len(out)), ids...)
+		_, err = tx.ExecContext(ctx, b.withIDs(b.q.reserveUpdate, len(out)), ids...)
 		return err
 	})
 	if err != nil {
@@ -459,7 +510,7 @@ func (b *Broker) Delete(ctx context.Context, queue string, members ...[]byte) (i
 	if len(args) == 1 {
 		return 0, nil
 	}
-	res, err := b.exec(ctx, withIDs(b.q.deleteIDs, len(args)-1), args...)
+	res, err := b.exec(ctx, b.withIDs(b.q.deleteIDs, len(args)-1), args...)
 	if err != nil {
 		return 0, fmt.Errorf("delete from %s queue %q: %w", b.table, queue, err)
 	}
@@ -581,8 +632,8 @@ func parseMember(m []byte) (int64, bool) {
 }
 
 // inTx runs fn in a transaction and commits it, running it again (with a short random wait) when the
-// database reports a deadlock, a lock wait timeout or SQLITE_BUSY: those roll the whole transaction
-// back, so no row is lost or reserved twice.
+// database reports a deadlock, a lock wait timeout, a serialization failure or SQLITE_BUSY: those roll the
+// whole transaction back, so no row is lost or reserved twice.
 func (b *Broker) inTx(ctx context.Context, opts *dbsql.TxOptions, fn func(tx *dbsql.Tx) error) error {
 	for try := 1; ; try++ {
 		err := b.runTx(ctx, opts, fn)
@@ -633,11 +684,16 @@ func (b *Broker) runTx(ctx context.Context, opts *dbsql.TxOptions, fn func(tx *d
 	return tx.Commit()
 }
 
-// isRetryable reports a deadlock (1213) or lock wait timeout (1205) on MySQL, and SQLITE_BUSY / LOCKED.
+// isRetryable reports a deadlock (1213) or lock wait timeout (1205) on MySQL, a serialization failure
+// (SQLSTATE 40001), deadlock (40P01) or lock timeout (55P03) on PostgreSQL, and SQLITE_BUSY / LOCKED.
 func isRetryable(err error) bool {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		return me.Number == 1213 || me.Number == 1205
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "55P03"
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {

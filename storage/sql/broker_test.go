@@ -4,6 +4,7 @@ import (
 	"context"
 	dbsql "database/sql"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,6 +160,8 @@ func thinkQueueVersion(s JobsSchema) string {
 func expectedJobsMigration(t testing.TB, d driverKind, s JobsSchema) (stmts, created []string) {
 	t.Helper()
 	switch {
+	case d == driverPostgres:
+		return jobsPostgresDDL[s], jobsPostgresTable[s]
 	case s == JobsLaravel:
 		f := laravelSchema(t, "v8", d)
 		stmts = f.Queries["stub:jobs.stub"]
@@ -187,9 +190,68 @@ func expectedJobsMigration(t testing.TB, d driverKind, s JobsSchema) (stmts, cre
 	}
 }
 
+// jobsPostgresDDL are the jobs tables' statements on PostgreSQL (no captured fixture: Laravel 8.83's
+// PostgresGrammar and think-migration 3.1.1's phinx PostgresAdapter as derived from their code, and the
+// bridge's own rendering of think-queue 1.x's README table), and jobsPostgresTable what the catalog then
+// holds (postgresDefinitions).
+var (
+	jobsPostgresDDL = map[JobsSchema][]string{
+		JobsThinkQueueV1: {`CREATE TABLE "jobs" ("id" SERIAL NOT NULL PRIMARY KEY, "queue" VARCHAR(255) NOT NULL, "payload" TEXT NOT NULL, "attempts" SMALLINT NOT NULL, "reserved" SMALLINT NOT NULL, "reserved_at" INTEGER NULL, "available_at" INTEGER NOT NULL, "created_at" INTEGER NOT NULL)`},
+		JobsThinkQueueV3: {
+			`CREATE TABLE "public"."jobs" ("id" INTEGER NOT NULL GENERATED ALWAYS AS IDENTITY, "queue" CHARACTER VARYING (255) NULL, "payload" TEXT NULL, "attempts" INTEGER NULL, "reserve_time" INTEGER NULL, "available_time" INTEGER NULL, "create_time" INTEGER NULL, CONSTRAINT "jobs_pkey" PRIMARY KEY ("id"))`,
+			`CREATE  INDEX "jobs_queue" ON "public"."jobs" ("queue") ;`,
+		},
+		JobsLaravel: {
+			`create table "jobs" ("id" bigserial primary key not null, "queue" varchar(255) not null, "payload" text not null, "attempts" smallint not null, "reserved_at" integer null, "available_at" integer not null, "created_at" integer not null)`,
+			`create index "jobs_queue_index" on "jobs" ("queue")`,
+		},
+	}
+	jobsPostgresTable = map[JobsSchema][]string{
+		JobsThinkQueueV1: {
+			"id integer NOT NULL DEFAULT nextval('jobs_id_seq'::regclass)",
+			"queue character varying(255) NOT NULL",
+			"payload text NOT NULL",
+			"attempts smallint NOT NULL",
+			"reserved smallint NOT NULL",
+			"reserved_at integer NULL",
+			"available_at integer NOT NULL",
+			"created_at integer NOT NULL",
+			"CONSTRAINT jobs_pkey PRIMARY KEY (id)",
+			"CREATE UNIQUE INDEX jobs_pkey ON public.jobs USING btree (id)",
+		},
+		JobsThinkQueueV3: {
+			"id integer NOT NULL GENERATED ALWAYS AS IDENTITY",
+			"queue character varying(255) NULL",
+			"payload text NULL",
+			"attempts integer NULL",
+			"reserve_time integer NULL",
+			"available_time integer NULL",
+			"create_time integer NULL",
+			"CONSTRAINT jobs_pkey PRIMARY KEY (id)",
+			"CREATE UNIQUE INDEX jobs_pkey ON public.jobs USING btree (id)",
+			"CREATE INDEX jobs_queue ON public.jobs USING btree (queue)",
+		},
+		JobsLaravel: {
+			"id bigint NOT NULL DEFAULT nextval('jobs_id_seq'::regclass)",
+			"queue character varying(255) NOT NULL",
+			"payload text NOT NULL",
+			"attempts smallint NOT NULL",
+			"reserved_at integer NULL",
+			"available_at integer NOT NULL",
+			"created_at integer NOT NULL",
+			"CONSTRAINT jobs_pkey PRIMARY KEY (id)",
+			"CREATE UNIQUE INDEX jobs_pkey ON public.jobs USING btree (id)",
+			"CREATE INDEX jobs_queue_index ON public.jobs USING btree (queue)",
+		},
+	}
+)
+
 func (bb *brokerBundle) definitions(t testing.TB) []string {
 	t.Helper()
 	ctx := context.Background()
+	if bb.driver == driverPostgres {
+		return postgresDefinitions(t, bb.raw, bb.table)
+	}
 	if bb.driver == driverMySQL {
 		var name, def string
 		require.NoError(t, bb.raw.QueryRowContext(ctx, "SHOW CREATE TABLE `"+bb.table+"`").Scan(&name, &def))
@@ -738,6 +800,13 @@ func fill(t testing.TB, bb *brokerBundle, q string, n int, now int64) {
 		}
 		stmt := "INSERT INTO " + quoteIdent(bb.driver, bb.table) + " (" + cols + ") VALUES " +
 			strings.TrimSuffix(strings.Repeat(row+", ", k), ", ")
+		if bb.driver == driverPostgres {
+			n := 0
+			stmt = regexp.MustCompile(`\?`).ReplaceAllStringFunc(stmt, func(string) string {
+				n++
+				return "$" + strconv.Itoa(n)
+			})
+		}
 		_, err := bb.raw.ExecContext(ctx, stmt, args...)
 		require.NoError(t, err)
 		done += k
@@ -745,10 +814,7 @@ func fill(t testing.TB, bb *brokerBundle, q string, n int, now int64) {
 }
 
 func TestBrokerConcurrentReserve(t *testing.T) {
-	for _, c := range []struct {
-		d       driverKind
-		workers int
-	}{{driverMySQL, 8}, {driverSQLite, 4}} {
+	for _, c := range concurrencyCases() {
 		for _, s := range jobsSchemas {
 			t.Run(string(c.d)+"/"+s.String(), func(t *testing.T) {
 				t.Parallel()
@@ -807,13 +873,23 @@ func TestBrokerConcurrentReserve(t *testing.T) {
 	}
 }
 
-// BenchmarkReserveDelete drains a Laravel jobs table with 8 workers (MariaDB) or 4 (SQLite) reserving 16
-// jobs at a time and deleting them; jobs/s is the drain rate.
-func BenchmarkReserveDelete(b *testing.B) {
-	for _, c := range []struct {
+// concurrencyCases are the drivers and worker counts of the concurrency test and benchmark: 8 workers on
+// MariaDB and PostgreSQL, 4 on SQLite (one writer at a time).
+func concurrencyCases() []struct {
+	d       driverKind
+	workers int
+} {
+	cases := []struct {
 		d       driverKind
 		workers int
-	}{{driverMySQL, 8}, {driverSQLite, 4}} {
+	}{{driverMySQL, 8}, {driverSQLite, 4}, {driverPostgres, 8}}
+	return cases
+}
+
+// BenchmarkReserveDelete drains a Laravel jobs table with 8 workers (MariaDB, PostgreSQL) or 4 (SQLite)
+// reserving 16 jobs at a time and deleting them; jobs/s is the drain rate.
+func BenchmarkReserveDelete(b *testing.B) {
+	for _, c := range concurrencyCases() {
 		b.Run(string(c.d), func(b *testing.B) {
 			ctx := context.Background()
 			bb := setupBroker(b, c.d, JobsLaravel, nil)

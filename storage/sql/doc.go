@@ -10,6 +10,12 @@
 // transaction (FOR UPDATE SKIP LOCKED where the server has it, BEGIN IMMEDIATE on SQLite) and reruns it on
 // deadlocks, lock wait timeouts and SQLITE_BUSY.
 //
+// PostgreSQL (postgres://…) goes through pgx's database/sql driver. Its statements are in postgres/
+// ($1… placeholders, INSERT … RETURNING "id", FOR UPDATE SKIP LOCKED from 9.5, retries on SQLSTATE 40001,
+// 40P01 and 55P03), its DDL is Laravel 8.83's PostgresGrammar output and think-migration 3.1.1's phinx
+// PostgresAdapter output as derived from their code (no PostgreSQL fixture was captured), and its text
+// columns take only valid UTF-8 without NUL bytes (ErrNotUTF8, ErrNULByte).
+//
 // The package is named sql after its folder; it imports database/sql as dbsql.
 //
 // # Opening a store

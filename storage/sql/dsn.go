@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
 )
 
 // driverKind is the database a DSN names; it picks the query book.
@@ -17,10 +18,12 @@ type driverKind string
 const (
 	driverMySQL  driverKind = "mysql"
 	driverSQLite driverKind = "sqlite"
+	// driverPostgres is PostgreSQL through pgx (github.com/jackc/pgx/v5/stdlib).
+	driverPostgres driverKind = "postgres"
 )
 
-// ErrUnsupportedDriver is returned for a DSN whose database the store cannot use (yet): postgres, or an
-// unknown scheme.
+// ErrUnsupportedDriver is returned for a DSN whose database the store cannot use: an unknown scheme, or
+// PDO's pgsql: form.
 var ErrUnsupportedDriver = errors.New("storage/sql: unsupported database")
 
 // dsnConfig is a parsed OpenFailedStore DSN.
@@ -30,6 +33,8 @@ type dsnConfig struct {
 	mysqlConfig *mysql.Config
 	// sqliteDSN is modernc.org/sqlite's data source name: path?query (driverSQLite).
 	sqliteDSN string
+	// pgConfig is pgx's connection configuration (driverPostgres).
+	pgConfig *pgx.ConnConfig
 	// memory is true for SQLite's ":memory:", which lives and dies with one connection.
 	memory bool
 	// loc is the DSN's loc parameter (the PHP app's time zone), nil when absent.
@@ -51,8 +56,10 @@ func parseDSN(dsn string) (dsnConfig, error) {
 		return parseMySQLDriverDSN(rest)
 	case "sqlite", "sqlite3":
 		return parseSQLite(rest)
-	case "postgres", "postgresql", "pgsql":
-		return dsnConfig{}, fmt.Errorf("%w: postgres is not supported yet (use mysql://… or sqlite:…)", ErrUnsupportedDriver)
+	case "postgres", "postgresql":
+		return parsePostgresURL(dsn)
+	case "pgsql":
+		return dsnConfig{}, fmt.Errorf("%w: PDO's pgsql: form (use postgres://user:pass@host:5432/db)", ErrUnsupportedDriver)
 	}
 	return dsnConfig{}, fmt.Errorf("%w: scheme %q (want mysql://… or sqlite:…)", ErrUnsupportedDriver, scheme)
 }
@@ -199,4 +206,70 @@ func parseSQLite(rest string) (dsnConfig, error) {
 	}
 	out.sqliteDSN = path + "?" + q.Encode()
 	return out, nil
+}
+
+// parsePostgresURL reads postgres://user:pass@host:5432/db?params (also postgresql://). Params are pgx's
+// and libpq's (sslmode, connect_timeout, application_name, …; any other is a server run-time parameter,
+// e.g. search_path) plus our loc. Unless the DSN sets it, DateStyle is ISO, so timestamps read as text
+// are 'Y-m-d H:i:s'.
+func parsePostgresURL(dsn string) (dsnConfig, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return dsnConfig{}, fmt.Errorf("storage/sql: postgres URL: %v", err)
+	}
+	if u.Opaque != "" || u.Host == "" {
+		return dsnConfig{}, errors.New("storage/sql: postgres URL has no host (want postgres://user:pass@host:5432/db)")
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	if db == "" {
+		return dsnConfig{}, errors.New("storage/sql: postgres URL names no database (want …/dbname)")
+	}
+	if strings.Contains(db, "/") {
+		return dsnConfig{}, fmt.Errorf("storage/sql: postgres URL path %q is not a database name", u.Path)
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return dsnConfig{}, fmt.Errorf("storage/sql: postgres URL parameters: %w", err)
+	}
+	out := dsnConfig{driver: driverPostgres}
+	if q.Has("loc") {
+		// Ours, not a server parameter: pgx would send it in the startup message.
+		loc, err := time.LoadLocation(q.Get("loc"))
+		if err != nil {
+			return dsnConfig{}, fmt.Errorf("storage/sql: postgres URL loc: %w", err)
+		}
+		out.loc = loc
+		q.Del("loc")
+	}
+	// pgx reads '+' in the query literally: spaces go as %20 (a literal '+' is %2B already).
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	cfg, err := pgx.ParseConfig(u.String())
+	if err != nil {
+		// pgx's error repeats the URL (password redacted, best effort): say only what is wrong.
+		return dsnConfig{}, errors.New("storage/sql: postgres URL parameters: " + pgParseReason(err))
+	}
+	hasDateStyle := false
+	for k := range cfg.RuntimeParams {
+		if strings.EqualFold(k, "datestyle") {
+			hasDateStyle = true
+		}
+	}
+	if !hasDateStyle {
+		cfg.RuntimeParams["DateStyle"] = "ISO, MDY"
+	}
+	out.pgConfig = cfg
+	return out, nil
+}
+
+// pgParseReason is pgx's parse error without the connection string it quotes.
+func pgParseReason(err error) string {
+	msg := err.Error()
+	if _, after, ok := strings.Cut(msg, "`: "); ok {
+		return after
+	}
+	return "cannot parse"
 }

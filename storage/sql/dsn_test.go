@@ -92,8 +92,6 @@ func TestParseDSNErrors(t *testing.T) {
 	cases := []struct{ dsn, msg string }{
 		{"", "no scheme"},
 		{"bridge.db", "no scheme"},
-		{"postgres://u:secret@localhost/db", "postgres is not supported yet"},
-		{"postgresql://localhost/db", "postgres is not supported yet"},
 		{"redis://localhost", `scheme "redis"`},
 		{"mysql://root:secret@host", "names no database"},
 		{"mysql://root:secret@host/a/b", "not a database name"},
@@ -105,6 +103,15 @@ func TestParseDSNErrors(t *testing.T) {
 		{"sqlite:file:x.db", "not a file: URI"},
 		{"sqlite:x.db?loc=Nowhere/AtAll", "loc"},
 	}
+	cases = append(cases, []struct{ dsn, msg string }{
+		{"postgres://u:secret@localhost", "names no database"},
+		{"postgres://u:secret@localhost/", "names no database"},
+		{"postgresql:///db", "no host"},
+		{"postgres://u:secret@localhost/a/b", "not a database name"},
+		{"postgres://u:secret@localhost/db?loc=Nowhere%2FAtAll", "loc"},
+		{"postgres://u:secret@localhost/db?sslmode=sometimes", "postgres URL parameters"},
+		{"postgres://u:secret@localhost/db?connect_timeout=soon", "postgres URL parameters"},
+	}...)
 	for _, c := range cases {
 		_, err := parseDSN(c.dsn)
 		require.ErrorContains(t, err, c.msg, c.dsn)
@@ -112,6 +119,44 @@ func TestParseDSNErrors(t *testing.T) {
 	}
 	_, err := parseDSN("pgsql:host=localhost")
 	require.ErrorIs(t, err, ErrUnsupportedDriver)
+}
+
+func TestParseDSNPostgres(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		dsn                    string
+		user, pass, host, db   string
+		port                   uint16
+		loc, dateStyle, search string
+	}{
+		{dsn: "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", user: "postgres", host: "127.0.0.1", port: 5432, db: "test", dateStyle: "ISO, MDY"},
+		{dsn: "postgresql://u:p%40ss%2Fw:rd@db.example/shop?sslmode=disable&loc=Asia%2FShanghai&search_path=app",
+			user: "u", pass: "p@ss/w:rd", host: "db.example", port: 5432, db: "shop", loc: "Asia/Shanghai", dateStyle: "ISO, MDY", search: "app"},
+		{dsn: "postgres://root@h:6543/app?sslmode=disable&DateStyle=SQL%2C%20DMY", user: "root", host: "h", port: 6543, db: "app", dateStyle: "SQL, DMY"},
+	}
+	for _, c := range cases {
+		cfg, err := parseDSN(c.dsn)
+		require.NoError(t, err, c.dsn)
+		require.Equal(t, driverPostgres, cfg.driver)
+		p := cfg.pgConfig
+		require.Equal(t, c.user, p.User, c.dsn)
+		require.Equal(t, c.pass, p.Password, c.dsn)
+		require.Equal(t, c.host, p.Host, c.dsn)
+		require.Equal(t, c.port, p.Port, c.dsn)
+		require.Equal(t, c.db, p.Database, c.dsn)
+		require.NotContains(t, p.RuntimeParams, "loc", "loc is ours, not the server's")
+		dateStyle := p.RuntimeParams["DateStyle"]
+		if dateStyle == "" {
+			dateStyle = p.RuntimeParams["datestyle"]
+		}
+		require.Equal(t, c.dateStyle, dateStyle, c.dsn)
+		require.Equal(t, c.search, p.RuntimeParams["search_path"], c.dsn)
+		if c.loc == "" {
+			require.Nil(t, cfg.loc, c.dsn)
+		} else {
+			require.Equal(t, c.loc, cfg.loc.String(), c.dsn)
+		}
+	}
 }
 
 func TestValidateTable(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -23,10 +24,30 @@ var (
 	ErrDuplicateID = errors.New("storage/sql: a failed job with this uuid already exists")
 	// ErrTableExists is returned by Migrate when the table is already there; nothing was run.
 	ErrTableExists = errors.New("storage/sql: table already exists")
-	// ErrNotUTF8 is returned by Insert on MySQL when a text value is not valid UTF-8: the table's
-	// utf8mb4 columns cannot hold it (SQLite keeps any bytes).
+	// ErrNotUTF8 is returned by Insert on MySQL and PostgreSQL when a text value is not valid UTF-8: the
+	// table's utf8mb4 (MySQL) or UTF8 (PostgreSQL) text columns cannot hold it (SQLite keeps any bytes).
 	ErrNotUTF8 = errors.New("storage/sql: MySQL utf8mb4 columns hold only valid UTF-8")
+	// ErrNULByte is returned by Insert on PostgreSQL when a text value holds a NUL byte (0x00), which
+	// PostgreSQL's text types cannot store. A payload's JSON escapes NUL as \u0000, which is fine.
+	ErrNULByte = errors.New("storage/sql: PostgreSQL text columns cannot hold NUL bytes")
 )
+
+// checkText refuses, before the database would, text values the driver's columns cannot hold: invalid
+// UTF-8 on MySQL and PostgreSQL, NUL bytes on PostgreSQL. SQLite keeps any bytes.
+func checkText(d driverKind, values ...string) error {
+	if d == driverSQLite {
+		return nil
+	}
+	for _, v := range values {
+		if !utf8.ValidString(v) {
+			return ErrNotUTF8
+		}
+		if d == driverPostgres && strings.IndexByte(v, 0) >= 0 {
+			return ErrNULByte
+		}
+	}
+	return nil
+}
 
 // FailedStore is a PHP app's failed_jobs table used as the bridge's failed-job store: rows the bridge
 // writes are rows the app's own queue:failed, queue:retry, queue:forget and queue:flush work on, and the
@@ -55,10 +76,12 @@ type FailedStore struct {
 //	mysql:user:pass@tcp(host:3306)/db?param=value (go-sql-driver's own form)
 //	sqlite:./path/bridge.db?param=value          (sqlite:///abs/path.db, sqlite::memory:; params are
 //	                                              modernc.org/sqlite's, e.g. _pragma=…)
+//	postgres://user:pass@host:5432/db?param=value (also postgresql://; params are pgx's / libpq's, e.g.
+//	                                              sslmode=disable, or server settings like search_path)
 //
-// postgres:// is not supported yet (ErrUnsupportedDriver). On MySQL the store sets parseTime=false,
+// PDO's pgsql: form is ErrUnsupportedDriver. On MySQL the store sets parseTime=false,
 // utf8mb4 / utf8mb4_unicode_ci and a strict sql_mode unless the DSN sets them; on SQLite busy_timeout
-// 5000 ms, WAL and _txlock=immediate, likewise.
+// 5000 ms, WAL and _txlock=immediate, likewise; on PostgreSQL DateStyle ISO, likewise.
 //
 // Time: failed_at is 'Y-m-d H:i:s' text with no zone, as PHP writes it. The DSN parameter loc names the
 // PHP app's time zone (app.timezone / default_timezone, e.g. loc=Asia%2FShanghai). With it, Insert writes
@@ -101,6 +124,9 @@ func OpenFailedStore(ctx context.Context, dsn string, schema Schema, table strin
 			db.SetConnMaxLifetime(0)
 			db.SetConnMaxIdleTime(0)
 		}
+	case driverPostgres:
+		db = openPostgres(cfg)
+		db.SetConnMaxLifetime(3 * time.Minute)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
@@ -132,20 +158,18 @@ func (s *FailedStore) Table() string { return s.table }
 //     id is the table's, and Failed reports it.
 //
 // The payload bytes are stored exactly. failed_at is job.FailedAt as 'Y-m-d H:i:s' (see OpenFailedStore
-// for the zone); it is required, since the caller's clock decides "now". On MySQL a value that is not
-// valid UTF-8 is ErrNotUTF8.
+// for the zone); it is required, since the caller's clock decides "now". On MySQL and PostgreSQL a value
+// that is not valid UTF-8 is ErrNotUTF8; on PostgreSQL a value with a NUL byte is ErrNULByte.
 func (s *FailedStore) Insert(ctx context.Context, job queue.FailedJob) error {
 	if job.FailedAt.IsZero() {
 		return fmt.Errorf("insert failed job %q into %s: FailedAt is zero (the caller's clock says when it failed)", job.ID, s.table)
 	}
-	if s.driver == driverMySQL {
-		for _, f := range []struct{ name, value string }{
-			{"uuid", job.ID}, {"connection", job.Connection}, {"queue", job.Queue},
-			{"payload", string(job.Payload)}, {"exception", job.Exception},
-		} {
-			if !utf8.ValidString(f.value) {
-				return fmt.Errorf("insert failed job %q into %s: %s: %w", job.ID, s.table, f.name, ErrNotUTF8)
-			}
+	for _, f := range []struct{ name, value string }{
+		{"uuid", job.ID}, {"connection", job.Connection}, {"queue", job.Queue},
+		{"payload", string(job.Payload)}, {"exception", job.Exception},
+	} {
+		if err := checkText(s.driver, f.value); err != nil {
+			return fmt.Errorf("insert failed job %q into %s: %s: %w", job.ID, s.table, f.name, err)
 		}
 	}
 	at := job.FailedAt
@@ -254,7 +278,8 @@ func (s *FailedStore) Flush(ctx context.Context) (int, error) {
 // Migrate returns the statements that create the table as the PHP library ships it for this database
 // (Laravel's failed_jobs stub, or think-queue's through think-migration), with the store's table name in
 // them, and runs them unless dryRun. A table that exists already is ErrTableExists, and nothing is run.
-// On SQLite the statements run in one transaction; MySQL commits each DDL statement by itself. The
+// On SQLite and PostgreSQL the statements run in one transaction; MySQL commits each DDL statement by
+// itself. The
 // PHP app owns the table: the store never calls Migrate on its own.
 func (s *FailedStore) Migrate(ctx context.Context, dryRun bool) ([]string, error) {
 	stmts := append([]string(nil), s.q.migrate...)
@@ -271,7 +296,7 @@ func (s *FailedStore) Migrate(ctx context.Context, dryRun bool) ([]string, error
 	if n > 0 {
 		return stmts, fmt.Errorf("migrate %s: %w", s.table, ErrTableExists)
 	}
-	if s.driver == driverSQLite {
+	if s.driver == driverSQLite || s.driver == driverPostgres {
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
 			return stmts, fmt.Errorf("migrate %s: %w", s.table, err)
@@ -355,11 +380,15 @@ func parseWallClock(s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("failed_at %q is not a 'Y-m-d H:i:s' time", s)
 }
 
-// isUniqueViolation reports a duplicate-key error from either driver.
+// isUniqueViolation reports a duplicate-key error from any driver.
 func isUniqueViolation(err error) bool {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		return me.Number == 1062 // ER_DUP_ENTRY
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505" // unique_violation
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {

@@ -162,6 +162,11 @@ func TestListForgetFlush(t *testing.T) {
 			{ID: "00000000-0000-4000-8000-0000000000ff", Connection: "database", Queue: "reports",
 				Payload: []byte("{\"job\":\"poison\x00\",\"data\":\"😀\"}\x00"), Exception: "", FailedAt: base.Add(2 * time.Second)},
 		}
+		if d == driverPostgres {
+			// PostgreSQL's text cannot hold NUL bytes (ErrNULByte, TestInsertRejects): the same row with them
+			// escaped, as JSON has them.
+			jobs[2].Payload = []byte("{\"job\":\"poison\\u0000\",\"data\":\"😀\"}")
+		}
 		for _, j := range jobs {
 			require.NoError(t, tb.store.Insert(ctx, j))
 		}
@@ -234,7 +239,7 @@ func TestListForgetFlush(t *testing.T) {
 
 // TestDuplicateUUID: failed_jobs_uuid_unique rejects a second row with the same uuid, as it does for
 // PHP. On MySQL the column's utf8mb4_unicode_ci collation makes uuids differing only in case the same
-// uuid (and FailedJob finds either spelling); SQLite compares bytes.
+// uuid (and FailedJob finds either spelling); SQLite and PostgreSQL compare bytes.
 func TestDuplicateUUID(t *testing.T) {
 	t.Parallel()
 	for _, d := range drivers {
@@ -291,9 +296,18 @@ func TestInsertRejects(t *testing.T) {
 		poison.ID = "00000000-0000-4000-8000-00000000dead"
 		poison.Payload = []byte("\xff\xfenot utf-8 \x00")
 		err := tb.store.Insert(ctx, poison)
-		if d == driverMySQL {
+		if d == driverMySQL || d == driverPostgres {
 			require.ErrorIs(t, err, ErrNotUTF8)
 			require.ErrorContains(t, err, "payload")
+			if d == driverPostgres {
+				nul := poison
+				nul.Payload = []byte("{\"job\":\"x\"}\x00")
+				require.ErrorIs(t, tb.store.Insert(ctx, nul), ErrNULByte)
+				nul.Payload, nul.Exception = []byte("{}"), "boom\x00"
+				err := tb.store.Insert(ctx, nul)
+				require.ErrorIs(t, err, ErrNULByte)
+				require.ErrorContains(t, err, "exception")
+			}
 			require.Empty(t, tb.rawRows(t))
 			return
 		}
@@ -396,9 +410,11 @@ func TestOpenErrors(t *testing.T) {
 		_, err = OpenFailedStore(ctx, dsn, SchemaLaravel, table)
 		require.Error(t, err, table)
 	}
-	_, err = OpenFailedStore(ctx, "postgres://u:p@localhost/db", SchemaLaravel, "")
+	_, err = OpenFailedStore(ctx, "postgres://u:s3cr3t@127.0.0.1:1/db?connect_timeout=2", SchemaLaravel, "")
+	require.ErrorContains(t, err, "connect to postgres")
+	require.NotContains(t, err.Error(), "s3cr3t")
+	_, err = OpenFailedStore(ctx, "pgsql:host=localhost;dbname=db", SchemaLaravel, "")
 	require.ErrorIs(t, err, ErrUnsupportedDriver)
-	require.ErrorContains(t, err, "postgres is not supported yet")
 
 	_, err = OpenFailedStore(ctx, "mysql://root:s3cr3t@127.0.0.1:1/db?timeout=2s", SchemaLaravel, "")
 	require.ErrorContains(t, err, "connect to mysql")

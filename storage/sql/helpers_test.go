@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata" // loc=Asia/Shanghai in tests on machines without zoneinfo
@@ -24,7 +25,7 @@ import (
 const fixtureRoot = "../../../shared/fixtures"
 
 // drivers are the databases every behaviour test runs on.
-var drivers = []driverKind{driverMySQL, driverSQLite}
+var drivers = []driverKind{driverMySQL, driverSQLite, driverPostgres}
 
 var schemas = []Schema{SchemaLaravel, SchemaThinkQueue}
 
@@ -42,6 +43,43 @@ func mysqlServer(t testing.TB) *mysql.Config {
 	return cfg
 }
 
+// postgresServer returns the test server's URL: QB_POSTGRES_DSN, by default postgres (trust auth) on
+// 127.0.0.1:5432, database test.
+func postgresServer(t testing.TB) *url.URL {
+	t.Helper()
+	dsn := os.Getenv("QB_POSTGRES_DSN")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	u, err := url.Parse(dsn)
+	require.NoError(t, err, "QB_POSTGRES_DSN")
+	return u
+}
+
+var pgAdmin struct {
+	once sync.Once
+	db   *dbsql.DB
+	err  error
+}
+
+// postgresAdmin is one pool on QB_POSTGRES_DSN's database for every test's CREATE / DROP DATABASE, so
+// parallel tests stay well under max_connections.
+func postgresAdmin(t testing.TB) *dbsql.DB {
+	t.Helper()
+	pgAdmin.once.Do(func() {
+		cfg, err := parseDSN(postgresServer(t).String())
+		if err != nil {
+			pgAdmin.err = err
+			return
+		}
+		pgAdmin.db = openPostgres(cfg)
+		pgAdmin.db.SetMaxOpenConns(4)
+		pgAdmin.err = pgAdmin.db.PingContext(context.Background())
+	})
+	require.NoError(t, pgAdmin.err, "PostgreSQL (set QB_POSTGRES_DSN)")
+	return pgAdmin.db
+}
+
 func randomHex(t testing.TB, n int) string {
 	t.Helper()
 	b := make([]byte, n)
@@ -50,8 +88,8 @@ func randomHex(t testing.TB, n int) string {
 	return hex.EncodeToString(b)
 }
 
-// database is one test's own empty database: a MySQL database qb_<random> dropped when the test ends, or
-// an SQLite file in t.TempDir().
+// database is one test's own empty database: a MySQL or PostgreSQL database qb_<random> dropped when the
+// test ends, or an SQLite file in t.TempDir().
 type database struct {
 	driver driverKind
 	// dsn is what OpenFailedStore takes.
@@ -95,6 +133,32 @@ func newDatabase(t testing.TB, d driverKind) *database {
 		return &database{driver: d, dsn: u.String(), raw: openMySQL(t, own), name: name,
 			pdoDSN:  "mysql:host=" + host + ";port=" + port + ";dbname=" + name + ";charset=utf8mb4",
 			pdoUser: own.User, pdoPass: own.Passwd}
+	case driverPostgres:
+		admin := postgresAdmin(t)
+		name := "qb_" + randomHex(t, 6)
+		_, err := admin.ExecContext(ctx, `CREATE DATABASE "`+name+`" ENCODING 'UTF8' TEMPLATE template0`)
+		require.NoError(t, err)
+		t.Cleanup(func() {
+			_, err := admin.ExecContext(context.Background(), `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`)
+			if err != nil {
+				t.Errorf("drop database %s: %v", name, err)
+			}
+		})
+		u := *postgresServer(t)
+		u.Path = "/" + name
+		cfg, err := parseDSN(u.String())
+		require.NoError(t, err)
+		raw := openPostgres(cfg)
+		t.Cleanup(func() { _ = raw.Close() })
+		require.NoError(t, raw.PingContext(ctx))
+		port := u.Port()
+		if port == "" {
+			port = "5432"
+		}
+		pass, _ := u.User.Password()
+		return &database{driver: d, dsn: u.String(), raw: raw, name: name,
+			pdoDSN:  "pgsql:host=" + u.Hostname() + ";port=" + port + ";dbname=" + name,
+			pdoUser: u.User.Username(), pdoPass: pass}
 	case driverSQLite:
 		path := filepath.Join(t.TempDir(), "app.db")
 		raw, err := dbsql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
@@ -135,7 +199,11 @@ func setup(t testing.TB, d driverKind, schema Schema, table string, migrate bool
 	db := newDatabase(t, d)
 	dsn := db.dsn
 	if len(dsnParams) > 0 {
-		dsn += "?" + strings.Join(dsnParams, "&")
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&" // postgres://…?sslmode=disable
+		}
+		dsn += sep + strings.Join(dsnParams, "&")
 	}
 	store, err := OpenFailedStore(context.Background(), dsn, schema, table)
 	require.NoError(t, err)
@@ -156,7 +224,7 @@ func setup(t testing.TB, d driverKind, schema Schema, table string, migrate bool
 func (tb *testBundle) rawRows(t testing.TB) []map[string]*string {
 	t.Helper()
 	q := "SELECT * FROM " + quoteIdent(tb.driver, tb.table) + " ORDER BY id"
-	if tb.driver == driverSQLite {
+	if tb.driver == driverSQLite || tb.driver == driverPostgres {
 		// CAST keeps the driver from turning a datetime column into a time.Time.
 		col := "failed_at"
 		if tb.schema == SchemaThinkQueue {
@@ -267,4 +335,35 @@ func thinkQueueFixtureRow(t testing.TB) fixtureRow {
 	require.Len(t, f.Summary.PerRound, 2)
 	require.Len(t, f.Summary.PerRound[1].Rows, 1)
 	return f.Summary.PerRound[1].Rows[0]
+}
+
+// postgresDefinitions describes a PostgreSQL table as the catalog holds it (PostgreSQL keeps no CREATE
+// text): one line per column (name, format_type, NOT NULL, default, identity), then its constraints and
+// its indexes' definitions, by name.
+func postgresDefinitions(t testing.TB, raw *dbsql.DB, table string) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	for _, q := range []string{
+		`SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+			|| CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE ' NULL' END
+			|| COALESCE(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')
+			|| CASE a.attidentity WHEN 'a' THEN ' GENERATED ALWAYS AS IDENTITY' WHEN 'd' THEN ' GENERATED BY DEFAULT AS IDENTITY' ELSE '' END
+		FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+		WHERE a.attrelid = to_regclass(quote_ident($1)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+		`SELECT 'CONSTRAINT ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+		WHERE conrelid = to_regclass(quote_ident($1)) ORDER BY conname`,
+		`SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 ORDER BY indexname`,
+	} {
+		rows, err := raw.QueryContext(ctx, q, table)
+		require.NoError(t, err)
+		for rows.Next() {
+			var s string
+			require.NoError(t, rows.Scan(&s))
+			out = append(out, s)
+		}
+		require.NoError(t, rows.Err())
+		require.NoError(t, rows.Close())
+	}
+	return out
 }

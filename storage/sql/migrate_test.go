@@ -15,6 +15,42 @@ import (
 // (createTable, getColumnSqlDefinition, $supportedColumnTypes) and is the bridge's own expectation.
 const thinkQueueSQLiteDDL = "CREATE TABLE `failed_jobs` (`id` INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, `connection` TEXT NULL, `queue` TEXT NULL, `payload` TEXT NULL, `exception` TEXT NULL, `fail_time` TIMESTAMP_TEXT NULL DEFAULT CURRENT_TIMESTAMP);"
 
+// laravelPostgresDDL is Laravel 8.83's failed_jobs.stub through PostgresGrammar, and laravelPostgresTable
+// the table PostgreSQL then holds (postgresDefinitions). No PostgreSQL fixture was captured: this is the
+// grammar's output as derived from its code (see postgres/failed_jobs_ddl.sql).
+var (
+	laravelPostgresDDL = []string{
+		`create table "failed_jobs" ("id" bigserial primary key not null, "uuid" varchar(255) not null, "connection" text not null, "queue" text not null, "payload" text not null, "exception" text not null, "failed_at" timestamp(0) without time zone default CURRENT_TIMESTAMP not null)`,
+		`alter table "failed_jobs" add constraint "failed_jobs_uuid_unique" unique ("uuid")`,
+	}
+	laravelPostgresTable = []string{
+		"id bigint NOT NULL DEFAULT nextval('failed_jobs_id_seq'::regclass)",
+		"uuid character varying(255) NOT NULL",
+		"connection text NOT NULL",
+		"queue text NOT NULL",
+		"payload text NOT NULL",
+		"exception text NOT NULL",
+		"failed_at timestamp(0) without time zone NOT NULL DEFAULT CURRENT_TIMESTAMP",
+		"CONSTRAINT failed_jobs_pkey PRIMARY KEY (id)",
+		"CONSTRAINT failed_jobs_uuid_unique UNIQUE (uuid)",
+		"CREATE UNIQUE INDEX failed_jobs_pkey ON public.failed_jobs USING btree (id)",
+		"CREATE UNIQUE INDEX failed_jobs_uuid_unique ON public.failed_jobs USING btree (uuid)",
+	}
+	// thinkQueuePostgresDDL is think-queue 3.0.9's failed_jobs.stub as think-migration 3.1.1's phinx
+	// PostgresAdapter renders it on PostgreSQL >= 10 (derived, not captured).
+	thinkQueuePostgresDDL   = `CREATE TABLE "public"."failed_jobs" ("id" INTEGER NOT NULL GENERATED ALWAYS AS IDENTITY, "connection" TEXT NULL, "queue" TEXT NULL, "payload" TEXT NULL, "exception" TEXT NULL, "fail_time" TIMESTAMP NULL  DEFAULT CURRENT_TIMESTAMP, CONSTRAINT "failed_jobs_pkey" PRIMARY KEY ("id"))`
+	thinkQueuePostgresTable = []string{
+		"id integer NOT NULL GENERATED ALWAYS AS IDENTITY",
+		"connection text NULL",
+		"queue text NULL",
+		"payload text NULL",
+		"exception text NULL",
+		"fail_time timestamp without time zone NULL DEFAULT CURRENT_TIMESTAMP",
+		"CONSTRAINT failed_jobs_pkey PRIMARY KEY (id)",
+		"CREATE UNIQUE INDEX failed_jobs_pkey ON public.failed_jobs USING btree (id)",
+	}
+)
+
 // tableInfo is one row of SQLite's PRAGMA table_info.
 type tableInfo struct {
 	CID       int     `json:"cid"`
@@ -50,6 +86,9 @@ func laravelSchema(t testing.TB, version string, d driverKind) laravelSchemaFixt
 // the database must then report, for failed_jobs; renamed puts another table name in.
 func expectedMigration(t testing.TB, d driverKind, schema Schema) (stmts []string, created []string) {
 	t.Helper()
+	if schema == SchemaLaravel && d == driverPostgres {
+		return laravelPostgresDDL, laravelPostgresTable
+	}
 	if schema == SchemaLaravel {
 		f := laravelSchema(t, "v8", d)
 		stmts = f.Queries["stub:failed_jobs.stub"]
@@ -57,6 +96,9 @@ func expectedMigration(t testing.TB, d driverKind, schema Schema) (stmts []strin
 			return stmts, []string{f.ShowCreateTable["failed_jobs"]}
 		}
 		return stmts, append([]string{f.SQLiteMaster["failed_jobs"]}, f.Indexes["failed_jobs"]...)
+	}
+	if d == driverPostgres {
+		return []string{thinkQueuePostgresDDL}, thinkQueuePostgresTable
 	}
 	if d == driverMySQL {
 		create := strings.TrimRight(string(readFixture(t, "thinkqueue/v3/ddl/failed_jobs.create.as_executed_by_think-migration.sql")), "\n")
@@ -80,6 +122,9 @@ func renameTable(ss []string, table string) []string {
 func createdDefinitions(t testing.TB, tb *testBundle) []string {
 	t.Helper()
 	ctx := context.Background()
+	if tb.driver == driverPostgres {
+		return postgresDefinitions(t, tb.raw, tb.table)
+	}
 	if tb.driver == driverMySQL {
 		var name, create string
 		require.NoError(t, tb.raw.QueryRowContext(ctx, "SHOW CREATE TABLE `"+tb.table+"`").Scan(&name, &create))

@@ -68,6 +68,13 @@ func runPHP(t testing.TB, tb *testBundle, mode string, row map[string]string) []
 	t.Helper()
 	php, err := exec.LookPath("php")
 	require.NoError(t, err, "php is needed for the cross-check (scripts/services.sh installs it)")
+	if tb.driver == driverPostgres {
+		mods, err := exec.Command(php, "-m").Output()
+		require.NoError(t, err)
+		if !bytes.Contains(mods, []byte("pdo_pgsql")) {
+			t.Skip("PHP has no pdo_pgsql (apt-get install php8.2-pgsql) for the PostgreSQL cross-check")
+		}
+	}
 	cmd := exec.Command(php, "-r", phpScript)
 	cmd.Env = append(os.Environ(),
 		"QB_PDO_DSN="+tb.pdoDSN, "QB_PDO_USER="+tb.pdoUser, "QB_PDO_PASS="+tb.pdoPass,

@@ -9,25 +9,28 @@ import (
 	"strings"
 )
 
-// Every statement lives in an embedded .sql file under <driver>/, one file per table and purpose, as a
-// named query:
+// Every statement lives in an embedded .sql file under <driver>/ (mysql/, sqlite/, postgres/), one file per
+// table and purpose, as a named query:
 //
 //	-- name: LaravelInsert
 //	-- comment lines right after the name document the query and are not sent
 //	INSERT INTO `{{table}}` (...) VALUES (?, ...)
 //
+// Placeholders are the driver's own: "?" on MySQL and SQLite, "$1", "$2", … on PostgreSQL.
+//
 // {{table}} is replaced by the table name, which validateTable has checked (letters, digits and _ only),
 // so nothing from outside is ever spliced into SQL text. Values, "now" included, are always parameters.
 //
-//go:embed mysql/*.sql sqlite/*.sql
+//go:embed mysql/*.sql sqlite/*.sql postgres/*.sql
 var queryFS embed.FS
 
 const tablePlaceholder = "{{table}}"
 
 // queryBooks holds each driver's named statements, with {{table}} still in them.
 var queryBooks = map[driverKind]map[string]string{
-	driverMySQL:  loadQueryBook(driverMySQL),
-	driverSQLite: loadQueryBook(driverSQLite),
+	driverMySQL:    loadQueryBook(driverMySQL),
+	driverSQLite:   loadQueryBook(driverSQLite),
+	driverPostgres: loadQueryBook(driverPostgres),
 }
 
 func loadQueryBook(d driverKind) map[string]string {

@@ -24,6 +24,7 @@ func TestQueryBooks(t *testing.T) {
 	// think-queue 3's unnamed KEY (`queue`) is part of its MySQL CREATE TABLE; SQLite needs a statement.
 	sqliteNames := slices.DeleteFunc(names(driverSQLite), func(n string) bool { return n == "JobsV3QueueIndex" })
 	require.Equal(t, names(driverMySQL), sqliteNames)
+	require.Equal(t, names(driverSQLite), names(driverPostgres), "postgres, like SQLite, indexes think-queue 3's queue separately")
 	var failedNames []string
 	for _, n := range names(driverMySQL) {
 		if !strings.HasPrefix(n, "Jobs") && n != "ServerVersion" {
@@ -33,7 +34,7 @@ func TestQueryBooks(t *testing.T) {
 	require.Equal(t, []string{"Flush", "LaravelCreateTable", "LaravelFind", "LaravelForget", "LaravelInsert",
 		"LaravelList", "LaravelUUIDIndex", "TableExists", "ThinkQueueCreateTable", "ThinkQueueFind",
 		"ThinkQueueForget", "ThinkQueueInsert", "ThinkQueueList"}, failedNames)
-	for _, d := range drivers {
+	for _, d := range []driverKind{driverMySQL, driverSQLite, driverPostgres} { // every book, whatever the build
 		for _, schema := range schemas {
 			q, err := bindQueries(d, schema, "tp_failed_jobs")
 			require.NoError(t, err)
@@ -56,7 +57,7 @@ func TestQueryBooks(t *testing.T) {
 // {{ids}} is left, for the id list; "now" is always a parameter.
 func TestJobsQueryBooks(t *testing.T) {
 	t.Parallel()
-	for _, d := range drivers {
+	for _, d := range []driverKind{driverMySQL, driverSQLite, driverPostgres} { // every book, whatever the build
 		for _, schema := range jobsSchemas {
 			q, err := bindJobsQueries(d, schema, "tp_jobs", "FOR UPDATE SKIP LOCKED")
 			require.NoError(t, err)
@@ -79,8 +80,14 @@ func TestJobsQueryBooks(t *testing.T) {
 					require.Contains(t, stmt, "tp_jobs")
 				}
 			}
-			require.Equal(t, d == driverMySQL, strings.Contains(q.reserveSelect, "SKIP LOCKED"), q.reserveSelect)
-			require.Contains(t, withIDs(q.reserveUpdate, 3), "IN (?, ?, ?)")
+			require.Equal(t, d != driverSQLite, strings.Contains(q.reserveSelect, "SKIP LOCKED"), q.reserveSelect)
+			if d == driverPostgres {
+				require.Contains(t, withNumberedIDs(q.reserveUpdate, 3), "IN ($2::bigint, $3::bigint, $4::bigint)")
+				require.Contains(t, withNumberedIDs(q.deleteIDs, 2), `"queue" = $1 AND "id" IN ($2::bigint, $3::bigint)`)
+				require.NotContains(t, strings.Join(all, "\n"), "?", "PostgreSQL placeholders are numbered")
+			} else {
+				require.Contains(t, withIDs(q.reserveUpdate, 3), "IN (?, ?, ?)")
+			}
 		}
 	}
 }

@@ -24,6 +24,8 @@
 //   DB_HOST [127.0.0.1] DB_PORT [3306] DB_DATABASE [queuebridge] DB_USERNAME [root] DB_PASSWORD []  (`mysql`)
 //   QUEUE_FAILED_CONNECTION [sqlite]   sqlite | mysql | none (none = the null failed-job provider)
 //   QUEUE_FAILED_TABLE [failed_jobs]   table of the failed-job provider
+//   QUEUE_DB_CONNECTION [sqlite]  QUEUE_DB_TABLE [jobs]  QUEUE_DB_QUEUE [= REDIS_QUEUE]
+//   QUEUE_DB_RETRY_AFTER [= QUEUE_RETRY_AFTER]   queue.connections.database (driver database; the table must exist)
 //   APP_KEY [base64 of 32 x 'k', the fixtures' key]   APP_STORAGE [storage/]  (storage/framework/down = down)
 //   LOG_CHANNEL [null]                 null | stderr (the framework's Log, which nothing here writes to)
 //   ILLUMINATE_AUTOLOAD [/usr/share/php/Illuminate/autoload.php]
@@ -141,6 +143,15 @@ function qb_config(string $base): array
                     'queue' => qb_env('REDIS_QUEUE', 'default'),
                     'retry_after' => (int)qb_env('QUEUE_RETRY_AFTER', '90'),
                     'block_for' => $blockFor === null ? null : (int)$blockFor,
+                    'after_commit' => false,
+                ],
+                // The database queue (jobs table) for the DB cross-tests; unused unless a script names it.
+                'database' => [
+                    'driver' => 'database',
+                    'connection' => qb_env('QUEUE_DB_CONNECTION', 'sqlite'),
+                    'table' => qb_env('QUEUE_DB_TABLE', 'jobs'),
+                    'queue' => qb_env('QUEUE_DB_QUEUE', qb_env('REDIS_QUEUE', 'default')),
+                    'retry_after' => (int)qb_env('QUEUE_DB_RETRY_AFTER', qb_env('QUEUE_RETRY_AFTER', '90')),
                     'after_commit' => false,
                 ],
             ],

@@ -1,0 +1,68 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge"
+)
+
+// BenchmarkDBDrain: jobs/s draining the same rows (2,000 App\Jobs\Noop Laravel dispatched, copied back into
+// the jobs table before each drain) through MariaDB and SQLite: the bridge (no-op handler, Concurrency 4)
+// against Laravel 8.83's own `queue:work database` (one process, timed from its first job to its last).
+//
+//	go test -run '^$' -bench DBDrain -benchtime 1x ./integration/
+func BenchmarkDBDrain(b *testing.B) {
+	const jobs = 2000
+	for _, kind := range dbKinds {
+		b.Run(kind, func(b *testing.B) {
+			d := newDBBackend(b, kind)
+			a := newDBLaravelApp(b, d, 90)
+			const q = "bench"
+			out := a.PHP("dispatch.php", "--connection=database", "--no-readback", "--objects=2000", "--class=Noop", "--queue="+q)
+			require.Len(b, laravelLines[dbDispatched](b, out), jobs)
+			_, err := d.DB.Exec("CREATE TABLE jobs_src AS SELECT * FROM jobs")
+			require.NoError(b, err)
+			refill := func() {
+				_, err := d.DB.Exec("DELETE FROM jobs")
+				require.NoError(b, err)
+				_, err = d.DB.Exec("INSERT INTO jobs SELECT * FROM jobs_src")
+				require.NoError(b, err)
+				require.Equal(b, jobs, d.count(b, "jobs", ""))
+			}
+			var goRate, phpRate float64
+			for b.Loop() {
+				b.StopTimer()
+				refill()
+				br := d.open(b, "laravel-8", 90*time.Second, bridge.WorkerConfig{Queues: []string{q}, Concurrency: 4,
+					StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
+				br.HandleFunc(`App\Jobs\Noop`, func(context.Context, *bridge.Job) error { return nil })
+				b.StartTimer()
+				t0 := time.Now()
+				require.NoError(b, br.Run(context.Background()))
+				goRate = float64(jobs) / time.Since(t0).Seconds()
+				b.StopTimer()
+				require.Zero(b, d.count(b, "jobs", ""))
+
+				refill()
+				var res struct {
+					Processed  int     `json:"processed"`
+					JobsPerSec float64 `json:"jobs_per_sec"`
+					Status     int     `json:"status"`
+				}
+				require.NoError(b, json.Unmarshal(a.PHP("bench_db.php", "--queue="+q), &res))
+				require.Equal(b, jobs, res.Processed)
+				phpRate = res.JobsPerSec
+				require.Zero(b, d.count(b, "jobs", ""))
+				b.StartTimer()
+			}
+			b.ReportMetric(goRate, "bridge_jobs/s")
+			b.ReportMetric(phpRate, "laravel_jobs/s")
+			b.ReportMetric(goRate/phpRate, "x_laravel")
+		})
+	}
+}
