@@ -12,7 +12,7 @@ import (
 )
 
 // BenchmarkDBDrain: jobs/s draining the same rows (2,000 App\Jobs\Noop Laravel dispatched, copied back into
-// the jobs table before each drain) through MariaDB and SQLite: the bridge (no-op handler, Concurrency 4)
+// the jobs table before each drain) through MariaDB and SQLite: the bridge (no-op handler, Concurrency 64)
 // against Laravel 8.83's own `queue:work database` (one process, timed from its first job to its last).
 //
 //	go test -run '^$' -bench DBDrain -benchtime 1x ./integration/
@@ -38,7 +38,7 @@ func BenchmarkDBDrain(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				refill()
-				br := d.open(b, "laravel-8", 90*time.Second, bridge.WorkerConfig{Queues: []string{q}, Concurrency: 4,
+				br := d.open(b, "laravel-8", 90*time.Second, bridge.WorkerConfig{Queues: []string{q}, Concurrency: 64,
 					StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
 				br.HandleFunc(`App\Jobs\Noop`, func(context.Context, *bridge.Job) error { return nil })
 				b.StartTimer()
