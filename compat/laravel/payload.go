@@ -84,6 +84,13 @@ func (p *Payload) Chained() bool {
 	return i >= 0 && !strings.HasPrefix(p.Command[i+len(prop):], "0:")
 }
 
+// Batched reports whether the job belongs to a batch (Bus::batch, the Batchable trait): 12.x writes
+// data.batchId, and every version serializes the trait's batchId property as a string once it is set.
+// Laravel's CallQueuedHandler keeps the job_batches row's counters, so only PHP can finish such a job.
+func (p *Payload) Batched() bool {
+	return p.hasCommand && (strings.Contains(p.Command, `s:7:"batchId";s:`) || bytes.Contains(p.Data, []byte(`"batchId":"`)))
+}
+
 // PayloadError reports a payload that cannot be a Laravel job.
 type PayloadError struct {
 	// Reason says what is wrong, e.g. `no "job" field`.

@@ -289,3 +289,23 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+func TestBatched(t *testing.T) {
+	t.Parallel()
+	d := Dialect{Version: V8, Prefix: DefaultPrefix}
+	for _, tc := range []struct {
+		raw  string
+		want bool
+	}{
+		{`{"job":"Illuminate\\Queue\\CallQueuedHandler@call","data":{"commandName":"A","command":"O:1:\"A\":1:{s:7:\"batchId\";s:36:\"9a1b…\";}"}}`, true},
+		{`{"job":"Illuminate\\Queue\\CallQueuedHandler@call","data":{"commandName":"A","command":"O:1:\"A\":1:{s:7:\"batchId\";N;}"}}`, false},
+		{`{"job":"Illuminate\\Queue\\CallQueuedHandler@call","data":{"commandName":"A","command":"O:1:\"A\":0:{}","batchId":"9a1b"}}`, true},
+		{`{"job":"Illuminate\\Queue\\CallQueuedHandler@call","data":{"commandName":"A","command":"O:1:\"A\":0:{}","batchId":null}}`, false},
+		{`{"job":"App\\Jobs\\Legacy@handle","data":{"note":"batchId"}}`, false},
+		{`{"job":"App\\Jobs\\Legacy@handle","data":{"batchId":"mine"}}`, false}, // a string job's own data
+	} {
+		p, err := d.Parse([]byte(tc.raw))
+		require.NoError(t, err, tc.raw)
+		require.Equal(t, tc.want, p.Batched(), tc.raw)
+	}
+}

@@ -52,7 +52,22 @@ func rowID(res queue.Reservation) string {
 }
 
 func (r thinkqueueRules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) error {
+	if err := columnCeiling(j); err != nil {
+		return err
+	}
 	return r.d.FailBeforeRun(j.Payload().(*thinkqueue.Payload), j.Attempts(), tries, now)
+}
+
+// maxColumnAttempts is the ceiling of the jobs tables' attempts column (TINYINT UNSIGNED).
+const maxColumnAttempts = 255
+
+// columnCeiling fails a database job whose attempts column reached its ceiling: one more attempt would
+// overflow it, which PHP turns into a failing UPDATE that wedges the queue (think-queue #97).
+func columnCeiling(j *queue.Job) error {
+	if res := j.Reservation(); res.Attempts >= maxColumnAttempts {
+		return fmt.Errorf("job %s: its attempts column reached %d, the most a TINYINT UNSIGNED holds; failed rather than overflowed", j.Name(), maxColumnAttempts)
+	}
+	return nil
 }
 
 func (r thinkqueueRules) FailAfterError(_ context.Context, j *queue.Job, err error, tries int, now time.Time) error {
@@ -134,11 +149,16 @@ func (r laravelRules) NewJob(res queue.Reservation) (*queue.Job, error) {
 		return job, fmt.Errorf("job %s has an encrypted command (ShouldBeEncrypted) that only the app can decrypt: %w", p.Name(), queue.ErrPHPOnly)
 	case p.Chained():
 		return job, fmt.Errorf("job %s starts a chain that Laravel's CallQueuedHandler continues: %w", p.Name(), queue.ErrPHPOnly)
+	case p.Batched():
+		return job, fmt.Errorf("job %s belongs to a batch whose job_batches row Laravel's CallQueuedHandler keeps: %w", p.Name(), queue.ErrPHPOnly)
 	}
 	return job, nil
 }
 
 func (r laravelRules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) error {
+	if err := columnCeiling(j); err != nil {
+		return err
+	}
 	return r.d.FailBeforeRun(j.Payload().(*laravel.Payload), j.Attempts(), tries, now)
 }
 

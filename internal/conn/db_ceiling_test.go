@@ -1,0 +1,64 @@
+package conn
+
+import (
+	"context"
+	dbsql "database/sql"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/queuebridge/bridge/events"
+	"github.com/queuebridge/bridge/executor/goexec"
+	"github.com/queuebridge/bridge/queue"
+	"github.com/queuebridge/bridge/worker"
+)
+
+// A database job whose attempts column reached 255 fails instead of being run (and its column overflowed),
+// even with unlimited tries; the job behind it runs.
+func TestAttemptsColumnCeiling(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "app.db")
+	cn, err := Open(ctx, &Config{
+		Connection: "sqlite:" + file,
+		Dialect:    "thinkqueue-v3",
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Worker:     worker.Config{Queues: []string{"default"}, StopWhenEmpty: true, Sleep: time.Millisecond},
+	})
+	require.NoError(t, err)
+	defer cn.Close()
+	_, err = cn.Migrate(ctx, false)
+	require.NoError(t, err)
+
+	poison, err := cn.Push(ctx, "default", `app\job\Hello`, "poison", 0)
+	require.NoError(t, err)
+	_, err = cn.Push(ctx, "default", `app\job\Hello`, "next", 0)
+	require.NoError(t, err)
+	db, err := dbsql.Open("sqlite", file)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec(`UPDATE jobs SET attempts = 255 WHERE id = ?`, poison)
+	require.NoError(t, err)
+
+	var ran []string
+	mux := goexec.NewMux()
+	mux.Handle(`app\job\Hello`, queue.HandlerFunc(func(_ context.Context, j *queue.Job) error {
+		ran = append(ran, string(j.Data()))
+		return nil
+	}))
+	require.NoError(t, cn.Work(ctx, mux, &events.Dispatcher{}))
+
+	require.Equal(t, []string{`"next"`}, ran)
+	failed, err := cn.Failed(ctx)
+	require.NoError(t, err)
+	require.Len(t, failed, 1)
+	require.Contains(t, failed[0].Exception, "reached 255")
+	var left int
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM jobs`).Scan(&left))
+	require.Zero(t, left)
+}
