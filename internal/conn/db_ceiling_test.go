@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	dbsql "database/sql"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -61,4 +62,23 @@ func TestAttemptsColumnCeiling(t *testing.T) {
 	var left int
 	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM jobs`).Scan(&left))
 	require.Zero(t, left)
+}
+
+// The app's table prefix applies to both tables, whatever FailedTable defaults to.
+func TestTablePrefix(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "app.db")
+	cn, err := Open(ctx, &Config{
+		Connection: "sqlite:" + file + "?prefix=tp_",
+		Dialect:    "laravel-8",
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	defer cn.Close()
+	stmts, err := cn.Migrate(ctx, true)
+	require.NoError(t, err)
+	joined := fmt.Sprint(stmts)
+	require.Contains(t, joined, `"tp_jobs"`)
+	require.Contains(t, joined, `"tp_failed_jobs"`)
 }

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -61,7 +62,7 @@ func openSQL(ctx context.Context, c Config, embedded bool) (*Conn, error) {
 	if c.FailedDatabase != "" {
 		failedDSN = c.FailedDatabase
 	}
-	failed, err := sqlstore.OpenFailedStore(ctx, failedDSN, f.failedSchema(), prefix+c.FailedTable)
+	failed, err := sqlstore.OpenFailedStore(ctx, failedDSN, f.failedSchema(), prefix+cmp.Or(c.FailedTable, sqlstore.DefaultFailedTable))
 	if err != nil {
 		return nil, fmt.Errorf("failed jobs table: %w", err)
 	}
