@@ -525,18 +525,8 @@ func (u *unserializer) value(depth int) (any, error) {
 		return u.slot(Enum{Class: class, Case: name}), nil
 	case 'C':
 		u.pos += 2
-		class, err := u.quoted()
+		class, n, err := u.classHeader()
 		if err != nil {
-			return nil, err
-		}
-		if err := u.expect(":"); err != nil {
-			return nil, err
-		}
-		n, err := u.length(':')
-		if err != nil {
-			return nil, err
-		}
-		if err := u.expect("{"); err != nil {
 			return nil, err
 		}
 		if len(u.s)-u.pos < n+1 {
@@ -642,20 +632,28 @@ func (u *unserializer) key() (string, error) {
 	return "", u.errorf("invalid array key type %q", u.s[u.pos])
 }
 
+// classHeader reads <len>:"<Class>":<n>:{ — the start of an O: object or a C: custom serialization — and
+// returns the class and n (the property count, or the data's byte length).
+func (u *unserializer) classHeader() (class string, n int, err error) {
+	if class, err = u.quoted(); err != nil {
+		return "", 0, err
+	}
+	if err = u.expect(":"); err != nil {
+		return "", 0, err
+	}
+	if n, err = u.length(':'); err != nil {
+		return "", 0, err
+	}
+	if err = u.expect("{"); err != nil {
+		return "", 0, err
+	}
+	return class, n, nil
+}
+
 // object reads <len>:"<Class>":<n>:{<name><value>…} after "O:".
 func (u *unserializer) object(depth int) (any, error) {
-	class, err := u.quoted()
+	class, n, err := u.classHeader()
 	if err != nil {
-		return nil, err
-	}
-	if err := u.expect(":"); err != nil {
-		return nil, err
-	}
-	n, err := u.length(':')
-	if err != nil {
-		return nil, err
-	}
-	if err := u.expect("{"); err != nil {
 		return nil, err
 	}
 	if n > len(u.s)-u.pos {
