@@ -37,7 +37,10 @@ const (
 // start decodes a reservation and starts its handler on a slot the caller holds.
 func (w *Worker) start(jobCtx context.Context, res queue.Reservation, slots chan struct{}, jobs *sync.WaitGroup, acks *completer) startResult {
 	job, err := w.dialect.NewJob(res)
+	var h queue.Handler
 	switch {
+	case errors.Is(err, queue.ErrPHPOnly) && w.cfg.PHP != nil:
+		h = w.cfg.PHP
 	case errors.Is(err, queue.ErrPHPOnly):
 		if _, ok := w.router.Lookup(job.Name()); ok {
 			w.log.Warn("a Go handler is registered for this job, but only PHP can finish it: handed back", "job", job.Name(), "why", err)
@@ -47,11 +50,14 @@ func (w *Worker) start(jobCtx context.Context, res queue.Reservation, slots chan
 	case err != nil:
 		w.fail(jobCtx, nil, nil, res, fmt.Errorf("invalid payload: %w", err))
 		return startSettled
-	}
-	h, ok := w.router.Lookup(job.Name())
-	if !ok {
-		w.handBack(jobCtx, res, "no handler for "+job.Name())
-		return startHandedBack
+	default:
+		var ok bool
+		if h, ok = w.router.Lookup(job.Name()); !ok && w.cfg.PHP != nil {
+			h = w.cfg.PHP
+		} else if !ok {
+			w.handBack(jobCtx, res, "no handler for "+job.Name())
+			return startHandedBack
+		}
 	}
 	if err := w.dialect.CheckBeforeRun(job, w.cfg.Tries, w.cfg.Clock()); err != nil {
 		// The PHP workers' order: the job is processing, fails, then the exception is reported.

@@ -91,6 +91,9 @@ type Config struct {
 	// RestartStampFunc reads the restart signal (think-queue's `think:queue:restart` cache key): when its value
 	// changes, the worker stops after its current jobs. Nil disables the check.
 	RestartStampFunc func(ctx context.Context) (string, error)
+	// PHP runs jobs in the app's own PHP code (executor/php): those with no Go handler, and those only PHP
+	// can finish (queue.ErrPHPOnly). Nil: such jobs are handed back untouched for the PHP workers.
+	PHP queue.Handler
 	// PausedFunc reports whether a queue is paused (Laravel 12's queue:pause, or the worker paused by
 	// SIGUSR2): a paused queue is not reserved from. Nil: never paused.
 	PausedFunc func(ctx context.Context, queue string) bool

@@ -19,6 +19,7 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/queuebridge/bridge/events"
+	"github.com/queuebridge/bridge/executor/php"
 	"github.com/queuebridge/bridge/internal/conn"
 	"github.com/queuebridge/bridge/worker"
 )
@@ -189,6 +190,13 @@ func workCommand(p Params) *urfave.Command {
 			&urfave.StringFlag{Name: "timeout", Value: "60", Usage: "seconds one job may run (its context is cancelled then); 0 disables"},
 			&urfave.IntFlag{Name: "concurrency", Aliases: []string{"n"}, Value: 1, Usage: "jobs run at once"},
 			&urfave.StringFlag{Name: "grace", Value: "30", Usage: "seconds running jobs get to finish on SIGTERM/SIGINT before they are handed back"},
+			&urfave.StringFlag{Name: "php-app", Usage: "run jobs with no Go handler in this Laravel app's own PHP code (the PHP executor)"},
+			&urfave.StringFlag{Name: "php-boot", Usage: "the app's boot file (default DIR/bootstrap/app.php)"},
+			&urfave.StringFlag{Name: "php-binary", Value: "php", Usage: "the PHP CLI"},
+			&urfave.IntFlag{Name: "php-workers", Value: 2, Usage: "PHP processes"},
+			&urfave.IntFlag{Name: "php-max-jobs", Value: 1000, Usage: "jobs a PHP process runs before it is replaced (0: no limit)"},
+			&urfave.IntFlag{Name: "php-memory", Value: 128, Usage: "MB a PHP process may use before it is replaced"},
+			&urfave.StringFlag{Name: "php-mode", Value: "pool", Usage: "pool (long-lived processes) or per-job (a fresh process per job, like queue:listen)"},
 		),
 		Action: func(c *urfave.Context) error {
 			cfg, err := configFrom(c)
@@ -222,6 +230,15 @@ func workCommand(p Params) *urfave.Command {
 				return err
 			}
 			defer cn.Close()
+			if c.String("php-app") != "" {
+				ex, err := phpExecutor(c, cn, cfg)
+				if err != nil {
+					return err
+				}
+				defer ex.Close()
+				cfg.Worker.PHP = ex
+				cn.SetWorker(cfg.Worker)
+			}
 			cfg.Logger.Info("bridge working", "connection", cn.Connection(), "dialect", cn.DialectName(),
 				"queues", wc.Queues, "concurrency", wc.Concurrency)
 			err = cn.Work(ctx, p.Router, p.Events)
@@ -231,6 +248,29 @@ func workCommand(p Params) *urfave.Command {
 			return err
 		},
 	}
+}
+
+// phpExecutor starts the PHP executor the --php-* flags describe.
+func phpExecutor(c *urfave.Context, cn *conn.Conn, cfg *conn.Config) (php.Executor, error) {
+	if !strings.HasPrefix(cn.DialectName(), "laravel-") {
+		return nil, fmt.Errorf("--php-app: the PHP executor runs Laravel apps for now, not %s", cn.DialectName())
+	}
+	mode, err := php.ParseMode(c.String("php-mode"))
+	if err != nil {
+		return nil, err
+	}
+	return php.New(c.Context, php.Options{
+		App:        c.String("php-app"),
+		Boot:       c.String("php-boot"),
+		Binary:     c.String("php-binary"),
+		Workers:    c.Int("php-workers"),
+		MaxJobs:    c.Int("php-max-jobs"),
+		Memory:     int64(c.Int("php-memory")) << 20,
+		Mode:       mode,
+		Logger:     cfg.Logger,
+		Connection: cn.ConnectionName(),
+		Tries:      cfg.Worker.Tries,
+	})
 }
 
 func workerConfigFrom(c *urfave.Context) (worker.Config, error) {

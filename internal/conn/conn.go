@@ -343,7 +343,7 @@ func (c *Conn) Work(ctx context.Context, router worker.Router, ev *events.Dispat
 	if c.cache != nil {
 		wc.RestartStampFunc = c.RestartStamp
 	}
-	wc.Connection = c.connectionName()
+	wc.Connection = c.ConnectionName()
 	wc.PausedFunc = c.pausedFunc(wc.PausedFunc)
 	if len(wc.Queues) == 0 {
 		wc.Queues = []string{thinkqueue.DefaultQueue}
@@ -355,9 +355,13 @@ func (c *Conn) Work(ctx context.Context, router worker.Router, ev *events.Dispat
 	return w.Run(ctx)
 }
 
-// connectionName is the queue connection's name in the app's config, as failed rows and pause flags
+// SetWorker replaces the worker settings Work uses (for what the caller can only build after Open, such as
+// a PHP executor).
+func (c *Conn) SetWorker(wc worker.Config) { c.cfg.Worker = wc }
+
+// ConnectionName is the queue connection's name in the app's config, as failed rows and pause flags
 // record it: the frameworks' defaults, "redis" or "database".
-func (c *Conn) connectionName() string {
+func (c *Conn) ConnectionName() string {
 	if c.db {
 		return "database"
 	}
@@ -375,7 +379,7 @@ func (c *Conn) pausedFunc(next func(context.Context, string) bool) func(context.
 		if next != nil && next(ctx, q) {
 			return true
 		}
-		v, err := c.cache.Get(ctx, key(c.connectionName(), q)).Result()
+		v, err := c.cache.Get(ctx, key(c.ConnectionName(), q)).Result()
 		// PHP tests the cached value for truth; Laravel stores serialize(true), "b:1;".
 		return err == nil && v != "" && v != "b:0;" && v != "0" && v != "N;"
 	}

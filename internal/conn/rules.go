@@ -209,8 +209,13 @@ func (r laravelRules) RetryDelay(j *queue.Job, err error, backoff []time.Duratio
 	return r.d.Backoff(j.Payload().(*laravel.Payload), j.Attempts(), seconds)
 }
 
-// ExceptionText is PHP's (string)$e, which Laravel writes into failed_jobs.exception.
+// ExceptionText is PHP's (string)$e, which Laravel writes into failed_jobs.exception: the PHP executor's own
+// text for an exception thrown in PHP, else the Go error rendered the same way.
 func (r laravelRules) ExceptionText(err error) string {
+	var thrown interface{ PHPText() string }
+	if errors.As(err, &thrown) && thrown.PHPText() != "" {
+		return thrown.PHPText()
+	}
 	return laravel.ExceptionFromError(err).String()
 }
 

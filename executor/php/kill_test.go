@@ -1,0 +1,5 @@
+package php
+
+import "syscall"
+
+func syscallKill0(pid int) error { return syscall.Kill(pid, 0) }

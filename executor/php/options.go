@@ -1,0 +1,162 @@
+// Package php runs queue jobs in the app's own PHP code: the bridge starts `php <runner> --app DIR` itself,
+// sends it jobs on a pipe of their own (fd 3, replies on fd 4; 4-byte big-endian length + JSON) and carries
+// out what the job decided (delete, release, fail) on the queue. Laravel 8+ only for now (runner/laravel.php).
+//
+// Pool keeps N long-lived PHP processes, recycled after MaxJobs jobs, past Memory or after TTL; PerJob starts
+// a fresh process for every job, like queue:listen. Both are queue.Handler.
+package php
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/queuebridge/bridge/queue"
+)
+
+//go:embed runner/laravel.php
+var laravelRunner []byte
+
+// Mode is how jobs get their PHP processes.
+type Mode int
+
+const (
+	// ModePool keeps Workers long-lived processes (the default).
+	ModePool Mode = iota
+	// ModePerJob starts a fresh process for every job, like queue:listen.
+	ModePerJob
+)
+
+// ParseMode reads "pool" or "per-job".
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "", "pool":
+		return ModePool, nil
+	case "per-job":
+		return ModePerJob, nil
+	}
+	return 0, fmt.Errorf("php: mode %q: want pool or per-job", s)
+}
+
+// Options configures an executor.
+type Options struct {
+	// App is the app's directory; the runner chdirs there.
+	App string
+	// Boot is the file that returns the booted Illuminate application; "" means App/bootstrap/app.php (after
+	// App/vendor/autoload.php), with the console kernel bootstrapped as `php artisan` does.
+	Boot string
+	// Binary is the PHP CLI; "" means "php".
+	Binary string
+	// Workers is the number of processes (Pool) or of jobs at once (PerJob); 0 means 1.
+	Workers int
+	// MaxJobs recycles a process after this many jobs; 0 means never.
+	MaxJobs int
+	// Memory recycles a process once memory_get_usage(true) passes this many bytes; 0 means never.
+	Memory int64
+	// TTL recycles a process this long after it started; 0 means never.
+	TTL time.Duration
+	// Mode is ModePool or ModePerJob (New only).
+	Mode Mode
+	// Logger gets what jobs print and the processes' lifecycle; nil means slog.Default().
+	Logger *slog.Logger
+	// Connection is the connection name jobs see (getConnectionName()); "" means "redis".
+	Connection string
+	// Tries is the worker's --tries the runner uses, as Laravel's worker does, to fail a job (and run its
+	// failed() hook) when it throws on its last attempt; 0 means the payload's maxTries/retryUntil only.
+	Tries int
+	// Env is added to the processes' environment (KEY=VALUE).
+	Env []string
+	// StartTimeout bounds a process's boot (until the runner says ready); 0 means 60 s.
+	StartTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Binary == "" {
+		o.Binary = "php"
+	}
+	if o.Workers <= 0 {
+		o.Workers = 1
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Connection == "" {
+		o.Connection = "redis"
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 60 * time.Second
+	}
+	return o
+}
+
+// Executor is a queue.Handler that also owns processes: Pool or PerJob.
+type Executor interface {
+	queue.Handler
+	Close() error
+}
+
+// New returns a Pool or a PerJob executor, as o.Mode says.
+func New(ctx context.Context, o Options) (Executor, error) {
+	if o.Mode == ModePerJob {
+		return NewPerJob(o)
+	}
+	return NewPool(ctx, o)
+}
+
+// Exception is a PHP Throwable a job ended with.
+type Exception struct {
+	Class   string `json:"class"`
+	Message string `json:"message"`
+	Text    string `json:"text"` // (string)$e: what Laravel writes into failed_jobs.exception
+}
+
+func (e *Exception) Error() string {
+	if e.Message == "" {
+		return e.Class
+	}
+	return e.Class + ": " + e.Message
+}
+
+// PHPClass is the exception's class (see compat/laravel.ExceptionFromError).
+func (e *Exception) PHPClass() string { return e.Class }
+
+// PHPText is (string)$e as PHP rendered it.
+func (e *Exception) PHPText() string { return e.Text }
+
+// ErrTimeout is wrapped (with context.DeadlineExceeded) by the error of a job whose process was killed
+// because the job's context ran out.
+var ErrTimeout = errors.New("php: job timed out, its process was killed")
+
+// CrashError is returned for a job whose process ended while running it (exit(), a fatal error, a signal).
+type CrashError struct {
+	PID    int
+	Status string // the process's wait status
+	Tail   string // the last output of the process
+}
+
+func (e *CrashError) Error() string {
+	msg := fmt.Sprintf("php: process %d ended while running the job (%s)", e.PID, e.Status)
+	if e.Tail != "" {
+		msg += ": " + e.Tail
+	}
+	return msg
+}
+
+// writeRunner writes the embedded runner into a fresh temporary directory and returns its path.
+func writeRunner() (dir, path string, err error) {
+	dir, err = os.MkdirTemp("", "queuebridge-php-")
+	if err != nil {
+		return "", "", fmt.Errorf("php: %w", err)
+	}
+	path = filepath.Join(dir, "laravel.php")
+	if err := os.WriteFile(path, laravelRunner, 0o600); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", "", fmt.Errorf("php: %w", err)
+	}
+	return dir, path, nil
+}
