@@ -2,10 +2,13 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,4 +63,56 @@ func TestPHPExecutorRunsUnportedJobs(t *testing.T) {
 	require.Len(t, inPHP, 20)
 	require.Len(t, inGo, 10)
 	a.RequireQueueEmpty(q)
+}
+
+// think-queue 1.x through the PHP executor (ThinkPHP 5.0 runner, on the stand-in app of executor/php's
+// tests): a job that always throws runs at attempts 1 and 2 in PHP; on the pop past --tries 2 the bridge fails
+// it without running, and the app's own failure hooks run in PHP — the job's failed($data), then the
+// queue_failed listeners with a deleted think\queue\Job — as think-queue's worker does.
+func TestPHPExecutorThinkPHPFailureHooks(t *testing.T) {
+	t.Parallel()
+	ctx := tqxCtx(t, time.Minute)
+	rdb := tqxRedis(t)
+	setup := tqxNewSetup(t, rdb)
+	queueName, _, delayed, reserved := tqxQueue(t, rdb, tqxDialectV1, "phpexec")
+	app, err := filepath.Abs(filepath.Join("..", "executor", "php", "testdata", "thinkphp", "tp50"))
+	require.NoError(t, err)
+	marks := filepath.Join(t.TempDir(), "marks.jsonl")
+
+	ex, err := php.New(ctx, php.Options{App: app, Framework: php.FrameworkThinkPHP50, Workers: 1, Logger: setup.Log})
+	require.NoError(t, err)
+	defer ex.Close()
+	b := setup.Open(t, ctx, tqxDialectV1, bridge.WorkerConfig{Queues: []string{queueName}, Tries: 2,
+		StopWhenEmpty: true, Sleep: 10 * time.Millisecond, PHP: ex})
+	_, err = b.Push(ctx, queueName, `app\job\Act`, map[string]string{"mark": marks, "what": "throw"})
+	require.NoError(t, err)
+	require.NoError(t, b.Run(ctx))
+
+	raw, err := os.ReadFile(marks)
+	require.NoError(t, err)
+	var events []string
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var m struct {
+			Event    string `json:"event"`
+			Attempts int    `json:"attempts"`
+			Deleted  bool   `json:"deleted"`
+			Parent   string `json:"parent"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+		switch m.Event {
+		case "start":
+			events = append(events, fmt.Sprintf("start@%d", m.Attempts))
+		case "queue_failed":
+			require.True(t, m.Deleted, "the hook gets the job already deleted")
+			require.Equal(t, `think\queue\Job`, m.Parent)
+			events = append(events, m.Event)
+		default:
+			events = append(events, m.Event)
+		}
+	}
+	require.Equal(t, []string{"start@1", "start@2", "failed", "queue_failed"}, events)
+	code, out, errOut := setup.CLI(ctx, tqxDialectV1, "failed", "list")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, `app\job\Act`, "the failed store holds the job")
+	tqxRequireGone(t, ctx, rdb, delayed, reserved)
 }

@@ -1,6 +1,8 @@
 // Package php runs queue jobs in the app's own PHP code: the bridge starts `php <runner> --app DIR` itself,
 // sends it jobs on a pipe of their own (fd 3, replies on fd 4; 4-byte big-endian length + JSON) and carries
-// out what the job decided (delete, release, fail) on the queue. Laravel 8+ only for now (runner/laravel.php).
+// out what the job decided (delete, release, fail) on the queue. Runners: Laravel 8+ (runner/laravel.php), and
+// ThinkPHP 5.0 + think-queue 1.x, 5.1 + 2.x, 6/8 + 3.x (runner/thinkphp*.php; Options.Framework), whose
+// failure hooks the bridge runs with FailJob.
 //
 // Pool keeps N long-lived PHP processes, recycled after MaxJobs jobs, past Memory or after TTL; PerJob starts
 // a fresh process for every job, like queue:listen. Both are queue.Handler.
@@ -21,6 +23,50 @@ import (
 
 //go:embed runner/laravel.php
 var laravelRunner []byte
+
+//go:embed runner/thinkphp_common.php
+var thinkCommon []byte
+
+//go:embed runner/thinkphp50.php
+var think50Runner []byte
+
+//go:embed runner/thinkphp51.php
+var think51Runner []byte
+
+//go:embed runner/thinkphp6.php
+var think6Runner []byte
+
+// Framework is the PHP framework (and queue library line) the app runs on; it picks the runner.
+type Framework string
+
+const (
+	// FrameworkLaravel is Laravel 8+ (runner/laravel.php), the default.
+	FrameworkLaravel Framework = "laravel"
+	// FrameworkThinkPHP50 is ThinkPHP 5.0 with think-queue 1.x (runner/thinkphp50.php).
+	FrameworkThinkPHP50 Framework = "thinkphp50"
+	// FrameworkThinkPHP51 is ThinkPHP 5.1 with think-queue 2.x (runner/thinkphp51.php).
+	FrameworkThinkPHP51 Framework = "thinkphp51"
+	// FrameworkThinkPHP6 is ThinkPHP 6 or 8 with think-queue 3.x (runner/thinkphp6.php).
+	FrameworkThinkPHP6 Framework = "thinkphp6"
+)
+
+// ParseFramework reads "laravel" (or ""), "thinkphp50", "thinkphp51" or "thinkphp6" ("thinkphp8" is an alias).
+func ParseFramework(s string) (Framework, error) {
+	switch s {
+	case "", "laravel":
+		return FrameworkLaravel, nil
+	case "thinkphp50", "thinkphp51", "thinkphp6":
+		return Framework(s), nil
+	case "thinkphp8":
+		return FrameworkThinkPHP6, nil
+	}
+	return "", fmt.Errorf("php: framework %q: want laravel, thinkphp50, thinkphp51 or thinkphp6", s)
+}
+
+// thinkPHP reports whether f is one of the ThinkPHP lines.
+func (f Framework) thinkPHP() bool {
+	return f == FrameworkThinkPHP50 || f == FrameworkThinkPHP51 || f == FrameworkThinkPHP6
+}
 
 // Mode is how jobs get their PHP processes.
 type Mode int
@@ -47,7 +93,10 @@ func ParseMode(s string) (Mode, error) {
 type Options struct {
 	// App is the app's directory; the runner chdirs there.
 	App string
-	// Boot is the file that returns the booted Illuminate application; "" means App/bootstrap/app.php (after
+	// Framework picks the runner: FrameworkLaravel ("" too), FrameworkThinkPHP50, FrameworkThinkPHP51 or
+	// FrameworkThinkPHP6 (6.x and 8.x).
+	Framework Framework
+	// Boot (Laravel only) is the file that returns the booted Illuminate application; "" means App/bootstrap/app.php (after
 	// App/vendor/autoload.php), with the console kernel bootstrapped as `php artisan` does.
 	Boot string
 	// Binary is the PHP CLI; "" means "php".
@@ -66,7 +115,7 @@ type Options struct {
 	Logger *slog.Logger
 	// Connection is the connection name jobs see (getConnectionName()); "" means "redis".
 	Connection string
-	// Tries is the worker's --tries the runner uses, as Laravel's worker does, to fail a job (and run its
+	// Tries (Laravel only) is the worker's --tries the runner uses, as Laravel's worker does, to fail a job (and run its
 	// failed() hook) when it throws on its last attempt; 0 means the payload's maxTries/retryUntil only.
 	Tries int
 	// Env is added to the processes' environment (KEY=VALUE).
@@ -76,6 +125,9 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
+	if o.Framework == "" {
+		o.Framework = FrameworkLaravel
+	}
 	if o.Binary == "" {
 		o.Binary = "php"
 	}
@@ -147,16 +199,48 @@ func (e *CrashError) Error() string {
 	return msg
 }
 
-// writeRunner writes the embedded runner into a fresh temporary directory and returns its path.
-func writeRunner() (dir, path string, err error) {
+// ErrFailUnsupported is returned by FailJob for a framework whose runner has no "failed" request (Laravel:
+// its runner fails jobs itself, on their last try).
+var ErrFailUnsupported = errors.New("php: this framework's runner does not take failed requests")
+
+// writeRunner writes the embedded runner of f (and the files it requires) into a fresh temporary directory
+// and returns the path of the script to start.
+func writeRunner(f Framework) (dir, path string, err error) {
+	files := map[string][]byte{}
+	var main string
+	switch f {
+	case "", FrameworkLaravel:
+		main = "laravel.php"
+		files[main] = laravelRunner
+	case FrameworkThinkPHP50, FrameworkThinkPHP51, FrameworkThinkPHP6:
+		main = string(f) + ".php"
+		files[main] = map[Framework][]byte{FrameworkThinkPHP50: think50Runner, FrameworkThinkPHP51: think51Runner,
+			FrameworkThinkPHP6: think6Runner}[f]
+		files["thinkphp_common.php"] = thinkCommon
+	default:
+		return "", "", fmt.Errorf("php: unknown framework %q", f)
+	}
 	dir, err = os.MkdirTemp("", "queuebridge-php-")
 	if err != nil {
 		return "", "", fmt.Errorf("php: %w", err)
 	}
-	path = filepath.Join(dir, "laravel.php")
-	if err := os.WriteFile(path, laravelRunner, 0o600); err != nil {
-		_ = os.RemoveAll(dir)
-		return "", "", fmt.Errorf("php: %w", err)
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			_ = os.RemoveAll(dir)
+			return "", "", fmt.Errorf("php: %w", err)
+		}
 	}
-	return dir, path, nil
+	return dir, filepath.Join(dir, main), nil
+}
+
+// reasonOf is reason as the runner gets it in a failed request.
+func reasonOf(reason error) *Exception {
+	if reason == nil {
+		return nil
+	}
+	var ex *Exception
+	if errors.As(reason, &ex) {
+		return ex
+	}
+	return &Exception{Message: reason.Error()}
 }

@@ -33,7 +33,7 @@ type slot struct{ p *proc }
 // NewPool starts o.Workers processes (in parallel) and returns once they all booted.
 func NewPool(ctx context.Context, o Options) (*Pool, error) {
 	o = o.withDefaults()
-	dir, runner, err := writeRunner()
+	dir, runner, err := writeRunner(o.Framework)
 	if err != nil {
 		return nil, err
 	}
@@ -62,18 +62,41 @@ func NewPool(ctx context.Context, o Options) (*Pool, error) {
 // crashed (exit(), a fatal error) or was killed because ctx ended is replaced; the job then returns an error
 // (a *CrashError, or one wrapping ErrTimeout and ctx.Err()), which counts as an attempt.
 func (pl *Pool) ProcessJob(ctx context.Context, job *queue.Job) error {
+	m, err := pl.do(ctx, job, "job", nil)
+	if err != nil {
+		return err
+	}
+	return apply(job, m)
+}
+
+// FailJob (ThinkPHP runners) runs job's failure hooks in one of the pool's processes, as think-queue's worker
+// does when it gives a job up: the job's failed($data) (think-queue 1.x/2.x) or failed($data, $e) (3.x, $e
+// built from reason), then the queue_failed hook listeners (1.x/2.x) or the JobFailed event (3.x). It records
+// job as failed with reason and returns what a hook threw (an *Exception), or a process error as ProcessJob.
+func (pl *Pool) FailJob(ctx context.Context, job *queue.Job, reason error) error {
+	if !pl.o.Framework.thinkPHP() {
+		return ErrFailUnsupported
+	}
+	m, err := pl.do(ctx, job, "failed", reason)
+	if err != nil {
+		return err
+	}
+	return applyFailed(job, m, reason)
+}
+
+func (pl *Pool) do(ctx context.Context, job *queue.Job, typ string, reason error) (message, error) {
 	var s *slot
 	select {
 	case s = <-pl.slots:
 	case <-pl.closed:
-		return ErrClosed
+		return message{}, ErrClosed
 	case <-ctx.Done():
-		return ctx.Err()
+		return message{}, ctx.Err()
 	}
 	defer func() { pl.slots <- s }()
 	select {
 	case <-pl.closed:
-		return ErrClosed
+		return message{}, ErrClosed
 	default:
 	}
 	if s.p != nil && s.p.dead() {
@@ -84,15 +107,15 @@ func (pl *Pool) ProcessJob(ctx context.Context, job *queue.Job) error {
 	if s.p == nil {
 		p, err := pl.start(ctx)
 		if err != nil {
-			return err
+			return message{}, err
 		}
 		s.p = p
 	}
-	m, err := s.p.run(ctx, job, pl.o)
+	m, err := s.p.run(ctx, job, pl.o, typ, reason)
 	if err != nil {
 		pl.o.Logger.Warn("php runner replaced", "pid", s.p.pid, "job", jobLabel(job), "err", err)
 		s.p = nil
-		return err
+		return message{}, err
 	}
 	if why := s.p.due(pl.o); why != "" {
 		old := s.p
@@ -100,7 +123,7 @@ func (pl *Pool) ProcessJob(ctx context.Context, job *queue.Job) error {
 		pl.o.Logger.Info("php runner recycled", "pid", old.pid, "why", why, "jobs", old.jobs, "memory", old.memory)
 		pl.bg.Go(func() { old.stop(stopGrace) })
 	}
-	return apply(job, m)
+	return m, nil
 }
 
 func (pl *Pool) start(ctx context.Context) (*proc, error) {
@@ -139,7 +162,7 @@ type PerJob struct {
 // NewPerJob returns a PerJob executor; it starts no process until a job comes.
 func NewPerJob(o Options) (*PerJob, error) {
 	o = o.withDefaults()
-	dir, runner, err := writeRunner()
+	dir, runner, err := writeRunner(o.Framework)
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +171,31 @@ func NewPerJob(o Options) (*PerJob, error) {
 
 // ProcessJob starts a process, runs job in it and stops it. Errors are those of Pool.ProcessJob.
 func (pj *PerJob) ProcessJob(ctx context.Context, job *queue.Job) error {
+	m, err := pj.do(ctx, job, "job", nil)
+	if err != nil {
+		return err
+	}
+	return apply(job, m)
+}
+
+// FailJob is Pool.FailJob in a fresh process.
+func (pj *PerJob) FailJob(ctx context.Context, job *queue.Job, reason error) error {
+	if !pj.o.Framework.thinkPHP() {
+		return ErrFailUnsupported
+	}
+	m, err := pj.do(ctx, job, "failed", reason)
+	if err != nil {
+		return err
+	}
+	return applyFailed(job, m, reason)
+}
+
+func (pj *PerJob) do(ctx context.Context, job *queue.Job, typ string, reason error) (message, error) {
 	pj.mu.Lock()
 	select {
 	case <-pj.closed:
 		pj.mu.Unlock()
-		return ErrClosed
+		return message{}, ErrClosed
 	default:
 	}
 	pj.running.Add(1)
@@ -161,23 +204,23 @@ func (pj *PerJob) ProcessJob(ctx context.Context, job *queue.Job) error {
 	select {
 	case pj.sem <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return message{}, ctx.Err()
 	}
 	defer func() { <-pj.sem }()
 	// The boot counts against the job's deadline, as queue:listen's child process does.
 	p, err := startProc(ctx, pj.o, pj.runner)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("%w: %w", ErrTimeout, err)
+			return message{}, fmt.Errorf("%w: %w", ErrTimeout, err)
 		}
-		return err
+		return message{}, err
 	}
-	m, err := p.run(ctx, job, pj.o)
+	m, err := p.run(ctx, job, pj.o, typ, reason)
 	if err != nil {
-		return err
+		return message{}, err
 	}
 	p.stop(stopGrace)
-	return apply(job, m)
+	return m, nil
 }
 
 // Close waits for running jobs and removes the runner file.

@@ -34,6 +34,8 @@ type request struct {
 	Attempts   int    `json:"attempts"`
 	JobID      string `json:"job_id"`
 	Tries      int    `json:"tries"`
+	// failed requests (ThinkPHP runners): why the job is given up; nil means "failed manually".
+	Reason *Exception `json:"reason,omitempty"`
 }
 
 // message is what the runner writes: ready, then one result per request.
@@ -43,6 +45,8 @@ type message struct {
 	PID     int    `json:"pid"`
 	PHP     string `json:"php"`
 	Laravel string `json:"laravel"`
+	// Framework is the framework's name and version (ThinkPHP runners).
+	Framework string `json:"framework"`
 	// result
 	Ref        uint64     `json:"ref"`
 	Status     string     `json:"status"` // deleted, released, failed, none
@@ -156,7 +160,11 @@ func startProc(ctx context.Context, o Options, runner string) (*proc, error) {
 	select {
 	case m, ok := <-p.msgs:
 		if ok && m.Type == "ready" {
-			p.log.Debug("php runner ready", "pid", p.pid, "php", m.PHP, "laravel", m.Laravel)
+			if m.Framework != "" {
+				p.log.Debug("php runner ready", "pid", p.pid, "php", m.PHP, "framework", m.Framework)
+			} else {
+				p.log.Debug("php runner ready", "pid", p.pid, "php", m.PHP, "laravel", m.Laravel)
+			}
 			return p, nil
 		}
 		p.kill()
@@ -203,14 +211,14 @@ func (p *proc) readLoop(r *os.File) {
 
 // run sends the job and waits for its result. A non-nil error means the process is gone (killed on ctx's end,
 // or crashed) and must be replaced.
-func (p *proc) run(ctx context.Context, job *queue.Job, o Options) (message, error) {
+func (p *proc) run(ctx context.Context, job *queue.Job, o Options, typ string, reason error) (message, error) {
 	p.ref++
 	id := jobLabel(job)
 	p.cur.Store(id)
 	defer p.cur.Store("")
 	body, err := json.Marshal(request{
-		Type: "job", Ref: p.ref, Raw: string(job.RawBody()), Queue: job.Queue(), Connection: o.Connection,
-		Attempts: max(job.Attempts(), 1), JobID: job.ID(), Tries: o.Tries,
+		Type: typ, Ref: p.ref, Raw: string(job.RawBody()), Queue: job.Queue(), Connection: o.Connection,
+		Attempts: max(job.Attempts(), 1), JobID: job.ID(), Tries: o.Tries, Reason: reasonOf(reason),
 	})
 	if err != nil {
 		return message{}, err
@@ -416,6 +424,22 @@ func jobLabel(job *queue.Job) string {
 		return job.ID()
 	}
 	return job.UUID()
+}
+
+// applyFailed records the result of a failed request: job failed with reason, and what a hook threw.
+func applyFailed(job *queue.Job, m message, reason error) error {
+	var thrown error
+	if m.Exception != nil {
+		thrown = m.Exception
+	}
+	if reason == nil {
+		reason = thrown
+	}
+	if reason == nil {
+		reason = errors.New("php: job failed")
+	}
+	job.Fail(reason)
+	return thrown
 }
 
 // apply records the runner's result on job and returns the handler's error.

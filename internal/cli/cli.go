@@ -190,8 +190,9 @@ func workCommand(p Params) *urfave.Command {
 			&urfave.StringFlag{Name: "timeout", Value: "60", Usage: "seconds one job may run (its context is cancelled then); 0 disables"},
 			&urfave.IntFlag{Name: "concurrency", Aliases: []string{"n"}, Value: 1, Usage: "jobs run at once"},
 			&urfave.StringFlag{Name: "grace", Value: "30", Usage: "seconds running jobs get to finish on SIGTERM/SIGINT before they are handed back"},
-			&urfave.StringFlag{Name: "php-app", Usage: "run jobs with no Go handler in this Laravel app's own PHP code (the PHP executor)"},
-			&urfave.StringFlag{Name: "php-boot", Usage: "the app's boot file (default DIR/bootstrap/app.php)"},
+			&urfave.StringFlag{Name: "php-app", Usage: "run jobs with no Go handler in this app's own PHP code (the PHP executor)"},
+			&urfave.StringFlag{Name: "php-boot", Usage: "Laravel: the app's boot file (default DIR/bootstrap/app.php)"},
+			&urfave.StringFlag{Name: "php-framework", Usage: "laravel, thinkphp50, thinkphp51 or thinkphp6 (default: laravel for laravel-*, thinkphp6 for thinkqueue-v3; thinkqueue-v1/v2 must say 50 or 51)"},
 			&urfave.StringFlag{Name: "php-binary", Value: "php", Usage: "the PHP CLI"},
 			&urfave.IntFlag{Name: "php-workers", Value: 2, Usage: "PHP processes"},
 			&urfave.IntFlag{Name: "php-max-jobs", Value: 1000, Usage: "jobs a PHP process runs before it is replaced (0: no limit)"},
@@ -252,8 +253,19 @@ func workCommand(p Params) *urfave.Command {
 
 // phpExecutor starts the PHP executor the --php-* flags describe.
 func phpExecutor(c *urfave.Context, cn *conn.Conn, cfg *conn.Config) (php.Executor, error) {
-	if !strings.HasPrefix(cn.DialectName(), "laravel-") {
-		return nil, fmt.Errorf("--php-app: the PHP executor runs Laravel apps for now, not %s", cn.DialectName())
+	name := c.String("php-framework")
+	switch {
+	case name != "":
+	case strings.HasPrefix(cn.DialectName(), "laravel-"):
+		name = "laravel"
+	case cn.DialectName() == "thinkqueue-v3":
+		name = "thinkphp6"
+	default:
+		return nil, fmt.Errorf("--php-app with %s: say which ThinkPHP runs the app: --php-framework thinkphp50 or thinkphp51", cn.DialectName())
+	}
+	framework, err := php.ParseFramework(name)
+	if err != nil {
+		return nil, err
 	}
 	mode, err := php.ParseMode(c.String("php-mode"))
 	if err != nil {
@@ -261,6 +273,7 @@ func phpExecutor(c *urfave.Context, cn *conn.Conn, cfg *conn.Config) (php.Execut
 	}
 	return php.New(c.Context, php.Options{
 		App:        c.String("php-app"),
+		Framework:  framework,
 		Boot:       c.String("php-boot"),
 		Binary:     c.String("php-binary"),
 		Workers:    c.Int("php-workers"),

@@ -1,0 +1,15 @@
+<?php
+// STAND-IN for the executor tests, NOT ThinkPHP / think-queue code (see testdata/thinkphp/README.md): ThinkPHP 5.0's
+// base file shape: constants and the autoloader (think\ from library/, app\ from the shared test code).
+define('THINK_VERSION', '5.0-standin');
+defined('APP_PATH') or define('APP_PATH', dirname($_SERVER['SCRIPT_FILENAME']) . '/');
+spl_autoload_register(function ($class) {
+    foreach (['think\\' => __DIR__ . '/library/think/', 'app\\' => __DIR__ . '/../../shared/'] as $prefix => $dir) {
+        if (strncmp($class, $prefix, strlen($prefix)) === 0) {
+            $file = $dir . str_replace('\\', '/', substr($class, strlen($prefix))) . '.php';
+            if (is_file($file)) {
+                require $file;
+            }
+        }
+    }
+});

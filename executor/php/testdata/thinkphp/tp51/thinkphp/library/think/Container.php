@@ -1,0 +1,15 @@
+<?php
+// STAND-IN for the executor tests, NOT ThinkPHP / think-queue code (see testdata/thinkphp/README.md): ThinkPHP 5.1's
+// think\Container shape: get('app') and get('hook') are shared instances.
+namespace think;
+
+class Container
+{
+    private static $instances = [];
+
+    public static function get($name)
+    {
+        $class = ['app' => App::class, 'hook' => Hook::class][$name] ?? $name;
+        return self::$instances[$class] ??= new $class();
+    }
+}
