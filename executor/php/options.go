@@ -199,10 +199,6 @@ func (e *CrashError) Error() string {
 	return msg
 }
 
-// ErrFailUnsupported is returned by FailJob for a framework whose runner has no "failed" request (Laravel:
-// its runner fails jobs itself, on their last try).
-var ErrFailUnsupported = errors.New("php: this framework's runner does not take failed requests")
-
 // writeRunner writes the embedded runner of f (and the files it requires) into a fresh temporary directory
 // and returns the path of the script to start.
 func writeRunner(f Framework) (dir, path string, err error) {

@@ -20,6 +20,7 @@ const stopGrace = 5 * time.Second
 // Pool runs jobs on Workers long-lived PHP processes, one job per process at a time.
 type Pool struct {
 	o         Options
+	failures  phpFailures
 	dir       string
 	runner    string
 	slots     chan *slot
@@ -66,6 +67,7 @@ func (pl *Pool) ProcessJob(ctx context.Context, job *queue.Job) error {
 	if err != nil {
 		return err
 	}
+	pl.failures.note(job, m)
 	return apply(job, m)
 }
 
@@ -74,9 +76,6 @@ func (pl *Pool) ProcessJob(ctx context.Context, job *queue.Job) error {
 // built from reason), then the queue_failed hook listeners (1.x/2.x) or the JobFailed event (3.x). It records
 // job as failed with reason and returns what a hook threw (an *Exception), or a process error as ProcessJob.
 func (pl *Pool) FailJob(ctx context.Context, job *queue.Job, reason error) error {
-	if !pl.o.Framework.thinkPHP() {
-		return ErrFailUnsupported
-	}
 	m, err := pl.do(ctx, job, "failed", reason)
 	if err != nil {
 		return err
@@ -150,6 +149,7 @@ func (pl *Pool) Close() error {
 // PerJob runs every job in a fresh PHP process, like queue:listen; at most Workers at once.
 type PerJob struct {
 	o         Options
+	failures  phpFailures
 	dir       string
 	runner    string
 	sem       chan struct{}
@@ -175,14 +175,12 @@ func (pj *PerJob) ProcessJob(ctx context.Context, job *queue.Job) error {
 	if err != nil {
 		return err
 	}
+	pj.failures.note(job, m)
 	return apply(job, m)
 }
 
 // FailJob is Pool.FailJob in a fresh process.
 func (pj *PerJob) FailJob(ctx context.Context, job *queue.Job, reason error) error {
-	if !pj.o.Framework.thinkPHP() {
-		return ErrFailUnsupported
-	}
 	m, err := pj.do(ctx, job, "failed", reason)
 	if err != nil {
 		return err

@@ -286,11 +286,24 @@ func TestThinkPHPFailedHooks(t *testing.T) {
 	})
 }
 
-func TestFailJobLaravelUnsupported(t *testing.T) {
-	pj, err := NewPerJob(Options{})
-	require.NoError(t, err)
-	defer pj.Close()
-	require.ErrorIs(t, pj.FailJob(context.Background(), queue.NewJob(queue.JobParams{}), nil), ErrFailUnsupported)
+// The bridge failing a Laravel job (e.g. past its timeout with failOnTimeout) runs its failed() in PHP,
+// once; a job PHP failed itself does not run failed() a second time.
+func TestLaravelFailedRequest(t *testing.T) {
+	t.Parallel()
+	modes(t, func(t *testing.T, mode Mode) {
+		o, _ := testOptions(t, mode)
+		e := newExec(t, o)
+		mark := filepath.Join(t.TempDir(), "marks.jsonl")
+		job := actJob(t, mark, "ok", 0, nil, 1)
+		e.(queue.FailedHandler).Failed(context.Background(), job, errors.New("timed out"))
+		require.Equal(t, []string{"failed"}, events(readMarks(t, mark)))
+
+		mark2 := filepath.Join(t.TempDir(), "marks.jsonl")
+		job2 := actJob(t, mark2, "fail", 0, nil, 1)
+		require.NoError(t, run(t, e, job2, time.Minute))
+		e.(queue.FailedHandler).Failed(context.Background(), job2, errors.New("failed by PHP"))
+		require.Equal(t, []string{"start", "failed"}, events(readMarks(t, mark2)), "failed() runs once")
+	})
 }
 
 func TestThinkPHPBootFailure(t *testing.T) {

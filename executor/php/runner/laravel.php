@@ -206,6 +206,21 @@ function boot(): array
     return [$frames, $app];
 }
 
+/** failure_reason is the bridge's reason for a failed request as a Throwable of its PHP class when it has one. */
+function failure_reason(array $req): \Throwable
+{
+    $r = is_array($req['reason'] ?? null) ? $req['reason'] : [];
+    $message = (string)($r['message'] ?? 'failed by the bridge');
+    $class = (string)($r['class'] ?? '');
+    if ($class !== '' && class_exists($class) && is_subclass_of($class, \Throwable::class)) {
+        try {
+            return new $class($message);
+        } catch (\Throwable $ignored) {
+        }
+    }
+    return new \RuntimeException($message);
+}
+
 function serve(Frames $frames, $app): int
 {
     $worker = new BridgeWorker($app['queue'], $app['events'], $app[ExceptionHandler::class], function () {
@@ -215,7 +230,8 @@ function serve(Frames $frames, $app): int
     $frames->write(['type' => 'ready', 'pid' => getmypid(), 'php' => PHP_VERSION, 'laravel' => $app->version()]);
 
     while (($req = $frames->read()) !== null) {
-        if (($req['type'] ?? '') !== 'job') {
+        $type = (string)($req['type'] ?? '');
+        if ($type !== 'job' && $type !== 'failed') {
             continue;
         }
         $job = new BridgeJob($app, (string)$req['raw'], (string)($req['queue'] ?? 'default'),
@@ -225,7 +241,13 @@ function serve(Frames $frames, $app): int
         $exception = null;
         ob_start();
         try {
-            $worker->process($job->getConnectionName(), $job, $options);
+            if ($type === 'job') {
+                $worker->process($job->getConnectionName(), $job, $options);
+            } else {
+                // The bridge failed the job (e.g. past its timeout with failOnTimeout, or out of tries): what
+                // Laravel's worker does then — delete it, run its failed(), fire JobFailed.
+                $job->fail(failure_reason($req));
+            }
         } catch (Throwable $e) {
             $exception = $e;
             try {
