@@ -21,6 +21,9 @@ import (
 	"github.com/queuebridge/bridge/queue"
 )
 
+//go:embed runner/frames.php
+var framesRunner []byte
+
 //go:embed runner/laravel.php
 var laravelRunner []byte
 
@@ -202,7 +205,7 @@ func (e *CrashError) Error() string {
 // writeRunner writes the embedded runner of f (and the files it requires) into a fresh temporary directory
 // and returns the path of the script to start.
 func writeRunner(f Framework) (dir, path string, err error) {
-	files := map[string][]byte{}
+	files := map[string][]byte{"frames.php": framesRunner}
 	var main string
 	switch f {
 	case "", FrameworkLaravel:

@@ -22,72 +22,7 @@ namespace QueueBridge\Runner;
 
 use Throwable;
 
-final class Frames
-{
-    /** @var resource */
-    private $in;
-    /** @var resource */
-    private $out;
-
-    public function __construct()
-    {
-        $in = @fopen('php://fd/3', 'rb');
-        $out = @fopen('php://fd/4', 'wb');
-        if ($in === false || $out === false) {
-            fwrite(STDERR, "queuebridge runner: fd 3 and 4 must be open (started by the bridge)\n");
-            exit(2);
-        }
-        $this->in = $in;
-        $this->out = $out;
-    }
-
-    /** read returns the next message, or null at EOF. */
-    public function read(): ?array
-    {
-        $head = $this->readN(4);
-        if ($head === null) {
-            return null;
-        }
-        $n = unpack('N', $head)[1];
-        $body = $n === 0 ? '' : $this->readN($n);
-        if ($body === null) {
-            return null;
-        }
-        $msg = json_decode($body, true, 512, JSON_THROW_ON_ERROR);
-        return is_array($msg) ? $msg : null;
-    }
-
-    public function write(array $msg): void
-    {
-        $body = json_encode($msg, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE
-            | JSON_PARTIAL_OUTPUT_ON_ERROR);
-        $data = pack('N', strlen($body)) . $body;
-        for ($off = 0, $len = strlen($data); $off < $len;) {
-            $w = fwrite($this->out, substr($data, $off));
-            if ($w === false || $w === 0) {
-                exit(3); // the bridge is gone
-            }
-            $off += $w;
-        }
-        fflush($this->out);
-    }
-
-    private function readN(int $n): ?string
-    {
-        $buf = '';
-        while (strlen($buf) < $n) {
-            $chunk = fread($this->in, $n - strlen($buf));
-            if ($chunk === false || $chunk === '') {
-                if (feof($this->in)) {
-                    return null;
-                }
-                continue;
-            }
-            $buf .= $chunk;
-        }
-        return $buf;
-    }
-}
+require __DIR__ . '/frames.php';
 
 /** RemoteException stands for the reason the bridge gives a job up with (a failed request). */
 final class RemoteException extends \RuntimeException
@@ -103,11 +38,6 @@ final class RemoteException extends \RuntimeException
         $this->originalClass = $class;
         $this->originalText = $text;
     }
-}
-
-function exception_info(Throwable $e): array
-{
-    return ['class' => get_class($e), 'message' => $e->getMessage(), 'text' => (string)$e];
 }
 
 /** reason is the Throwable a failed request carries, or null ("failed manually"). */
