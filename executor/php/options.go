@@ -241,5 +241,12 @@ func reasonOf(reason error) *Exception {
 	if errors.As(reason, &ex) {
 		return ex
 	}
-	return &Exception{Message: reason.Error()}
+	// A Go error that stands for a PHP exception (laravel.MaxAttemptsExceededError) keeps its class, so the
+	// job's failed() gets the exception Laravel would give it.
+	out := &Exception{Message: reason.Error()}
+	var php interface{ PHPClass() string }
+	if errors.As(reason, &php) {
+		out.Class = php.PHPClass()
+	}
+	return out
 }
