@@ -26,6 +26,9 @@ const (
 	OutcomeReleased
 	// OutcomeFailed means the job leaves the queue into the failed store.
 	OutcomeFailed
+	// OutcomeKept means the job stays reserved until its reservation lapses, then runs again: what the PHP
+	// libraries do with a job whose code returned without deleting or releasing it.
+	OutcomeKept
 )
 
 // Reservation is one job taken from a queue by a storage backend.
@@ -131,6 +134,14 @@ func (j *Job) Delete() {
 func (j *Job) Release(delay time.Duration) {
 	if j.outcome == OutcomeNone {
 		j.outcome, j.delay = OutcomeReleased, delay
+	}
+}
+
+// Keep leaves the job reserved when the handler returns: it runs again once its reservation lapses (after
+// expire / retry_after), as a PHP job that neither deleted nor released itself does.
+func (j *Job) Keep() {
+	if j.outcome == OutcomeNone {
+		j.outcome = OutcomeKept
 	}
 }
 

@@ -125,6 +125,8 @@ func (w *Worker) settle(ctx context.Context, h queue.Handler, job *queue.Job, re
 		w.fail(ctx, h, job, res, failErr)
 	case outcome == queue.OutcomeReleased:
 		w.release(ctx, h, job, res, delay)
+	case outcome == queue.OutcomeKept && err == nil:
+		// No acknowledgement: the reservation lapses and the job runs again, as in PHP.
 	case outcome == queue.OutcomeDeleted || err == nil:
 		acks.delete(res.Queue, res.Member)
 	default:

@@ -459,6 +459,10 @@ func apply(job *queue.Job, m message) error {
 		job.Release(time.Duration(m.Delay) * time.Second)
 	case "deleted":
 		job.Delete()
+	case "none":
+		if thrown == nil {
+			job.Keep() // the job neither deleted nor released itself: PHP leaves it reserved
+		}
 	}
 	return thrown
 }

@@ -173,7 +173,7 @@ func TestThinkPHPOutcomes(t *testing.T) {
 			job := tpJob(t, l, l.bare, f, "none", 1)
 			runOK(job)
 			out, _, _ := job.Outcome()
-			require.Equal(t, queue.OutcomeNone, out, "think-queue deletes nothing by itself")
+			require.Equal(t, queue.OutcomeKept, out, "think-queue deletes nothing by itself: the job stays reserved")
 		})
 		t.Run("throw", func(t *testing.T) {
 			f := filepath.Join(dir, "throw")
@@ -193,7 +193,7 @@ func TestThinkPHPOutcomes(t *testing.T) {
 				job := tpJob(t, l, "nomodule/Act", f, "ok", 1)
 				runOK(job) // app\nomodule\job\Act does not exist: a silent no-op, as think-queue 1.x/2.x
 				out, _, _ := job.Outcome()
-				require.Equal(t, queue.OutcomeNone, out)
+				require.Equal(t, queue.OutcomeKept, out, "never deleted: it runs again after expire, as in PHP")
 				require.Empty(t, readTPMarks(t, f))
 			})
 		}
