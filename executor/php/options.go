@@ -30,6 +30,9 @@ var laravelRunner []byte
 //go:embed runner/thinkphp_common.php
 var thinkCommon []byte
 
+//go:embed runner/thinkphp5_job.php
+var think5Job []byte
+
 //go:embed runner/thinkphp50.php
 var think50Runner []byte
 
@@ -216,6 +219,9 @@ func writeRunner(f Framework) (dir, path string, err error) {
 		files[main] = map[Framework][]byte{FrameworkThinkPHP50: think50Runner, FrameworkThinkPHP51: think51Runner,
 			FrameworkThinkPHP6: think6Runner}[f]
 		files["thinkphp_common.php"] = thinkCommon
+		if f != FrameworkThinkPHP6 {
+			files["thinkphp5_job.php"] = think5Job
+		}
 	default:
 		return "", "", fmt.Errorf("php: unknown framework %q", f)
 	}
