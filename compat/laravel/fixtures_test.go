@@ -90,7 +90,6 @@ func unixNow() int64 { return time.Now().Unix() }
 func intp(n int) *int       { return &n }
 func int64p(n int64) *int64 { return &n }
 func strp(s string) *string { return &s }
-func boolp(b bool) *bool    { return &b }
 
 func unixp(sec int64) *time.Time {
 	t := time.Unix(sec, 0)

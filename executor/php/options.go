@@ -69,11 +69,6 @@ func ParseFramework(s string) (Framework, error) {
 	return "", fmt.Errorf("php: framework %q: want laravel, thinkphp50, thinkphp51 or thinkphp6", s)
 }
 
-// thinkPHP reports whether f is one of the ThinkPHP lines.
-func (f Framework) thinkPHP() bool {
-	return f == FrameworkThinkPHP50 || f == FrameworkThinkPHP51 || f == FrameworkThinkPHP6
-}
-
 // Mode is how jobs get their PHP processes.
 type Mode int
 
