@@ -254,17 +254,13 @@ func (w *Worker) loop(ctx, jobCtx context.Context, slots chan struct{}, jobs *sy
 		// Like PHP's workers, look for the restart signal before taking more work, so a restart stops the
 		// worker after the jobs it is running. The signal is read while the reservation is on its way, so it
 		// costs no round trip; jobs reserved when the signal came go back untouched.
-		signal := make(chan restartSignal, 1)
-		go func() {
-			stamp, ok := w.restartStamp(ctx)
-			signal <- restartSignal{stamp, ok}
-		}()
+		restartRead := w.restartStampAsync(ctx)
 		reserved, err := w.reserve(ctx, free)
-		if sig := <-signal; sig.ok {
+		if stamp, ok := restartRead(); ok {
 			if !haveStamp {
-				restartStamp, haveStamp = sig.stamp, true
+				restartStamp, haveStamp = stamp, true
 			}
-			if sig.stamp != restartStamp {
+			if stamp != restartStamp {
 				for _, r := range reserved {
 					w.handBack(jobCtx, r, "restart signal")
 				}
@@ -311,10 +307,25 @@ func (w *Worker) paused(ctx context.Context, q string) bool {
 	return w.cfg.PausedFunc != nil && w.cfg.PausedFunc(ctx, q)
 }
 
-// restartSignal is one reading of the restart signal; ok is false when it could not be read.
-type restartSignal struct {
-	stamp string
-	ok    bool
+// restartStampAsync starts reading the restart signal and returns the function that waits for the reading
+// (see restartStamp); without a signal to watch it starts nothing.
+func (w *Worker) restartStampAsync(ctx context.Context) func() (string, bool) {
+	if w.cfg.RestartStampFunc == nil {
+		return func() (string, bool) { return "", false }
+	}
+	type reading struct {
+		stamp string
+		ok    bool
+	}
+	c := make(chan reading, 1)
+	go func() {
+		stamp, ok := w.restartStamp(ctx)
+		c <- reading{stamp, ok}
+	}()
+	return func() (string, bool) {
+		r := <-c
+		return r.stamp, r.ok
+	}
 }
 
 // reserve takes up to free jobs from the queues in priority order: a lower queue only when the ones before
