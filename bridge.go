@@ -3,24 +3,20 @@ package bridge
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"time"
+	"path/filepath"
+	"strings"
 
-	"github.com/queuebridge/bridge/compat/laravel"
-	"github.com/queuebridge/bridge/compat/phpjson"
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/queuebridge/bridge/events"
 	"github.com/queuebridge/bridge/executor/goexec"
-	"github.com/queuebridge/bridge/internal/cli"
-	"github.com/queuebridge/bridge/internal/conn"
 	"github.com/queuebridge/bridge/queue"
-	"github.com/queuebridge/bridge/worker"
 )
 
 // Job is one reserved job as a handler sees it.
 type Job = queue.Job
 
-// Handler runs jobs of the names it is registered for.
+// Handler runs jobs of the names it is registered for: ProcessJob(ctx, job) error.
 type Handler = queue.Handler
 
 // HandlerFunc adapts a function to Handler.
@@ -29,24 +25,21 @@ type HandlerFunc = queue.HandlerFunc
 // FailedHandler is a Handler with think-queue's failed($data): Failed runs once when its job fails for good.
 type FailedHandler = queue.FailedHandler
 
-// Config says where the queue lives, in which PHP dialect, and how the worker runs.
-type Config = conn.Config
-
-// WorkerConfig tunes the worker (Config.Worker).
-type WorkerConfig = worker.Config
-
 // ErrNotConnected is returned by methods that need a queue before Connect (or Open) gave one.
-var ErrNotConnected = errors.New("bridge: not connected")
+var ErrNotConnected = errors.New("not connected")
 
-// Bridge holds the Go handlers and, once connected, the queue they drain.
+// Bridge holds the Go handlers and, once connected, the queue they drain. Every operation of the command
+// line is a method here, context first.
 type Bridge struct {
 	mux    *goexec.Mux
-	events events.Dispatcher
-	conn   *conn.Conn
+	events *events.Dispatcher
+	cfg    Config // with defaults, once connected
+	be     *backend
 }
 
-// New returns a Bridge with no connection: register handlers, then call Main, which connects as its flags say.
-func New() *Bridge { return &Bridge{mux: goexec.NewMux()} }
+// New returns a Bridge with no connection: register handlers, then call Main, which connects as its flags
+// say, or Connect.
+func New() *Bridge { return &Bridge{mux: goexec.NewMux(), events: &events.Dispatcher{}} }
 
 // Open returns a Bridge connected as cfg says, for programs that wire themselves instead of calling Main.
 func Open(ctx context.Context, cfg *Config) (*Bridge, error) {
@@ -57,22 +50,67 @@ func Open(ctx context.Context, cfg *Config) (*Bridge, error) {
 	return b, nil
 }
 
+// OpenRedis returns a Bridge working the queue on the caller's go-redis client (standalone, Sentinel or
+// Cluster), in cfg's dialect; cfg.Connection is ignored and Close leaves the client open.
+func OpenRedis(ctx context.Context, client goredis.UniversalClient, cfg *Config) (*Bridge, error) {
+	c := cfg.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	f, err := parseFormat(c.Dialect, c.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	be, err := redisBackend(ctx, client, &c, f)
+	if err != nil {
+		return nil, err
+	}
+	return connected(c, be), nil
+}
+
+// connected is a new Bridge on an open backend.
+func connected(c Config, be *backend) *Bridge {
+	b := New()
+	if c.IDFunc == nil {
+		c.IDFunc = be.format.newID
+	}
+	b.cfg, b.be = c, be
+	return b
+}
+
 // Connect opens the queue cfg names. Close releases it.
 func (b *Bridge) Connect(ctx context.Context, cfg *Config) error {
-	c, err := conn.Open(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("bridge: %w", err)
+	if b.be != nil {
+		return errors.New("already connected")
 	}
-	b.conn = c
+	c := cfg.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if cfg.Connection == "" {
+		path := strings.TrimPrefix(EmbeddedConnection, "sqlite:")
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		c.Logger.Warn("no --connection given: using the embedded default, an SQLite file the bridge owns (not your app's queue)", "path", path)
+	}
+	be, err := openBackend(ctx, &c)
+	if err != nil {
+		return err
+	}
+	if c.IDFunc == nil {
+		c.IDFunc = be.format.newID
+	}
+	b.cfg, b.be = c, be
 	return nil
 }
 
-// Close releases the connection.
+// Close releases the connection (a client given to OpenRedis stays open).
 func (b *Bridge) Close() error {
-	if b.conn == nil {
+	if b.be == nil {
 		return nil
 	}
-	return b.conn.Close()
+	return b.be.close()
 }
 
 // Handle registers h for a job name: `Class`, or `Class@method`. A `Class` handler also serves every
@@ -85,58 +123,36 @@ func (b *Bridge) HandleFunc(name string, f func(ctx context.Context, job *Job) e
 }
 
 // HandleFallback registers h for every job name no other handler matches. Without a fallback such jobs are
-// handed back to the queue untouched, for the PHP workers.
+// handed back to the queue untouched, for the PHP workers (or run by the PHP executor, when configured).
 func (b *Bridge) HandleFallback(h Handler) { b.mux.HandleFallback(h) }
 
 // Listen adds a listener for the events in package events (JobProcessing, JobFailed, …).
 func (b *Bridge) Listen(l events.Listener) { b.events.Listen(l) }
 
-// Push writes a job as the PHP library's Queue::push would, so PHP workers can run it too, and returns its id.
-// data is encoded with encoding/json and then held as PHP's json_decode($json, true) would hold it.
-func (b *Bridge) Push(ctx context.Context, queueName, job string, data any) (string, error) {
-	return b.Later(ctx, 0, queueName, job, data)
-}
+// Connection is the queue backend in use, its password hidden.
+func (b *Bridge) Connection() string { return redactURL(b.cfg.Connection) }
 
-// Later is Push for a job that becomes visible after delay (Queue::later).
-func (b *Bridge) Later(ctx context.Context, delay time.Duration, queueName, job string, data any) (string, error) {
-	if b.conn == nil {
-		return "", ErrNotConnected
+// Dialect is the canonical name of the dialect in use, e.g. "thinkqueue-v3".
+func (b *Bridge) Dialect() string {
+	if b.be == nil {
+		return ""
 	}
-	v, err := phpjson.FromGo(data)
-	if err != nil {
-		return "", fmt.Errorf("bridge: push %s: %w", job, err)
+	return b.be.format.name()
+}
+
+// ConnectionName is the queue connection's name in the app's config, as failed rows and pause flags
+// record it: the frameworks' defaults, "redis" or "database".
+func (b *Bridge) ConnectionName() string {
+	if b.be != nil && b.be.database() {
+		return "database"
 	}
-	return b.conn.Push(ctx, queueName, job, v, delay)
+	return "redis"
 }
 
-// PushCommand writes a Laravel class-based job, as dispatch(new Cmd) would: cmd describes the PHP object
-// (class, properties in serialize() order, Queueable fields) and the payload's limits. Laravel dialects only.
-func (b *Bridge) PushCommand(ctx context.Context, queueName string, cmd laravel.Command) (string, error) {
-	return b.LaterCommand(ctx, 0, queueName, cmd)
-}
-
-// LaterCommand is PushCommand for a job that becomes visible after delay.
-func (b *Bridge) LaterCommand(ctx context.Context, delay time.Duration, queueName string, cmd laravel.Command) (string, error) {
-	if b.conn == nil {
-		return "", ErrNotConnected
-	}
-	return b.conn.PushCommand(ctx, queueName, cmd, delay)
-}
-
-// Run works the queues until ctx is cancelled, then stops gracefully (see WorkerConfig).
-func (b *Bridge) Run(ctx context.Context) error {
-	if b.conn == nil {
+// ready returns ErrNotConnected before Connect.
+func (b *Bridge) ready() error {
+	if b.be == nil {
 		return ErrNotConnected
 	}
-	return b.conn.Work(ctx, b.mux, &b.events)
-}
-
-// Main runs the bridge command line (the same as cmd/bridge) with this Bridge's handlers, then exits.
-func (b *Bridge) Main() {
-	os.Exit(cli.Run(context.Background(), os.Args, cli.Params{
-		Router: b.mux,
-		Events: &b.events,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-	}))
+	return nil
 }

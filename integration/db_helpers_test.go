@@ -1,7 +1,7 @@
 package integration
 
 // Shared helpers of the database-queue cross-tests (db_*_test.go): a private MariaDB database or SQLite file
-// per test, the bridge's tables created as `bridge migrate` does (conn.Migrate), and the Laravel test app on
+// per test, the bridge's tables created as `bridge migrate` does (Bridge.Migrate), and the Laravel test app on
 // the same database (its `database` queue connection, testdata/laravel/bootstrap.php).
 
 import (
@@ -24,7 +24,6 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/queuebridge/bridge"
-	"github.com/queuebridge/bridge/internal/conn"
 )
 
 // dbBackend is one test's private database: a MariaDB database qb_<random>, or an SQLite file in t.TempDir().
@@ -96,7 +95,7 @@ func (d *dbBackend) config(dialect string, expire time.Duration, w bridge.Worker
 func (d *dbBackend) migrate(t testing.TB, dialect string) {
 	t.Helper()
 	ctx := context.Background()
-	c, err := conn.Open(ctx, d.config(dialect, 0, bridge.WorkerConfig{}))
+	c, err := bridge.Open(ctx, d.config(dialect, 0, bridge.WorkerConfig{}))
 	require.NoError(t, err)
 	defer c.Close()
 	stmts, err := c.Migrate(ctx, false)

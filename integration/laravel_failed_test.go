@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/queuebridge/bridge"
-	"github.com/queuebridge/bridge/internal/conn"
 )
 
 // TestLaravelFailedJobsTable: with FailedDatabase the bridge writes its failed jobs into the app's own
@@ -88,7 +87,7 @@ func TestLaravelFailedJobsTable(t *testing.T) {
 	require.Contains(t, a.Artisan("queue:retry", goJob.UUID), goJob.UUID)
 	requireBackOnQueue(goQ, goJob.UUID)
 	// The bridge's Retry of Laravel's row.
-	c, err := conn.Open(ctx, cfg)
+	c, err := bridge.Open(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	require.NoError(t, c.Retry(ctx, phpJob.UUID))

@@ -24,7 +24,6 @@ import (
 	"github.com/queuebridge/bridge/compat/laravel"
 	"github.com/queuebridge/bridge/compat/phpjson"
 	"github.com/queuebridge/bridge/events"
-	"github.com/queuebridge/bridge/internal/conn"
 )
 
 // The test app's class names as they travel in payloads.
@@ -85,10 +84,10 @@ func lvOpen(t testing.TB, a *laravelApp, w bridge.WorkerConfig) *bridge.Bridge {
 	return b
 }
 
-// lvFailedStore opens the connection the CLI uses, to read the bridge's failed store (conn.Failed).
-func lvFailedStore(t testing.TB, a *laravelApp) *conn.Conn {
+// lvFailedStore opens the connection the CLI uses, to read the bridge's failed store (Bridge.Failed).
+func lvFailedStore(t testing.TB, a *laravelApp) *bridge.Bridge {
 	t.Helper()
-	c, err := conn.Open(context.Background(), lvConfig(t, a, bridge.WorkerConfig{}))
+	c, err := bridge.Open(context.Background(), lvConfig(t, a, bridge.WorkerConfig{}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c

@@ -22,7 +22,6 @@ import (
 
 	"github.com/queuebridge/bridge"
 	"github.com/queuebridge/bridge/compat/thinkqueue"
-	"github.com/queuebridge/bridge/internal/cli"
 )
 
 const (
@@ -176,7 +175,7 @@ func (s tqxSetup) CLI(ctx context.Context, dialect string, args ...string) (int,
 		"--cache-prefix", s.CachePrefix,
 		"--log-level", "warn",
 	}, args...)
-	code := cli.Run(ctx, full, cli.Params{Stdout: &stdout, Stderr: &stderr})
+	code := bridge.New().RunCommand(ctx, full, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/queuebridge/bridge"
 	"github.com/queuebridge/bridge/compat/thinkqueue"
 	"github.com/queuebridge/bridge/events"
-	"github.com/queuebridge/bridge/internal/conn"
 )
 
 // tqxFxKey is one Redis key of a fixture's state snapshot.
@@ -110,9 +109,9 @@ func tqxFxMembers(zs []tqxFxZ) []string {
 }
 
 // tqxOpenConn opens the internal connection the CLI uses, to read the failed store.
-func tqxOpenConn(t testing.TB, ctx context.Context, setup tqxSetup, dialect string) *conn.Conn {
+func tqxOpenConn(t testing.TB, ctx context.Context, setup tqxSetup, dialect string) *bridge.Bridge {
 	t.Helper()
-	c, err := conn.Open(ctx, setup.Config(dialect, bridge.WorkerConfig{}))
+	c, err := bridge.Open(ctx, setup.Config(dialect, bridge.WorkerConfig{}))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c

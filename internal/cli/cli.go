@@ -1,5 +1,7 @@
-// Package cli is the bridge command line: flags → internal/conn → worker. It is shared by cmd/bridge and by
-// a user's own binary through bridge.Main. Changes to this package are not breaking changes.
+// Package cli is the bridge command line, shared by cmd/bridge and by a user's own binary through
+// bridge.Main. It parses flags and prints; every operation is a method of the public API (*bridge.Bridge,
+// seen here through the Bridge interface, since package bridge imports this one). Changes to this package
+// are not breaking changes.
 package cli
 
 import (
@@ -8,341 +10,262 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
-	"os"
-	"os/signal"
-	"strings"
-	"sync/atomic"
-	"syscall"
+	"path/filepath"
+	"runtime/debug"
 	"time"
 
-	urfave "github.com/urfave/cli/v2"
-
-	"github.com/queuebridge/bridge/events"
-	"github.com/queuebridge/bridge/executor/php"
-	"github.com/queuebridge/bridge/internal/conn"
+	"github.com/queuebridge/bridge/compat/laravel"
+	"github.com/queuebridge/bridge/queue"
 	"github.com/queuebridge/bridge/worker"
 )
 
-// Params is what the caller brings: the handlers and where output goes.
-type Params struct {
-	Router worker.Router
-	Events *events.Dispatcher
-	Stdout io.Writer
-	Stderr io.Writer
+// Bridge is what the command line drives: a connected *bridge.Bridge.
+type Bridge interface {
+	Close() error
+	Connection() string
+	Dialect() string
+	ConnectionName() string
+	Later(ctx context.Context, delay time.Duration, queueName, job string, data any) (string, error)
+	LaterCommand(ctx context.Context, delay time.Duration, queueName string, cmd laravel.Command) (string, error)
+	Failed(ctx context.Context) ([]queue.FailedJob, error)
+	FailedJob(ctx context.Context, id string) (queue.FailedJob, error)
+	Retry(ctx context.Context, id string) error
+	RetryAll(ctx context.Context) ([]string, error)
+	Forget(ctx context.Context, id string) error
+	Flush(ctx context.Context) (int, error)
+	Restart(ctx context.Context) error
+	RestartKey() string
+	Pause(ctx context.Context, queueName string) error
+	Resume(ctx context.Context, queueName string) error
+	Queues(ctx context.Context) ([]string, error)
+	Sizes(ctx context.Context, queueName string) (queue.Sizes, error)
+	Migrate(ctx context.Context, dryRun bool) ([]string, error)
+	Work(ctx context.Context, wc worker.Config) error
 }
 
-// exitMemory is think-queue 3.x's exit status when a worker outgrew --memory.
-const exitMemory = 12
+// Settings are the connection flags, as the caller's Connect turns them into a bridge.Config.
+type Settings struct {
+	Connection      string
+	Dialect         string
+	Prefix          string
+	Expire          time.Duration
+	CacheConnection string
+	CachePrefix     string
+	RestartKey      string
+	FailedKeyPrefix string
+	FailedDatabase  string
+	FailedTable     string
+	Logger          *slog.Logger
+}
+
+// Params is what the caller brings: how to connect, and where output goes.
+type Params struct {
+	// Connect opens the queue the settings name.
+	Connect func(ctx context.Context, s Settings) (Bridge, error)
+	Stdout  io.Writer
+	Stderr  io.Writer
+}
+
+// Exit statuses.
+const (
+	exitError  = 1
+	exitUsage  = 2  // the command line cannot be run as written
+	exitMemory = 12 // think-queue 3.x's status when a worker outgrew --memory
+)
 
 // Run runs the command line args (args[0] is the program name) and returns the exit status.
 func Run(ctx context.Context, args []string, p Params) int {
-	app := newApp(p)
-	if err := app.RunContext(ctx, args); err != nil {
-		var exit urfave.ExitCoder
-		if errors.As(err, &exit) {
-			if exit.Error() != "" {
-				fmt.Fprintln(p.Stderr, "bridge:", exit.Error())
-			}
-			return exit.ExitCode()
+	prog := filepath.Base(args[0])
+	root := commands(p)
+	parsed, err := parse(root, args[1:])
+	if err != nil {
+		fmt.Fprintf(p.Stderr, "%s: %v\n", prog, err)
+		return exitUsage
+	}
+	switch {
+	case parsed.version || (len(parsed.path) > 0 && parsed.path[0].name == "version"):
+		fmt.Fprintf(p.Stdout, "%s %s\n", prog, Version())
+		return 0
+	case parsed.help:
+		writeHelp(p.Stdout, prog, parsed.path, root)
+		return 0
+	case parsed.path[0].name == "help":
+		path, err := helpPath(root, parsed.args)
+		if err != nil {
+			fmt.Fprintf(p.Stderr, "%s: %v\n", prog, err)
+			return exitUsage
 		}
-		fmt.Fprintln(p.Stderr, "bridge:", err)
-		return 1
+		writeHelp(p.Stdout, prog, path, root)
+		return 0
 	}
-	return 0
+	inv := &invocation{ctx: ctx, prog: prog, parsed: parsed, p: p}
+	err = parsed.command().run(inv)
+	var usage *usageError
+	var exit exitCode
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &usage):
+		fmt.Fprintf(p.Stderr, "%s: %v\n", prog, err)
+		return exitUsage
+	case errors.As(err, &exit):
+		fmt.Fprintf(p.Stderr, "%s: %v\n", prog, err)
+		return exit.code
+	}
+	fmt.Fprintf(p.Stderr, "%s: %v\n", prog, err)
+	return exitError
 }
 
-func newApp(p Params) *urfave.App {
-	app := &urfave.App{
-		Name:            "bridge",
-		Usage:           "run a PHP app's think-queue jobs in Go, on the same queue, in the same bytes",
-		Writer:          p.Stdout,
-		ErrWriter:       p.Stderr,
-		HideHelpCommand: true,
-		ExitErrHandler:  func(*urfave.Context, error) {}, // Run prints and maps errors itself
-		Flags:           connectionFlags(),
-		Commands: []*urfave.Command{
-			workCommand(p),
-			pushCommand(),
-			failedCommand(),
-			restartCommand(),
-			migrateCommand(),
-		},
-	}
-	hideHelpCommands(app.Commands)
-	return app
+// exitCode is an error with its own exit status.
+type exitCode struct {
+	error
+	code int
 }
 
-func connectionFlags() []urfave.Flag {
-	return []urfave.Flag{
-		&urfave.StringFlag{Name: "connection", Aliases: []string{"c"}, EnvVars: []string{"BRIDGE_CONNECTION"},
-			Usage: "queue backend: redis://[:password@]host:port/db, rediss://…, redis+cluster://…, redis+sentinel://…?master_name=m, or a jobs table: mysql://user:pass@host:3306/db?table=jobs&prefix=tp_, sqlite:path (default: the embedded " + conn.EmbeddedConnection + ")"},
-		&urfave.StringFlag{Name: "dialect", EnvVars: []string{"BRIDGE_DIALECT"}, Value: conn.DefaultDialect,
-			Usage: "PHP library format: thinkqueue-v1, thinkqueue-v2, thinkqueue-v3 (keys {queues:X}), thinkqueue-v3-plain (keys queues:X), laravel-8 … laravel-12"},
-		&urfave.StringFlag{Name: "expire", EnvVars: []string{"BRIDGE_EXPIRE"}, Value: "60",
-			Usage: "seconds a reservation lasts before another worker may recover the job (think-queue expire / retry_after); \"null\" never recovers (v1 expire => null)"},
-		&urfave.StringFlag{Name: "cache-connection", EnvVars: []string{"BRIDGE_CACHE_CONNECTION"},
-			Usage: "Redis of the app's cache store, where `php think queue:restart` writes (default: --connection)"},
-		&urfave.StringFlag{Name: "cache-prefix", EnvVars: []string{"BRIDGE_CACHE_PREFIX"}, Usage: "the app cache store's key prefix"},
-		&urfave.StringFlag{Name: "restart-key", EnvVars: []string{"BRIDGE_RESTART_KEY"},
-			Usage: "cache key of the restart signal after --cache-prefix (default: think:queue:restart; Laravel's illuminate:queue:restart with its prefixes)"},
-		&urfave.StringFlag{Name: "prefix", EnvVars: []string{"BRIDGE_PREFIX"},
-			Usage: "Laravel's Redis key prefix (database.redis.options.prefix; default laravel_database_)"},
-		&urfave.StringFlag{Name: "failed-prefix", EnvVars: []string{"BRIDGE_FAILED_PREFIX"}, Value: "queuebridge",
-			Usage: "prefix of the bridge's failed-store keys on Redis"},
-		&urfave.StringFlag{Name: "failed-database", EnvVars: []string{"BRIDGE_FAILED_DATABASE"},
-			Usage: "keep failed jobs in the app's failed_jobs table: mysql://user:pass@host:3306/db or sqlite:path (default: the bridge's Redis keys)"},
-		&urfave.StringFlag{Name: "failed-table", EnvVars: []string{"BRIDGE_FAILED_TABLE"}, Value: "failed_jobs",
-			Usage: "the failed_jobs table, with the app's table prefix"},
-		&urfave.StringFlag{Name: "log-level", EnvVars: []string{"BRIDGE_LOG_LEVEL"}, Value: "info", Usage: "debug, info, warn or error"},
-		&urfave.StringFlag{Name: "log-format", EnvVars: []string{"BRIDGE_LOG_FORMAT"}, Value: "text", Usage: "text or json"},
+// helpPath finds the command `help CMD [SUB]` names.
+func helpPath(root *command, args []string) ([]*command, error) {
+	var path []*command
+	cmd := root
+	for _, a := range args {
+		sub := cmd.sub(a)
+		if sub == nil {
+			return nil, usagef("help: no command %q", a)
+		}
+		path = append(path, sub)
+		cmd = sub
 	}
+	return path, nil
 }
 
-// configFrom reads the connection flags, which may stand before or after the command name.
-func configFrom(c *urfave.Context) (*conn.Config, error) {
-	expire, err := parseExpire(connFlag(c, "expire"))
+// Version is the module version the binary was built from (`go install …@v1.2.3`), or "devel" with the
+// VCS revision for a build from a checkout.
+func Version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	version := info.Main.Version
+	for _, dep := range info.Deps {
+		if dep.Path == "github.com/queuebridge/bridge" { // a user's binary: the bridge is a dependency
+			version = dep.Version
+		}
+	}
+	if version != "" && version != "(devel)" {
+		return version
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	switch {
+	case rev == "":
+		return "devel"
+	case dirty:
+		return "devel " + rev[:min(12, len(rev))] + "+dirty"
+	}
+	return "devel " + rev[:min(12, len(rev))]
+}
+
+// invocation is one run of a command: its parsed line and the caller's parameters.
+type invocation struct {
+	ctx    context.Context
+	prog   string
+	parsed *parsed
+	p      Params
+	logger *slog.Logger
+}
+
+func (inv *invocation) stdout() io.Writer { return inv.p.Stdout }
+
+// flag is the value of the command's flag of that name.
+func (inv *invocation) flag(name string) string {
+	for _, f := range inv.parsed.command().flags {
+		if f.name == name {
+			return inv.parsed.value(f)
+		}
+	}
+	panic("cli: command " + inv.parsed.commandName() + " has no flag --" + name) // a bug in the command table
+}
+
+// given reports whether the command's flag of that name was set.
+func (inv *invocation) given(name string) bool {
+	for _, f := range inv.parsed.command().flags {
+		if f.name == name {
+			return inv.parsed.given(f)
+		}
+	}
+	return false
+}
+
+func (inv *invocation) bool(name string) bool { return inv.flag(name) == "true" }
+
+func (inv *invocation) arg(i int) string { return inv.parsed.args[i] }
+
+// connect opens the queue the connection flags name; the caller closes it.
+func (inv *invocation) connect() (Bridge, error) {
+	s, err := inv.settings()
 	if err != nil {
 		return nil, err
 	}
-	log, err := newLogger(c.App.ErrWriter, connFlag(c, "log-level"), connFlag(c, "log-format"))
+	return inv.p.Connect(inv.ctx, s)
+}
+
+func (inv *invocation) settings() (Settings, error) {
+	log, err := inv.log()
 	if err != nil {
-		return nil, err
+		return Settings{}, err
 	}
-	return &conn.Config{
-		Connection:      connFlag(c, "connection"),
-		Dialect:         connFlag(c, "dialect"),
+	expire, err := parseExpire(inv.flag("expire"))
+	if err != nil {
+		return Settings{}, err
+	}
+	return Settings{
+		Connection:      inv.flag("connection"),
+		Dialect:         inv.flag("dialect"),
+		Prefix:          inv.flag("prefix"),
 		Expire:          expire,
-		CacheConnection: connFlag(c, "cache-connection"),
-		CachePrefix:     connFlag(c, "cache-prefix"),
-		RestartKey:      connFlag(c, "restart-key"),
-		Prefix:          connFlag(c, "prefix"),
-		FailedKeyPrefix: connFlag(c, "failed-prefix"),
-		FailedDatabase:  connFlag(c, "failed-database"),
-		FailedTable:     connFlag(c, "failed-table"),
+		CacheConnection: inv.flag("cache-connection"),
+		CachePrefix:     inv.flag("cache-prefix"),
+		RestartKey:      inv.flag("restart-key"),
+		FailedKeyPrefix: inv.flag("failed-prefix"),
+		FailedDatabase:  inv.flag("failed-database"),
+		FailedTable:     inv.flag("failed-table"),
 		Logger:          log,
 	}, nil
 }
 
-// connFlag is a connection flag's value from the nearest command that set it (`bridge work --connection …`
-// beats `bridge --connection … work`), else its default.
-func connFlag(c *urfave.Context, name string) string {
-	for _, cc := range c.Lineage() {
-		if cc.IsSet(name) {
-			return cc.String(name)
-		}
+// log is the logger the --log-* flags describe, on stderr.
+func (inv *invocation) log() (*slog.Logger, error) {
+	if inv.logger != nil {
+		return inv.logger, nil
 	}
-	return c.String(name)
-}
-
-func parseExpire(s string) (time.Duration, error) {
-	if s == "null" || s == "-1" {
-		return -1, nil
-	}
-	d, err := parseSeconds("expire", s)
-	if err != nil {
-		return 0, err
-	}
-	if d == 0 {
-		return 0, errors.New("--expire 0 would make every reservation lapse at once; use a positive number of seconds or null")
-	}
-	return d, nil
-}
-
-// parseSeconds reads think-queue's second counts, fractions allowed ("0.5").
-func parseSeconds(name, s string) (time.Duration, error) {
-	var f float64
-	if _, err := fmt.Sscanf(s, "%g", &f); err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, fmt.Errorf("--%s %q: want a number of seconds ≥ 0", name, s)
-	}
-	return time.Duration(f * float64(time.Second)), nil
-}
-
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	if err := l.UnmarshalText([]byte(inv.flag("log-level"))); err != nil {
+		return nil, usagef("--log-level %q: want debug, info, warn or error", inv.flag("log-level"))
 	}
 	o := &slog.HandlerOptions{Level: l}
-	switch format {
+	switch f := inv.flag("log-format"); f {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, o)), nil
+		inv.logger = slog.New(slog.NewTextHandler(inv.p.Stderr, o))
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, o)), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
-}
-
-func workCommand(p Params) *urfave.Command {
-	return &urfave.Command{
-		Name:  "work",
-		Usage: "run jobs from the queues (think-queue's queue:work)",
-		Flags: append(connectionFlags(),
-			&urfave.StringFlag{Name: "queue", Value: "default", Usage: "queues to drain, in priority order: a,b"},
-			&urfave.BoolFlag{Name: "daemon", Usage: "accepted for think-queue 1.x/2.x habits: the bridge always loops unless --once"},
-			&urfave.BoolFlag{Name: "once", Usage: "run at most one job, then exit"},
-			&urfave.BoolFlag{Name: "stop-when-empty", Usage: "exit once every queue is empty"},
-			&urfave.StringFlag{Name: "delay", Value: "0", Usage: "seconds a job that returned an error waits before it runs again"},
-			&urfave.StringFlag{Name: "backoff", Usage: "Laravel's --backoff: seconds per attempt, the last repeating (10,30); replaces --delay"},
-			&urfave.StringFlag{Name: "sleep", Value: "3", Usage: "seconds to wait when every queue is empty"},
-			&urfave.IntFlag{Name: "tries", Value: 0, Usage: "fail a job after this many attempts (0: unlimited; a v3 payload's maxTries wins)"},
-			&urfave.IntFlag{Name: "memory", Value: 128, Usage: "stop (exit 12) once the heap passes this many MB"},
-			&urfave.StringFlag{Name: "timeout", Value: "60", Usage: "seconds one job may run (its context is cancelled then); 0 disables"},
-			&urfave.IntFlag{Name: "concurrency", Aliases: []string{"n"}, Value: 1, Usage: "jobs run at once"},
-			&urfave.StringFlag{Name: "grace", Value: "30", Usage: "seconds running jobs get to finish on SIGTERM/SIGINT before they are handed back"},
-			&urfave.StringFlag{Name: "php-app", Usage: "run jobs with no Go handler in this app's own PHP code (the PHP executor)"},
-			&urfave.StringFlag{Name: "php-boot", Usage: "Laravel: the app's boot file (default DIR/bootstrap/app.php)"},
-			&urfave.StringFlag{Name: "php-framework", Usage: "laravel, thinkphp50, thinkphp51 or thinkphp6 (default: laravel for laravel-*, thinkphp6 for thinkqueue-v3; thinkqueue-v1/v2 must say 50 or 51)"},
-			&urfave.StringFlag{Name: "php-binary", Value: "php", Usage: "the PHP CLI"},
-			&urfave.IntFlag{Name: "php-workers", Value: 2, Usage: "PHP processes"},
-			&urfave.IntFlag{Name: "php-max-jobs", Value: 1000, Usage: "jobs a PHP process runs before it is replaced (0: no limit)"},
-			&urfave.IntFlag{Name: "php-memory", Value: 128, Usage: "MB a PHP process may use before it is replaced"},
-			&urfave.StringFlag{Name: "php-mode", Value: "pool", Usage: "pool (long-lived processes) or per-job (a fresh process per job, like queue:listen)"},
-		),
-		Action: func(c *urfave.Context) error {
-			cfg, err := configFrom(c)
-			if err != nil {
-				return err
-			}
-			wc, err := workerConfigFrom(c)
-			if err != nil {
-				return err
-			}
-			// SIGUSR2 pauses the worker (it finishes what runs and takes nothing new), SIGCONT resumes it,
-			// as with Laravel's worker.
-			var paused atomic.Bool
-			pause := make(chan os.Signal, 1)
-			signal.Notify(pause, syscall.SIGUSR2, syscall.SIGCONT)
-			defer signal.Stop(pause)
-			go func() {
-				for sig := range pause {
-					paused.Store(sig == syscall.SIGUSR2)
-				}
-			}()
-			wc.PausedFunc = func(context.Context, string) bool { return paused.Load() }
-			cfg.Worker = wc
-			// The first SIGTERM/SIGINT stops reserving and lets running jobs finish; a second one is the
-			// default action, a hard stop.
-			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, os.Interrupt)
-			defer stop()
-			go func() { <-ctx.Done(); stop() }()
-			cn, err := conn.Open(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer cn.Close()
-			if c.String("php-app") != "" {
-				ex, err := phpExecutor(c, cn, cfg)
-				if err != nil {
-					return err
-				}
-				defer ex.Close()
-				cfg.Worker.PHP = ex
-				cn.SetWorker(cfg.Worker)
-			}
-			cfg.Logger.Info("bridge working", "connection", cn.Connection(), "dialect", cn.DialectName(),
-				"queues", wc.Queues, "concurrency", wc.Concurrency)
-			err = cn.Work(ctx, p.Router, p.Events)
-			if errors.Is(err, worker.ErrMemoryExceeded) {
-				return urfave.Exit(err.Error(), exitMemory)
-			}
-			return err
-		},
-	}
-}
-
-// phpExecutor starts the PHP executor the --php-* flags describe.
-func phpExecutor(c *urfave.Context, cn *conn.Conn, cfg *conn.Config) (php.Executor, error) {
-	name := c.String("php-framework")
-	switch {
-	case name != "":
-	case strings.HasPrefix(cn.DialectName(), "laravel-"):
-		name = "laravel"
-	case cn.DialectName() == "thinkqueue-v3":
-		name = "thinkphp6"
+		inv.logger = slog.New(slog.NewJSONHandler(inv.p.Stderr, o))
 	default:
-		return nil, fmt.Errorf("--php-app with %s: say which ThinkPHP runs the app: --php-framework thinkphp50 or thinkphp51", cn.DialectName())
+		return nil, usagef("--log-format %q: want text or json", f)
 	}
-	framework, err := php.ParseFramework(name)
-	if err != nil {
-		return nil, err
-	}
-	mode, err := php.ParseMode(c.String("php-mode"))
-	if err != nil {
-		return nil, err
-	}
-	return php.New(c.Context, php.Options{
-		App:        c.String("php-app"),
-		Framework:  framework,
-		Boot:       c.String("php-boot"),
-		Binary:     c.String("php-binary"),
-		Workers:    c.Int("php-workers"),
-		MaxJobs:    c.Int("php-max-jobs"),
-		Memory:     int64(c.Int("php-memory")) << 20,
-		Mode:       mode,
-		Logger:     cfg.Logger,
-		Connection: cn.ConnectionName(),
-		Tries:      cfg.Worker.Tries,
-	})
+	return inv.logger, nil
 }
 
-func workerConfigFrom(c *urfave.Context) (worker.Config, error) {
-	var wc worker.Config
-	for _, q := range strings.Split(c.String("queue"), ",") {
-		if q = strings.TrimSpace(q); q != "" {
-			wc.Queues = append(wc.Queues, q)
-		}
+// withBridge connects, runs f, and closes.
+func (inv *invocation) withBridge(f func(Bridge) error) error {
+	b, err := inv.connect()
+	if err != nil {
+		return err
 	}
-	if len(wc.Queues) == 0 {
-		return wc, errors.New("--queue: name at least one queue")
-	}
-	var err error
-	if wc.Delay, err = parseSeconds("delay", c.String("delay")); err != nil {
-		return wc, err
-	}
-	if b := c.String("backoff"); b != "" {
-		for _, part := range strings.Split(b, ",") {
-			d, err := parseSeconds("backoff", strings.TrimSpace(part))
-			if err != nil {
-				return wc, err
-			}
-			wc.Backoff = append(wc.Backoff, d)
-		}
-	}
-	if wc.Sleep, err = parseSeconds("sleep", c.String("sleep")); err != nil {
-		return wc, err
-	}
-	if wc.Sleep == 0 {
-		wc.Sleep = time.Millisecond // --sleep 0: poll again at once, without spinning a core
-	}
-	if wc.Timeout, err = parseSeconds("timeout", c.String("timeout")); err != nil {
-		return wc, err
-	}
-	if wc.Timeout == 0 {
-		wc.Timeout = -1
-	}
-	if wc.GracePeriod, err = parseSeconds("grace", c.String("grace")); err != nil {
-		return wc, err
-	}
-	if wc.GracePeriod == 0 {
-		wc.GracePeriod = time.Millisecond
-	}
-	wc.Tries = c.Int("tries")
-	if wc.Tries < 0 {
-		return wc, fmt.Errorf("--tries %d: want 0 (unlimited) or more", wc.Tries)
-	}
-	if wc.Concurrency = c.Int("concurrency"); wc.Concurrency < 1 {
-		return wc, fmt.Errorf("--concurrency %d: want 1 or more", wc.Concurrency)
-	}
-	switch mb := c.Int("memory"); {
-	case mb < 0:
-		return wc, fmt.Errorf("--memory %d: want MB > 0", mb)
-	case mb == 0:
-		wc.Memory = -1
-	default:
-		wc.Memory = int64(mb) << 20
-	}
-	wc.Once = c.Bool("once")
-	wc.StopWhenEmpty = c.Bool("stop-when-empty")
-	return wc, nil
+	defer b.Close()
+	return f(b)
 }

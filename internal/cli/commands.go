@@ -1,218 +1,242 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	urfave "github.com/urfave/cli/v2"
-
 	"github.com/queuebridge/bridge/compat/laravel"
 	"github.com/queuebridge/bridge/compat/phpjson"
-	"github.com/queuebridge/bridge/internal/conn"
 )
 
-// withConn opens the connection the flags name, runs f, and closes it.
-func withConn(c *urfave.Context, f func(*conn.Conn) error) error {
-	cfg, err := configFrom(c)
-	if err != nil {
-		return err
+// commands is the whole command line: every command, its arguments and flags.
+func commands(p Params) *command {
+	queueFlag := func(usage string) *flag { return &flag{name: "queue", arg: "Q", def: "default", usage: usage} }
+	return &command{
+		name:  "",
+		usage: "run a PHP app's queued jobs (think-queue, Laravel) in Go, on the same queue, in the same bytes",
+		subs: []*command{
+			workCommand(),
+			{
+				name: "push", usage: "push a job as the PHP library would (Queue::push / Queue::later); prints its id",
+				args: `JOB [JSON-DATA]`, minArgs: 1, maxArgs: 2,
+				flags: with(queueFlag("queue name"),
+					&flag{name: "delay", arg: "S", def: "0", usage: "seconds before the job becomes visible (Queue::later)"},
+					&flag{name: "object", usage: "Laravel: JOB is a job class (dispatch(new JOB)) and JSON-DATA its public properties, in declaration order"}),
+				run: runPush,
+			},
+			{
+				name: "failed", usage: "list, show, retry, forget or flush failed jobs",
+				subs: []*command{
+					{name: "list", usage: "list failed jobs, oldest first", flags: with(), run: runFailedList},
+					{name: "show", usage: "one failed job: the whole payload, its decoded data and the full error", args: "ID",
+						minArgs: 1, maxArgs: 1, flags: with(), run: runFailedShow},
+					{name: "retry", usage: "push failed jobs back onto their queues (attempts reset) and forget them",
+						args: "ID [ID…] | all", minArgs: 1, maxArgs: -1, flags: with(), run: runFailedRetry},
+					{name: "forget", usage: "delete one failed job", args: "ID", minArgs: 1, maxArgs: 1, flags: with(), run: runFailedForget},
+					{name: "flush", usage: "delete every failed job", flags: with(), run: runFailedFlush},
+				},
+			},
+			{name: "queues", usage: "list the queues the store holds, with their jobs by state", flags: with(), run: runQueues},
+			{name: "pause", usage: "stop every bridge (and Laravel 12's workers) taking jobs from a queue, within a second", args: "QUEUE",
+				minArgs: 1, maxArgs: 1, flags: with(), run: runPause(true)},
+			{name: "resume", usage: "undo pause", args: "QUEUE", minArgs: 1, maxArgs: 1, flags: with(), run: runPause(false)},
+			{name: "restart", usage: "tell every worker on this queue, PHP's and the bridge's, to stop after its current jobs (queue:restart)",
+				flags: with(), run: runRestart},
+			{name: "migrate", usage: "create a database queue's jobs and failed_jobs tables as the PHP library ships them (never done implicitly)",
+				flags: with(&flag{name: "dry-run", usage: "print the DDL, change nothing"}), run: runMigrate},
+			{name: "version", usage: "print the version"},
+			{name: "help", usage: "help for a command", args: "[COMMAND [SUBCOMMAND]]", maxArgs: 2},
+		},
 	}
-	cn, err := conn.Open(c.Context, cfg)
-	if err != nil {
-		return err
-	}
-	defer cn.Close()
-	return f(cn)
 }
 
-func pushCommand() *urfave.Command {
-	return &urfave.Command{
-		Name:      "push",
-		Usage:     "push a job as the PHP library would (Queue::push / Queue::later); prints its id",
-		ArgsUsage: `JOB [JSON-DATA]   e.g. 'app\job\Hello' '{"name":"Ann"}'`,
-		Flags: append(connectionFlags(),
-			&urfave.StringFlag{Name: "queue", Value: "default", Usage: "queue name"},
-			&urfave.StringFlag{Name: "delay", Value: "0", Usage: "seconds before the job becomes visible (Queue::later)"},
-			&urfave.BoolFlag{Name: "object", Usage: "Laravel: JOB is a job class (dispatch(new JOB)) and JSON-DATA its public properties, in declaration order"},
-		),
-		Action: func(c *urfave.Context) error {
-			if c.NArg() < 1 || c.NArg() > 2 {
-				return fmt.Errorf("push: want JOB [JSON-DATA], got %d arguments", c.NArg())
+func runPush(inv *invocation) error {
+	job := inv.arg(0)
+	// PHP's default data is the empty string; given data is what json_decode($arg, true) would hold.
+	var data any = ""
+	if len(inv.parsed.args) == 2 {
+		v, err := phpjson.Decode([]byte(inv.arg(1)))
+		if err != nil {
+			return usagef("push: JSON-DATA: %v", err)
+		}
+		data = phpjson.Assoc(v)
+	}
+	delay, err := parseSeconds("delay", inv.flag("delay"))
+	if err != nil {
+		return err
+	}
+	var cmd laravel.Command
+	if inv.bool("object") {
+		if cmd, err = objectCommand(job, data); err != nil {
+			return err
+		}
+	}
+	return inv.withBridge(func(b Bridge) error {
+		var id string
+		var err error
+		if inv.bool("object") {
+			id, err = b.LaterCommand(inv.ctx, delay, inv.flag("queue"), cmd)
+		} else {
+			id, err = b.Later(inv.ctx, delay, inv.flag("queue"), job, data)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(inv.stdout(), id)
+		return nil
+	})
+}
+
+func runFailedList(inv *invocation) error {
+	return inv.withBridge(func(b Bridge) error {
+		jobs, err := b.Failed(inv.ctx)
+		if err != nil {
+			return err
+		}
+		if len(jobs) == 0 {
+			fmt.Fprintln(inv.stdout(), "No failed jobs!")
+			return nil
+		}
+		tw := tabwriter.NewWriter(inv.stdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tConnection\tQueue\tJob\tFailed At\tError")
+		for _, j := range jobs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Connection, j.Queue, jobName(j.Payload),
+				j.FailedAt.Format(time.DateTime), firstLine(j.Exception))
+		}
+		return tw.Flush()
+	})
+}
+
+func runFailedShow(inv *invocation) error {
+	return inv.withBridge(func(b Bridge) error {
+		j, err := b.FailedJob(inv.ctx, inv.arg(0))
+		if err != nil {
+			return err
+		}
+		w := inv.stdout()
+		fmt.Fprintf(w, "ID:         %s\nConnection: %s\nQueue:      %s\nJob:        %s\nFailed at:  %s\n",
+			j.ID, j.Connection, j.Queue, jobName(j.Payload), j.FailedAt.Format(time.DateTime))
+		fmt.Fprintf(w, "\nPayload:\n%s\n", j.Payload)
+		if data, ok := decodedData(j.Payload); ok {
+			fmt.Fprintf(w, "\nData:\n%s\n", data)
+		}
+		fmt.Fprintf(w, "\nError:\n%s\n", j.Exception)
+		return nil
+	})
+}
+
+func runFailedRetry(inv *invocation) error {
+	return inv.withBridge(func(b Bridge) error {
+		ids := inv.parsed.args
+		if len(ids) == 1 && ids[0] == "all" {
+			done, err := b.RetryAll(inv.ctx)
+			for _, id := range done {
+				fmt.Fprintf(inv.stdout(), "The failed job [%s] has been pushed back onto the queue!\n", id)
 			}
-			job := c.Args().Get(0)
-			// PHP's default data is the empty string; given data is what json_decode($arg, true) would hold.
-			var data any = ""
-			if c.NArg() == 2 {
-				v, err := phpjson.Decode([]byte(c.Args().Get(1)))
-				if err != nil {
-					return fmt.Errorf("push: JSON-DATA: %w", err)
-				}
-				data = phpjson.Assoc(v)
+			return err
+		}
+		for _, id := range ids {
+			if err := b.Retry(inv.ctx, id); err != nil {
+				return err
 			}
-			delay, err := parseSeconds("delay", c.String("delay"))
+			fmt.Fprintf(inv.stdout(), "The failed job [%s] has been pushed back onto the queue!\n", id)
+		}
+		return nil
+	})
+}
+
+func runFailedForget(inv *invocation) error {
+	return inv.withBridge(func(b Bridge) error {
+		if err := b.Forget(inv.ctx, inv.arg(0)); err != nil {
+			return err
+		}
+		fmt.Fprintln(inv.stdout(), "Failed job deleted successfully!")
+		return nil
+	})
+}
+
+func runFailedFlush(inv *invocation) error {
+	return inv.withBridge(func(b Bridge) error {
+		n, err := b.Flush(inv.ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(inv.stdout(), "%d failed jobs deleted.\n", n)
+		return nil
+	})
+}
+
+func runQueues(inv *invocation) error {
+	return inv.withBridge(func(b Bridge) error {
+		names, err := b.Queues(inv.ctx)
+		if err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			fmt.Fprintln(inv.stdout(), "No queues.")
+			return nil
+		}
+		tw := tabwriter.NewWriter(inv.stdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "Queue\tReady\tDelayed\tReserved\tOldest ready")
+		for _, q := range names {
+			s, err := b.Sizes(inv.ctx, q)
 			if err != nil {
 				return err
 			}
-			return withConn(c, func(cn *conn.Conn) error {
-				push := func() (string, error) { return cn.Push(c.Context, c.String("queue"), job, data, delay) }
-				if c.Bool("object") {
-					cmd, err := objectCommand(job, data)
-					if err != nil {
-						return err
-					}
-					push = func() (string, error) { return cn.PushCommand(c.Context, c.String("queue"), cmd, delay) }
-				}
-				id, err := push()
-				if err != nil {
+			oldest := "-"
+			if !s.OldestReady.IsZero() {
+				oldest = s.OldestReady.Format(time.DateTime)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", q, s.Ready, s.Delayed, s.Reserved, oldest)
+		}
+		return tw.Flush()
+	})
+}
+
+func runPause(pause bool) func(*invocation) error {
+	return func(inv *invocation) error {
+		return inv.withBridge(func(b Bridge) error {
+			q := inv.arg(0)
+			if pause {
+				if err := b.Pause(inv.ctx, q); err != nil {
 					return err
 				}
-				fmt.Fprintln(c.App.Writer, id)
+				fmt.Fprintf(inv.stdout(), "Queue %s paused: workers finish their running jobs and take no new ones.\n", q)
 				return nil
-			})
-		},
+			}
+			if err := b.Resume(inv.ctx, q); err != nil {
+				return err
+			}
+			fmt.Fprintf(inv.stdout(), "Queue %s resumed.\n", q)
+			return nil
+		})
 	}
 }
 
-func failedCommand() *urfave.Command {
-	return &urfave.Command{
-		Name:  "failed",
-		Usage: "list, retry, forget or flush failed jobs",
-		Subcommands: []*urfave.Command{
-			{
-				Name:  "list",
-				Flags: connectionFlags(),
-				Usage: "list failed jobs, oldest first",
-				Action: func(c *urfave.Context) error {
-					return withConn(c, func(cn *conn.Conn) error {
-						jobs, err := cn.Failed(c.Context)
-						if err != nil {
-							return err
-						}
-						if len(jobs) == 0 {
-							fmt.Fprintln(c.App.Writer, "No failed jobs!")
-							return nil
-						}
-						tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-						fmt.Fprintln(tw, "ID\tConnection\tQueue\tJob\tFailed At\tError")
-						for _, j := range jobs {
-							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Connection, j.Queue, jobName(j.Payload),
-								j.FailedAt.Format(time.DateTime), firstLine(j.Exception))
-						}
-						return tw.Flush()
-					})
-				},
-			},
-			{
-				Name:      "retry",
-				Flags:     connectionFlags(),
-				Usage:     "push failed jobs back onto their queues (attempts reset) and forget them",
-				ArgsUsage: "ID [ID…] | all",
-				Action: func(c *urfave.Context) error {
-					if c.NArg() == 0 {
-						return fmt.Errorf("retry: name failed job ids, or all")
-					}
-					return withConn(c, func(cn *conn.Conn) error {
-						ids := c.Args().Slice()
-						if len(ids) == 1 && ids[0] == "all" {
-							jobs, err := cn.Failed(c.Context)
-							if err != nil {
-								return err
-							}
-							ids = ids[:0]
-							for _, j := range jobs {
-								ids = append(ids, j.ID)
-							}
-						}
-						for _, id := range ids {
-							if err := cn.Retry(c.Context, id); err != nil {
-								return err
-							}
-							fmt.Fprintf(c.App.Writer, "The failed job [%s] has been pushed back onto the queue!\n", id)
-						}
-						return nil
-					})
-				},
-			},
-			{
-				Name:      "forget",
-				Flags:     connectionFlags(),
-				Usage:     "delete one failed job",
-				ArgsUsage: "ID",
-				Action: func(c *urfave.Context) error {
-					if c.NArg() != 1 {
-						return fmt.Errorf("forget: want one failed job id")
-					}
-					return withConn(c, func(cn *conn.Conn) error {
-						ok, err := cn.Forget(c.Context, c.Args().First())
-						if err != nil {
-							return err
-						}
-						if !ok {
-							return fmt.Errorf("forget: no failed job %s", c.Args().First())
-						}
-						fmt.Fprintln(c.App.Writer, "Failed job deleted successfully!")
-						return nil
-					})
-				},
-			},
-			{
-				Name:  "flush",
-				Flags: connectionFlags(),
-				Usage: "delete every failed job",
-				Action: func(c *urfave.Context) error {
-					return withConn(c, func(cn *conn.Conn) error {
-						n, err := cn.Flush(c.Context)
-						if err != nil {
-							return err
-						}
-						fmt.Fprintf(c.App.Writer, "%d failed jobs deleted.\n", n)
-						return nil
-					})
-				},
-			},
-		},
-	}
+func runRestart(inv *invocation) error {
+	return inv.withBridge(func(b Bridge) error {
+		if err := b.Restart(inv.ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(inv.stdout(), "Broadcasting queue restart signal (%s).\n", b.RestartKey())
+		return nil
+	})
 }
 
-func restartCommand() *urfave.Command {
-	return &urfave.Command{
-		Name:  "restart",
-		Flags: connectionFlags(),
-		Usage: "tell every worker on this queue, PHP's and the bridge's, to stop after its current job (think-queue's queue:restart)",
-		Action: func(c *urfave.Context) error {
-			return withConn(c, func(cn *conn.Conn) error {
-				if err := cn.Restart(c.Context); err != nil {
-					return err
-				}
-				fmt.Fprintf(c.App.Writer, "Broadcasting queue restart signal (%s).\n", cn.RestartKey())
-				return nil
-			})
-		},
-	}
-}
-
-func migrateCommand() *urfave.Command {
-	return &urfave.Command{
-		Name:  "migrate",
-		Usage: "create a database queue's jobs table and its failed_jobs table (or --failed-database's) as the PHP library ships them (never done implicitly)",
-		Flags: append(connectionFlags(),
-			&urfave.BoolFlag{Name: "dry-run", Usage: "print the DDL, change nothing"},
-		),
-		Action: func(c *urfave.Context) error {
-			return withConn(c, func(cn *conn.Conn) error {
-				stmts, err := cn.Migrate(c.Context, c.Bool("dry-run"))
-				if err != nil {
-					return err
-				}
-				for _, s := range stmts {
-					fmt.Fprintf(c.App.Writer, "%s;\n", strings.TrimSuffix(strings.TrimSpace(s), ";"))
-				}
-				return nil
-			})
-		},
-	}
+func runMigrate(inv *invocation) error {
+	return inv.withBridge(func(b Bridge) error {
+		stmts, err := b.Migrate(inv.ctx, inv.bool("dry-run"))
+		if err != nil {
+			return err
+		}
+		for _, s := range stmts {
+			fmt.Fprintf(inv.stdout(), "%s;\n", strings.TrimSuffix(strings.TrimSpace(s), ";"))
+		}
+		return nil
+	})
 }
 
 // objectCommand describes a job class with public properties (a JSON object, in declaration order) and the
@@ -226,35 +250,79 @@ func objectCommand(class string, data any) (laravel.Command, error) {
 		}
 	case []any:
 		if len(props) > 0 {
-			return cmd, fmt.Errorf("push --object: JSON-DATA must be an object of properties, not a list")
+			return cmd, usagef("push --object: JSON-DATA must be an object of properties, not a list")
 		}
 	case string:
 		if props != "" {
-			return cmd, fmt.Errorf("push --object: JSON-DATA must be an object of properties")
+			return cmd, usagef("push --object: JSON-DATA must be an object of properties")
 		}
 	default:
-		return cmd, fmt.Errorf("push --object: JSON-DATA must be an object of properties")
+		return cmd, usagef("push --object: JSON-DATA must be an object of properties")
 	}
 	return cmd, nil
 }
 
 // jobName is the job's name for listings, or a marker when the payload is not a job at all.
 func jobName(payload []byte) string {
-	v, err := phpjson.Decode(payload)
-	if err != nil {
+	m, ok := payloadMap(payload)
+	if !ok {
 		return "(not JSON)"
 	}
-	if m, ok := v.(*phpjson.Map); ok {
-		if name, ok := m.Get("job"); ok {
-			if s, ok := name.(string); ok {
-				return s
+	if name, ok := m.Get("job"); ok {
+		if s, ok := name.(string); ok {
+			if cmd, ok := m.Get("data"); ok {
+				if dm, ok := cmd.(*phpjson.Map); ok {
+					if c, ok := dm.Get("commandName"); ok {
+						if cs, ok := c.(string); ok {
+							return cs // a Laravel object job: its class, not CallQueuedHandler@call
+						}
+					}
+				}
 			}
+			return s
 		}
 	}
 	return "(no job)"
+}
+
+func payloadMap(payload []byte) (*phpjson.Map, bool) {
+	v, err := phpjson.Decode(payload)
+	if err != nil {
+		return nil, false
+	}
+	m, ok := phpjson.Assoc(v).(*phpjson.Map)
+	return m, ok
+}
+
+// decodedData is the payload's data, indented; a Laravel command's serialized object is decoded into its
+// class and properties.
+func decodedData(payload []byte) (string, bool) {
+	m, ok := payloadMap(payload)
+	if !ok {
+		return "", false
+	}
+	data, ok := m.Get("data")
+	if !ok {
+		return "", false
+	}
+	if dm, ok := data.(*phpjson.Map); ok {
+		if c, ok := dm.Get("command"); ok {
+			if s, ok := c.(string); ok {
+				if v, err := laravel.Unserialize(s); err == nil {
+					return fmt.Sprintf("%+v", v), true
+				}
+			}
+		}
+	}
+	out, err := json.MarshalIndent(data, "", "  ")
+	if err != nil {
+		return "", false
+	}
+	return string(out), true
 }
 
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+

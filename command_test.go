@@ -1,4 +1,4 @@
-package cli
+package bridge_test
 
 import (
 	"bytes"
@@ -10,13 +10,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/queuebridge/bridge"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/queuebridge/bridge/events"
-	"github.com/queuebridge/bridge/executor/goexec"
-	"github.com/queuebridge/bridge/queue"
 )
 
 // redisURL is the test Redis: QB_REDIS_ADDR (default 127.0.0.1:6379), database 4.
@@ -29,7 +26,7 @@ func redisURL() string {
 }
 
 type cliBundle struct {
-	mux    *goexec.Mux
+	b      *bridge.Bridge
 	queue  string
 	prefix string
 	rdb    *goredis.Client
@@ -41,7 +38,7 @@ func setup(t *testing.T) *cliBundle {
 	require.NoError(t, err)
 	rdb := goredis.NewClient(o)
 	b := &cliBundle{
-		mux:    goexec.NewMux(),
+		b:      bridge.New(),
 		queue:  fmt.Sprintf("cli-%s-%d", t.Name(), rand.Int64()),
 		prefix: fmt.Sprintf("qbtest%d", rand.Int64()),
 		rdb:    rdb,
@@ -64,7 +61,7 @@ func (b *cliBundle) run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	full := append([]string{"bridge", "--connection", redisURL(), "--failed-prefix", b.prefix, "--cache-prefix", b.prefix + ":"}, args...)
-	code := Run(context.Background(), full, Params{Router: b.mux, Events: &events.Dispatcher{}, Stdout: &stdout, Stderr: &stderr})
+	code := b.b.RunCommand(context.Background(), full, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
@@ -76,7 +73,7 @@ func TestPushThenWork(t *testing.T) {
 			b := setup(t)
 			var mu sync.Mutex
 			var seen []string
-			b.mux.Handle(`app\job\Hello`, queue.HandlerFunc(func(_ context.Context, job *queue.Job) error {
+			b.b.HandleFunc(`app\job\Hello`, func(_ context.Context, job *bridge.Job) error {
 				var data struct{ Name string }
 				if err := job.Bind(&data); err != nil {
 					return err
@@ -85,7 +82,7 @@ func TestPushThenWork(t *testing.T) {
 				defer mu.Unlock()
 				seen = append(seen, fmt.Sprintf("%s/%s/%d", job.ID(), data.Name, job.Attempts()))
 				return nil
-			}))
+			})
 
 			code, out, errOut := b.run(t, "--dialect", dialect, "push", "--queue", b.queue, `app\job\Hello`, `{"name":"张三/x"}`)
 			require.Equal(t, 0, code, errOut)
@@ -103,9 +100,8 @@ func TestConnectionFlagsAfterTheCommand(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	var stdout, stderr bytes.Buffer
-	code := Run(context.Background(), []string{"bridge", "--connection", "redis://127.0.0.1:1/0", "push",
-		"--connection", redisURL(), "--dialect", "thinkqueue-v1", "--queue", b.queue, `app\job\Hello`},
-		Params{Router: b.mux, Events: &events.Dispatcher{}, Stdout: &stdout, Stderr: &stderr})
+	code := b.b.RunCommand(context.Background(), []string{"bridge", "--connection", "redis://127.0.0.1:1/0", "push",
+		"--connection", redisURL(), "--dialect", "thinkqueue-v1", "--queue", b.queue, `app\job\Hello`}, &stdout, &stderr)
 	require.Equal(t, 0, code, stderr.String())
 	raw, err := b.rdb.LIndex(context.Background(), "queues:"+b.queue, 0).Result()
 	require.NoError(t, err, "the command's --connection and --dialect win over the global ones")

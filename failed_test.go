@@ -1,4 +1,4 @@
-package conn
+package bridge_test
 
 import (
 	"context"
@@ -14,11 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/queuebridge/bridge"
 	"github.com/queuebridge/bridge/compat/laravel"
-	"github.com/queuebridge/bridge/events"
-	"github.com/queuebridge/bridge/executor/goexec"
-	"github.com/queuebridge/bridge/queue"
-	"github.com/queuebridge/bridge/worker"
 )
 
 // A Laravel job that fails for good lands in the app's failed_jobs table as Laravel writes it (uuid from the
@@ -30,30 +27,29 @@ func TestFailedJobsTable(t *testing.T) {
 	t.Cleanup(func() { deleteKeys(rdb, prefix+"*") })
 	db := "sqlite:" + filepath.Join(t.TempDir(), "app.db")
 	ctx := context.Background()
-	cn, err := OpenClient(ctx, rdb, &Config{
+	cn, err := bridge.OpenRedis(ctx, rdb, &bridge.Config{
 		Dialect:        "laravel-8",
 		Prefix:         prefix,
 		FailedDatabase: db,
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Worker:         worker.Config{Queues: []string{"default"}, Tries: 1, StopWhenEmpty: true, Sleep: time.Millisecond},
+		Worker:         bridge.WorkerConfig{Queues: []string{"default"}, Tries: 1, StopWhenEmpty: true, Sleep: time.Millisecond},
 	})
 	require.NoError(t, err)
 	defer cn.Close()
 	_, err = cn.Migrate(ctx, false)
 	require.NoError(t, err)
 
-	_, err = cn.Push(ctx, "default", `App\Jobs\Legacy@handle`, "x", 0)
+	_, err = cn.Push(ctx, "default", `App\Jobs\Legacy@handle`, "x")
 	require.NoError(t, err)
 	raw, err := rdb.LIndex(ctx, prefix+"queues:default", 0).Result()
 	require.NoError(t, err)
 	p, err := laravel.Dialect{Version: laravel.V8, Prefix: prefix}.Parse([]byte(raw))
 	require.NoError(t, err)
 
-	mux := goexec.NewMux()
-	mux.Handle(`App\Jobs\Legacy@handle`, queue.HandlerFunc(func(context.Context, *queue.Job) error {
+	cn.HandleFunc(`App\Jobs\Legacy@handle`, func(context.Context, *bridge.Job) error {
 		return errors.New("boom")
-	}))
-	require.NoError(t, cn.Work(ctx, mux, &events.Dispatcher{}))
+	})
+	require.NoError(t, cn.Run(ctx))
 
 	failed, err := cn.Failed(ctx)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package conn
+package bridge_test
 
 import (
 	"context"
@@ -10,13 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/queuebridge/bridge"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
-
-	"github.com/queuebridge/bridge/events"
-	"github.com/queuebridge/bridge/executor/goexec"
-	"github.com/queuebridge/bridge/queue"
-	"github.com/queuebridge/bridge/worker"
 )
 
 // A database job whose attempts column reached 255 fails instead of being run (and its column overflowed),
@@ -25,20 +21,20 @@ func TestAttemptsColumnCeiling(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "app.db")
-	cn, err := Open(ctx, &Config{
+	cn, err := bridge.Open(ctx, &bridge.Config{
 		Connection: "sqlite:" + file,
 		Dialect:    "thinkqueue-v3",
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Worker:     worker.Config{Queues: []string{"default"}, StopWhenEmpty: true, Sleep: time.Millisecond},
+		Worker:     bridge.WorkerConfig{Queues: []string{"default"}, StopWhenEmpty: true, Sleep: time.Millisecond},
 	})
 	require.NoError(t, err)
 	defer cn.Close()
 	_, err = cn.Migrate(ctx, false)
 	require.NoError(t, err)
 
-	poison, err := cn.Push(ctx, "default", `app\job\Hello`, "poison", 0)
+	poison, err := cn.Push(ctx, "default", `app\job\Hello`, "poison")
 	require.NoError(t, err)
-	_, err = cn.Push(ctx, "default", `app\job\Hello`, "next", 0)
+	_, err = cn.Push(ctx, "default", `app\job\Hello`, "next")
 	require.NoError(t, err)
 	db, err := dbsql.Open("sqlite", file)
 	require.NoError(t, err)
@@ -47,12 +43,11 @@ func TestAttemptsColumnCeiling(t *testing.T) {
 	require.NoError(t, err)
 
 	var ran []string
-	mux := goexec.NewMux()
-	mux.Handle(`app\job\Hello`, queue.HandlerFunc(func(_ context.Context, j *queue.Job) error {
+	cn.HandleFunc(`app\job\Hello`, func(_ context.Context, j *bridge.Job) error {
 		ran = append(ran, string(j.Data()))
 		return nil
-	}))
-	require.NoError(t, cn.Work(ctx, mux, &events.Dispatcher{}))
+	})
+	require.NoError(t, cn.Run(ctx))
 
 	require.Equal(t, []string{`"next"`}, ran)
 	failed, err := cn.Failed(ctx)
@@ -69,7 +64,7 @@ func TestTablePrefix(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "app.db")
-	cn, err := Open(ctx, &Config{
+	cn, err := bridge.Open(ctx, &bridge.Config{
 		Connection: "sqlite:" + file + "?prefix=tp_",
 		Dialect:    "laravel-8",
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -1,4 +1,4 @@
-package conn
+package bridge_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/queuebridge/bridge"
 	"github.com/queuebridge/bridge/compat/phpjson"
 )
 
@@ -38,7 +39,7 @@ func TestPushMatchesFixtures(t *testing.T) {
 	for _, tc := range []struct{ version, dialect string }{{"v1", "thinkqueue-v1"}, {"v2", "thinkqueue-v2"}, {"v3", "thinkqueue-v3"}} {
 		t.Run(tc.version, func(t *testing.T) {
 			t.Parallel()
-			dir := filepath.Join("..", "..", "..", "shared", "fixtures", "thinkqueue", tc.version, "redis")
+			dir := filepath.Join("..", "shared", "fixtures", "thinkqueue", tc.version, "redis")
 			blob, err := os.ReadFile(filepath.Join(dir, "push.json"))
 			require.NoError(t, err, "the think-queue fixtures must sit beside the checkout")
 			var fx struct {
@@ -74,14 +75,16 @@ func TestPushMatchesFixtures(t *testing.T) {
 					require.NotNil(t, c.Score, c.Case)
 					delay = time.Duration(int64(*c.Score)-c.TBefore) * time.Second
 				}
-				cn, err := OpenClient(context.Background(), rdb, &Config{
+				cn, err := bridge.OpenRedis(context.Background(), rdb, &bridge.Config{
 					Dialect: tc.dialect,
 					Clock:   func() time.Time { return time.Unix(c.TBefore, 0) },
 					IDFunc:  func() string { return id.(string) },
 					Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 				})
 				require.NoError(t, err)
-				got, err := cn.Push(context.Background(), queueName, job.(string), data, delay)
+				encoded, err := phpjson.Encode(data)
+				require.NoError(t, err)
+				got, err := cn.Later(context.Background(), delay, queueName, job.(string), json.RawMessage(encoded))
 				require.NoError(t, err, c.Case)
 				if c.Return != nil {
 					require.Equal(t, *c.Return, got, c.Case)

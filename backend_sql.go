@@ -1,8 +1,9 @@
-package conn
+package bridge
 
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -30,7 +31,7 @@ func sqlTable(connection string) (dsn, table, prefix string, err error) {
 	base, query, _ := strings.Cut(connection, "?")
 	values, err := url.ParseQuery(query)
 	if err != nil {
-		return "", "", "", fmt.Errorf("connection %s: %w", RedactURL(connection), err)
+		return "", "", "", fmt.Errorf("connection %s: %w", redactURL(connection), redactErr(err, connection))
 	}
 	table, prefix = values.Get("table"), values.Get("prefix")
 	values.Del("table")
@@ -48,47 +49,53 @@ func sqlTable(connection string) (dsn, table, prefix string, err error) {
 // openSQL opens a database queue: the app's jobs table, with its failed_jobs table beside it (or in
 // FailedDatabase). The embedded default creates both tables, since the bridge owns that file; an app's
 // database is never migrated implicitly (`bridge migrate`).
-func openSQL(ctx context.Context, c Config, embedded bool) (*Conn, error) {
-	f, err := formatFor(&c)
-	if err != nil {
-		return nil, err
-	}
+func openSQL(ctx context.Context, c *Config, f format) (*backend, error) {
 	dsn, table, prefix, err := sqlTable(c.Connection)
 	if err != nil {
 		return nil, err
 	}
-	conn := &Conn{cfg: c, format: f, db: true}
+	be := &backend{format: f}
 	failedDSN := dsn
 	if c.FailedDatabase != "" {
 		failedDSN = c.FailedDatabase
 	}
 	failed, err := sqlstore.OpenFailedStore(ctx, failedDSN, f.failedSchema(), prefix+cmp.Or(c.FailedTable, sqlstore.DefaultFailedTable))
 	if err != nil {
-		return nil, fmt.Errorf("failed jobs table: %w", err)
+		return nil, fmt.Errorf("failed jobs table: %w", redactErr(err, failedDSN))
 	}
-	conn.closers = append(conn.closers, failed)
-	conn.sqlStore, conn.failed = failed, failed
+	be.closers = append(be.closers, failed)
+	be.sqlFail, be.failed = failed, failed
 	broker, err := sqlstore.OpenBroker(ctx, dsn, f.jobsSchema(), prefix+table, &sqlstore.BrokerConfig{
 		Expire:  c.Expire,
 		NowFunc: c.Clock,
 		Failed:  failed,
 	})
 	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("jobs table: %w", err)
+		be.close()
+		return nil, fmt.Errorf("jobs table: %w", redactErr(err, dsn))
 	}
-	conn.closers = append(conn.closers, broker)
-	conn.store, conn.jobs = broker, broker
-	if embedded {
-		if err := conn.migrateMissing(ctx); err != nil {
-			conn.Close()
+	be.closers = append(be.closers, broker)
+	be.store, be.jobs = broker, broker
+	if c.Connection == EmbeddedConnection {
+		if err := be.migrateMissing(ctx); err != nil {
+			be.close()
 			return nil, err
 		}
 	}
-	if err := conn.openCache(); err != nil {
-		conn.Close()
+	if err := be.openCache(c.CacheConnection); err != nil {
+		be.close()
 		return nil, err
 	}
-	conn.restartK = restartKey(f, c)
-	return conn, nil
+	return be, nil
+}
+
+// migrateMissing creates whichever of the embedded default's tables do not exist yet.
+func (be *backend) migrateMissing(ctx context.Context) error {
+	if _, err := be.jobs.Migrate(ctx, false); err != nil && !errors.Is(err, sqlstore.ErrTableExists) {
+		return fmt.Errorf("create jobs table: %w", err)
+	}
+	if _, err := be.sqlFail.Migrate(ctx, false); err != nil && !errors.Is(err, sqlstore.ErrTableExists) {
+		return fmt.Errorf("create failed jobs table: %w", err)
+	}
+	return nil
 }

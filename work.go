@@ -1,0 +1,57 @@
+package bridge
+
+import (
+	"context"
+	"time"
+
+	"github.com/queuebridge/bridge/worker"
+)
+
+// pauseInterval is how often a worker reads the queues' pause flags.
+const pauseInterval = 500 * time.Millisecond
+
+// Run works the queues of Config.Worker until ctx is cancelled, then stops gracefully (see WorkerConfig).
+func (b *Bridge) Run(ctx context.Context) error {
+	if err := b.ready(); err != nil {
+		return err
+	}
+	return b.Work(ctx, b.cfg.Worker)
+}
+
+// Work runs one worker with wc (its Expire, Logger, Clock and IDFunc from the bridge's Config) until ctx is
+// cancelled or it stops by itself (see worker.Worker.Run). A worker with neither Delay nor Backoff waits
+// DefaultBackoff between a failing job's attempts; Backoff []time.Duration{0} reruns it at once, as PHP does.
+func (b *Bridge) Work(ctx context.Context, wc WorkerConfig) error {
+	w, err := b.NewWorker(wc)
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx)
+}
+
+// NewWorker returns a worker on this bridge's queue and handlers, for programs that run several (see Work).
+func (b *Bridge) NewWorker(wc WorkerConfig) (*worker.Worker, error) {
+	if err := b.ready(); err != nil {
+		return nil, err
+	}
+	wc.Expire = b.cfg.Expire
+	wc.Logger = b.cfg.Logger
+	wc.Clock = b.cfg.Clock
+	wc.IDFunc = b.cfg.IDFunc
+	wc.Connection = b.ConnectionName()
+	if len(wc.Queues) == 0 {
+		wc.Queues = b.cfg.Worker.Queues
+	}
+	if wc.Delay == 0 && len(wc.Backoff) == 0 {
+		wc.Backoff = DefaultBackoff
+	}
+	if b.be.cache != nil {
+		wc.RestartStampFunc = b.restartStamp
+		pauses := newPauseWatcher(b, pauseInterval)
+		next := wc.PausedFunc
+		wc.PausedFunc = func(ctx context.Context, q string) bool {
+			return (next != nil && next(ctx, q)) || pauses.Paused(ctx, q)
+		}
+	}
+	return worker.New(b.be.store, b.be.format.rules(b.be.cache, b.cfg.CachePrefix), b.mux, b.events, &wc)
+}
