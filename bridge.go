@@ -92,7 +92,8 @@ func (b *Bridge) Connect(ctx context.Context, cfg *Config) error {
 		if abs, err := filepath.Abs(path); err == nil {
 			path = abs
 		}
-		c.Logger.Warn("no --connection given: using the embedded default, an SQLite file the bridge owns (not your app's queue)", "path", path)
+		c.Logger.Warn("no connection configured: using the embedded default, an SQLite file the bridge owns, not your app's queue (name it with --connection)",
+			"connection", EmbeddedConnection, "path", path)
 	}
 	be, err := openBackend(ctx, &c)
 	if err != nil {

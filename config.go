@@ -63,13 +63,6 @@ type Config struct {
 // Expire, Logger, Clock and IDFunc come from the Config it runs under.
 type WorkerConfig = worker.Config
 
-// DefaultBackoff is the wait between attempts of a failing job when the worker has neither Delay nor
-// Backoff: 1s doubling to 60s. think-queue's own default (no delay) would rerun a failing job thousands of
-// times a second; PHP workers are unaffected, since only the release time differs, not the bytes.
-var DefaultBackoff = []time.Duration{
-	time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, time.Minute,
-}
-
 // WithDefaults returns a copy of c with every unset field at its default.
 func (c Config) WithDefaults() Config {
 	if c.Connection == "" {

@@ -19,8 +19,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 }
 
 // Work runs one worker with wc (its Expire, Logger, Clock and IDFunc from the bridge's Config) until ctx is
-// cancelled or it stops by itself (see worker.Worker.Run). A worker with neither Delay nor Backoff waits
-// DefaultBackoff between a failing job's attempts; Backoff []time.Duration{0} reruns it at once, as PHP does.
+// cancelled or it stops by itself (see worker.Worker.Run).
 func (b *Bridge) Work(ctx context.Context, wc WorkerConfig) error {
 	w, err := b.NewWorker(wc)
 	if err != nil {
@@ -41,9 +40,6 @@ func (b *Bridge) NewWorker(wc WorkerConfig) (*worker.Worker, error) {
 	wc.Connection = b.ConnectionName()
 	if len(wc.Queues) == 0 {
 		wc.Queues = b.cfg.Worker.Queues
-	}
-	if wc.Delay == 0 && len(wc.Backoff) == 0 {
-		wc.Backoff = DefaultBackoff
 	}
 	if b.be.cache != nil {
 		wc.RestartStampFunc = b.restartStamp

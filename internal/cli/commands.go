@@ -264,9 +264,12 @@ func objectCommand(class string, data any) (laravel.Command, error) {
 
 // jobName is the job's name for listings, or a marker when the payload is not a job at all.
 func jobName(payload []byte) string {
+	if !json.Valid(payload) {
+		return "(not JSON)"
+	}
 	m, ok := payloadMap(payload)
 	if !ok {
-		return "(not JSON)"
+		return "(no job)"
 	}
 	if name, ok := m.Get("job"); ok {
 		if s, ok := name.(string); ok {
@@ -325,4 +328,3 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
-

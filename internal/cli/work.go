@@ -138,6 +138,13 @@ func phpExecutor(inv *invocation, b Bridge, tries int) (php.Executor, error) {
 	})
 }
 
+// defaultBackoff is the wait between attempts of a failing job when neither --delay nor --backoff is given:
+// 1s doubling to 60s. think-queue's own default (no delay) reruns a failing job thousands of times a second;
+// PHP workers are unaffected, since only the time the job is visible again differs, not its bytes.
+var defaultBackoff = []time.Duration{
+	time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, time.Minute,
+}
+
 // workerConfig reads the work flags.
 func workerConfig(inv *invocation) (worker.Config, error) {
 	var wc worker.Config
@@ -149,9 +156,8 @@ func workerConfig(inv *invocation) (worker.Config, error) {
 		if wc.Delay, err = parseSeconds("delay", inv.flag("delay")); err != nil {
 			return wc, err
 		}
-		if wc.Delay == 0 {
-			wc.Backoff = []time.Duration{0} // asked for: rerun at once, as think-queue does
-		}
+	} else {
+		wc.Backoff = defaultBackoff
 	}
 	if b := inv.flag("backoff"); b != "" {
 		wc.Backoff = nil
