@@ -61,6 +61,7 @@ func OpenRedis(ctx context.Context, client goredis.UniversalClient, cfg *Config)
 	if err != nil {
 		return nil, err
 	}
+	routeRedisLogs(c.Logger)
 	be, err := redisBackend(ctx, client, &c, f)
 	if err != nil {
 		return nil, err
@@ -95,6 +96,7 @@ func (b *Bridge) Connect(ctx context.Context, cfg *Config) error {
 		c.Logger.Warn("no connection configured: using the embedded default, an SQLite file the bridge owns, not your app's queue (name it with --connection)",
 			"connection", EmbeddedConnection, "path", path)
 	}
+	routeRedisLogs(c.Logger)
 	be, err := openBackend(ctx, &c)
 	if err != nil {
 		return err

@@ -96,33 +96,33 @@ func (c Config) WithDefaults() Config {
 func (c *Config) Validate() error {
 	var errs []error
 	if _, err := parseFormat(cmp.Or(c.Dialect, DefaultDialect), c.Prefix); err != nil {
-		errs = append(errs, fmt.Errorf("Dialect: %w", err))
+		errs = append(errs, fmt.Errorf("config: Dialect: %w", err))
 	}
 	if c.Connection != "" && !isSQL(c.Connection) {
 		if err := checkRedisURL(c.Connection); err != nil {
-			errs = append(errs, fmt.Errorf("Connection: %w", err))
+			errs = append(errs, fmt.Errorf("config: Connection: %w", err))
 		}
 	}
 	if c.CacheConnection != "" {
 		if err := checkRedisURL(c.CacheConnection); err != nil {
-			errs = append(errs, fmt.Errorf("CacheConnection: %w", err))
+			errs = append(errs, fmt.Errorf("config: CacheConnection: %w", err))
 		}
 	}
 	if c.Expire < -1 {
-		errs = append(errs, fmt.Errorf("Expire %s: want a positive duration, or -1 for never", c.Expire))
+		errs = append(errs, fmt.Errorf("config: Expire %s: want a positive duration, or -1 for never", c.Expire))
 	}
 	w := c.Worker
 	switch {
 	case w.Concurrency < 0:
-		errs = append(errs, fmt.Errorf("Worker.Concurrency %d: want 1 or more", w.Concurrency))
+		errs = append(errs, fmt.Errorf("config: Worker.Concurrency %d: want 1 or more", w.Concurrency))
 	case w.Tries < 0:
-		errs = append(errs, fmt.Errorf("Worker.Tries %d: want 0 (unlimited) or more", w.Tries))
+		errs = append(errs, fmt.Errorf("config: Worker.Tries %d: want 0 (unlimited) or more", w.Tries))
 	case w.Delay < 0:
-		errs = append(errs, fmt.Errorf("Worker.Delay %s is negative", w.Delay))
+		errs = append(errs, fmt.Errorf("config: Worker.Delay %s is negative", w.Delay))
 	}
 	for _, q := range w.Queues {
 		if q == "" {
-			errs = append(errs, errors.New("Worker.Queues: empty queue name"))
+			errs = append(errs, errors.New("config: Worker.Queues: an empty queue name"))
 		}
 	}
 	return errors.Join(errs...)

@@ -2,25 +2,38 @@ package bridge_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/queuebridge/bridge"
 )
 
-// Push a think-queue job from Go and run it with a Go handler, as `php think queue:work` would.
-func Example() {
-	ctx := context.Background()
+// exampleRedis is the Redis the examples run against: QB_REDIS_ADDR (default 127.0.0.1:6379), database 4.
+func exampleRedis() string {
 	addr := os.Getenv("QB_REDIS_ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:6379"
 	}
+	return "redis://" + addr + "/4"
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// Push a think-queue job from Go and run it with a Go handler, as `php think queue:work` would. This is the
+// README's example, wired by hand instead of by Main.
+func Example() {
+	ctx := context.Background()
 	b, err := bridge.Open(ctx, &bridge.Config{
-		Connection: "redis://" + addr + "/4",
+		Connection: exampleRedis(),
 		Dialect:    "thinkqueue-v3",
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:     quiet,
 		Worker:     bridge.WorkerConfig{Queues: []string{"example-hello"}, StopWhenEmpty: true},
 	})
 	if err != nil {
@@ -33,10 +46,10 @@ func Example() {
 			Name string `json:"name"`
 		}
 		if err := job.Bind(&data); err != nil {
-			return err
+			return err // released with --delay; failed once --tries are used up
 		}
 		fmt.Printf("Hello, %s! (attempt %d)\n", data.Name, job.Attempts())
-		return nil
+		return nil // deleted
 	})
 	if _, err := b.Push(ctx, "example-hello", `app\job\Hello`, map[string]string{"name": "张三"}); err != nil {
 		panic(err)
@@ -45,4 +58,142 @@ func Example() {
 		panic(err)
 	}
 	// Output: Hello, 张三! (attempt 1)
+}
+
+// A Handler is any type with ProcessJob; one with Failed too gets think-queue's failed($data) call.
+type sendMail struct{}
+
+func (sendMail) ProcessJob(ctx context.Context, job *bridge.Job) error {
+	return errors.New("mail server down")
+}
+
+func (sendMail) Failed(ctx context.Context, job *bridge.Job, err error) {
+	fmt.Println("failed:", job.Name(), err)
+}
+
+// Handle registers a Handler type; after --tries its job moves to the failed store, which Failed lists and
+// Retry empties again.
+func ExampleBridge_Handle() {
+	ctx := context.Background()
+	b, err := bridge.Open(ctx, &bridge.Config{
+		Connection:      exampleRedis(),
+		Dialect:         "thinkqueue-v1",
+		FailedKeyPrefix: "example-handle",
+		Logger:          quiet,
+		Worker:          bridge.WorkerConfig{Queues: []string{"example-mail"}, Tries: 2, StopWhenEmpty: true},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer b.Close()
+	b.Handle(`app\job\SendMail`, sendMail{})
+	if _, err := b.Push(ctx, "example-mail", `app\job\SendMail`, json.RawMessage(`{"to":"ann@example.com"}`)); err != nil {
+		panic(err)
+	}
+	if err := b.Run(ctx); err != nil {
+		panic(err)
+	}
+	failed, err := b.Failed(ctx)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(failed), "failed job on", failed[0].Queue)
+	if _, err := b.Flush(ctx); err != nil {
+		panic(err)
+	}
+	// Output:
+	// failed: app\job\SendMail mail server down
+	// 1 failed job on example-mail
+}
+
+// OpenRedis works the queue on a go-redis client the program already has; Sizes and Jobs look into a queue
+// without taking anything from it.
+func ExampleOpenRedis() {
+	ctx := context.Background()
+	o, err := goredis.ParseURL(exampleRedis())
+	if err != nil {
+		panic(err)
+	}
+	client := goredis.NewClient(o)
+	defer client.Close()
+	b, err := bridge.OpenRedis(ctx, client, &bridge.Config{Dialect: "laravel-11", Prefix: "example_", Logger: quiet})
+	if err != nil {
+		panic(err)
+	}
+	defer b.Close()
+	for range 2 {
+		if _, err := b.Push(ctx, "example-sizes", `App\Jobs\Legacy@handle`, nil); err != nil {
+			panic(err)
+		}
+	}
+	sizes, err := b.Sizes(ctx, "example-sizes")
+	if err != nil {
+		panic(err)
+	}
+	next, err := b.Jobs(ctx, "example-sizes", bridge.StateReady, 0, 1)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(sizes.Ready, "ready; next:", len(next))
+	client.Del(ctx, "example_queues:example-sizes", "example_queues:example-sizes:notify")
+	// Output: 2 ready; next: 1
+}
+
+// Pause stops every bridge (and Laravel 12's own workers) taking jobs from a queue until Resume.
+func ExampleBridge_Pause() {
+	ctx := context.Background()
+	b, err := bridge.Open(ctx, &bridge.Config{Connection: exampleRedis(), Dialect: "laravel-12", FailedKeyPrefix: "example-pause", Logger: quiet})
+	if err != nil {
+		panic(err)
+	}
+	defer b.Close()
+	if err := b.Pause(ctx, "emails"); err != nil {
+		panic(err)
+	}
+	paused, _ := b.Paused(ctx, "emails")
+	fmt.Println("paused:", paused)
+	if err := b.Resume(ctx, "emails"); err != nil {
+		panic(err)
+	}
+	paused, _ = b.Paused(ctx, "emails")
+	fmt.Println("paused:", paused)
+	// Output:
+	// paused: true
+	// paused: false
+}
+
+// A database queue: the app's jobs table (here an SQLite file), created as the library ships it.
+func ExampleBridge_Migrate() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "bridge-example-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	db := "sqlite:" + filepath.Join(dir, "app.db")
+	b, err := bridge.Open(ctx, &bridge.Config{Connection: db, Dialect: "laravel-8", Logger: quiet})
+	if err != nil {
+		panic(err)
+	}
+	defer b.Close()
+	stmts, err := b.Migrate(ctx, false)
+	if err != nil {
+		panic(err)
+	}
+	id, err := b.Push(ctx, "default", `App\Jobs\Legacy@handle`, []int{1, 2})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(stmts) > 0, "row", id)
+	// Output: true row 1
+}
+
+// RunCommand runs the command line in-process, as Main does with os.Args.
+func ExampleBridge_RunCommand() {
+	b := bridge.New()
+	code := b.RunCommand(context.Background(), []string{"mybridge", "work", "--queue", "a", "b"}, os.Stdout, os.Stdout)
+	fmt.Println("exit", code)
+	// Output:
+	// mybridge: work takes no arguments, and "b" would be ignored (a list of queues is one word: --queue a,b)
+	// exit 2
 }

@@ -19,7 +19,7 @@ import (
 
 // tqFixtureDir is think-queue's captured database fixtures of one line (v1, v3).
 func tqFixtureDir(v string) string {
-	return filepath.Join(envOr("QB_FIXTURES", "/work/shared/fixtures"), "thinkqueue", v, "database")
+	return filepath.Join(envOr("QB_FIXTURES", filepath.Join("..", "..", "shared", "fixtures")), "thinkqueue", v, "database")
 }
 
 func tqLoadJSON(t testing.TB, path string) map[string]any {

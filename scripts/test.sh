@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The whole test suite: installs and starts what it needs (scripts/services.sh), then vets and tests
-# every package against the real Redis and PHP.
+# The whole test suite: installs and starts what it needs (scripts/services.sh), then checks formatting,
+# vets, runs staticcheck, and tests both modules — the bridge and its integration tests (integration/, a
+# module of its own so the bridge's go.mod carries no container stack) — against the real services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/services.sh
-test -z "$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
+unformatted=$(gofmt -l .)
+test -z "$unformatted" || { echo "gofmt needed on:"; echo "$unformatted"; exit 1; }
 go vet ./...
+(cd integration && go vet ./...)
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./... 
+(cd integration && go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...)
 go test -race -count=1 -timeout 20m ./...
+(cd integration && go test -race -count=1 -timeout 25m ./...)

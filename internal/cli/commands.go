@@ -264,10 +264,11 @@ func objectCommand(class string, data any) (laravel.Command, error) {
 
 // jobName is the job's name for listings, or a marker when the payload is not a job at all.
 func jobName(payload []byte) string {
-	if !json.Valid(payload) {
+	v, err := phpjson.Decode(payload)
+	if err != nil {
 		return "(not JSON)"
 	}
-	m, ok := payloadMap(payload)
+	m, ok := phpjson.Assoc(v).(*phpjson.Map)
 	if !ok {
 		return "(no job)"
 	}
