@@ -39,7 +39,65 @@ func (b *Bridge) RunCommand(ctx context.Context, args []string, stdout, stderr i
 			}
 			return c, nil
 		},
-		Stdout: stdout,
-		Stderr: stderr,
+		Serving: serving{b},
+		Stdout:  stdout,
+		Stderr:  stderr,
 	})
+}
+
+// serving runs config files for the command line.
+type serving struct{ b *Bridge }
+
+func (s serving) Check(path string) ([]byte, error) {
+	fc, err := LoadConfigFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return fc.Redacted()
+}
+
+func (s serving) Serve(ctx context.Context, path, httpAddr string, reload <-chan struct{}, st cli.Settings) error {
+	fc, err := LoadConfigFile(path)
+	if err != nil {
+		return err
+	}
+	srv := s.b.NewServer(fc, st.Logger)
+	if httpAddr == "" {
+		httpAddr = fc.HTTP
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var httpDone <-chan error
+	if httpAddr != "" {
+		addr, done, err := listenHTTP(ctx, httpAddr, srv.Handler())
+		if err != nil {
+			return err
+		}
+		httpDone = done
+		st.Logger.Info("serving health and metrics", "addr", addr)
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-reload:
+			}
+			next, err := LoadConfigFile(path)
+			if err != nil {
+				st.Logger.Error("SIGHUP: config not reloaded, the running groups go on", "err", err)
+				continue
+			}
+			st.Logger.Info("SIGHUP: config reloaded", "file", path)
+			srv.Reload(ctx, next)
+		}
+	}()
+	err = srv.Run(ctx)
+	cancel()
+	if httpDone != nil {
+		if herr := <-httpDone; herr != nil && err == nil {
+			err = herr
+		}
+	}
+	return err
 }

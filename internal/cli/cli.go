@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/queuebridge/bridge/compat/laravel"
+	"github.com/queuebridge/bridge/executor/php"
 	"github.com/queuebridge/bridge/queue"
 	"github.com/queuebridge/bridge/worker"
 )
@@ -41,6 +42,7 @@ type Bridge interface {
 	Sizes(ctx context.Context, queueName string) (queue.Sizes, error)
 	Migrate(ctx context.Context, dryRun bool) ([]string, error)
 	Work(ctx context.Context, wc worker.Config) error
+	NewPHPExecutor(ctx context.Context, o php.Options) (php.Executor, error)
 }
 
 // Settings are the connection flags, as the caller's Connect turns them into a bridge.Config.
@@ -62,6 +64,8 @@ type Settings struct {
 type Params struct {
 	// Connect opens the queue the settings name.
 	Connect func(ctx context.Context, s Settings) (Bridge, error)
+	// Serving runs config files (serve, config check/show); nil: not offered.
+	Serving Serving
 	Stdout  io.Writer
 	Stderr  io.Writer
 }

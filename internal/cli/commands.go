@@ -47,6 +47,8 @@ func commands(p Params) *command {
 				flags: with(), run: runRestart},
 			{name: "migrate", usage: "create a database queue's jobs and failed_jobs tables as the PHP library ships them (never done implicitly)",
 				flags: with(&flag{name: "dry-run", usage: "print the DDL, change nothing"}), run: runMigrate},
+			serveCommand(),
+			configCommand(),
 			{name: "version", usage: "print the version"},
 			{name: "help", usage: "help for a command", args: "[COMMAND [SUBCOMMAND]]", maxArgs: 2},
 		},
