@@ -26,6 +26,7 @@ type backend struct {
 	jobs    *sqlstore.Broker        // when the queue is a jobs table
 	sqlFail *sqlstore.FailedStore   // when failed jobs live in SQL
 	cache   goredis.UniversalClient // the app's cache store; nil when there is none
+	memErrs *memoryLastErrors       // jobs' last errors, when there is no cache store
 	closers []io.Closer
 }
 
@@ -87,7 +88,7 @@ func redisBackend(ctx context.Context, client goredis.UniversalClient, c *Config
 	if err != nil {
 		return nil, err
 	}
-	be := &backend{format: f, store: b, failed: b, cache: client}
+	be := &backend{format: f, store: b, failed: b, cache: client, memErrs: &memoryLastErrors{}}
 	if c.FailedDatabase != "" {
 		store, err := sqlstore.OpenFailedStore(ctx, c.FailedDatabase, f.failedSchema(), c.FailedTable)
 		if err != nil {

@@ -54,7 +54,7 @@ func openSQL(ctx context.Context, c *Config, f format) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	be := &backend{format: f}
+	be := &backend{format: f, memErrs: &memoryLastErrors{}}
 	failedDSN := dsn
 	if c.FailedDatabase != "" {
 		failedDSN = c.FailedDatabase
