@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -131,8 +132,11 @@ func runFailedShow(inv *invocation) error {
 }
 
 func runFailedRetry(inv *invocation) error {
+	ids := inv.parsed.args
+	if len(ids) > 1 && slices.Contains(ids, "all") {
+		return usagef("failed retry: all stands alone; with it, %q would be ignored", strings.Join(slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return s == "all" }), " "))
+	}
 	return inv.withBridge(func(b Bridge) error {
-		ids := inv.parsed.args
 		if len(ids) == 1 && ids[0] == "all" {
 			done, err := b.RetryAll(inv.ctx)
 			for _, id := range done {
