@@ -7,12 +7,15 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Handler serves the server's health: /healthz (the process is alive) and /readyz (every group is running:
-// its store reachable, its PHP executor up).
+// Handler serves the server's metrics and health: /metrics (Prometheus), /healthz (the process is alive)
+// and /readyz (every group is running: its store reachable, its PHP executor up).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/queuebridge/bridge/executor/php"
 	"github.com/queuebridge/bridge/worker"
 )
@@ -42,8 +45,10 @@ type GroupStatus struct {
 // each group on its own connection, restarted with backoff when its store is unreachable, while the others go
 // on. Create it with NewServer; Run it once.
 type Server struct {
-	b   *Bridge // the handlers and listeners every group uses
-	log *slog.Logger
+	b       *Bridge // the handlers and listeners every group uses
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	metrics *Metrics
 
 	mu     sync.Mutex
 	cfg    *FileConfig
@@ -52,7 +57,8 @@ type Server struct {
 
 // serverGroup is one running group.
 type serverGroup struct {
-	spec   groupSpec
+	metrics *Metrics
+	spec    groupSpec
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -74,7 +80,11 @@ func (b *Bridge) NewServer(cfg *FileConfig, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{b: b, log: log, cfg: cfg, groups: map[string]*serverGroup{}}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := NewMetrics(reg)
+	b.Listen(m.listener(b, time.Now))
+	return &Server{b: b, log: log, reg: reg, metrics: m, cfg: cfg, groups: map[string]*serverGroup{}}
 }
 
 // Run starts every group and runs until ctx is cancelled, then stops them all gracefully (each within its
@@ -174,6 +184,7 @@ func (g *serverGroup) setState(st GroupState, lastErr string) {
 	defer g.mu.Unlock()
 	if g.status.State != st {
 		g.status.State, g.status.Since = st, time.Now()
+		g.metrics.groupState(g.spec.name, st)
 	}
 	if lastErr != "" {
 		g.status.LastError = lastErr
@@ -190,7 +201,7 @@ const (
 // start runs a group in its own goroutine until its context is cancelled.
 func (s *Server) start(parent context.Context, spec groupSpec) *serverGroup {
 	ctx, cancel := context.WithCancel(parent)
-	g := &serverGroup{spec: spec, cancel: cancel, done: make(chan struct{})}
+	g := &serverGroup{metrics: s.metrics, spec: spec, cancel: cancel, done: make(chan struct{})}
 	g.status = GroupStatus{Name: spec.name, Connection: redactURL(spec.conn.URL), Dialect: spec.conn.Dialect,
 		Queues: slices.Clone(spec.queues), State: GroupStarting, Since: time.Now()}
 	log := s.log.With("group", spec.name)
@@ -213,6 +224,7 @@ func (s *Server) start(parent context.Context, spec groupSpec) *serverGroup {
 				continue
 			}
 			g.setState(GroupBackoff, err.Error())
+			s.metrics.storeErr.WithLabelValues(spec.name).Inc()
 			log.Error("group failed; trying again", "err", err, "in", wait)
 			select {
 			case <-ctx.Done():
@@ -256,6 +268,7 @@ func (s *Server) runGroup(ctx context.Context, g *serverGroup, log *slog.Logger)
 	g.status.Dialect = b.Dialect()
 	g.mu.Unlock()
 	g.setState(GroupRunning, "")
+	go s.sampleSizes(ctx, b, g.spec, log)
 	log.Info("group working", "connection", b.Connection(), "dialect", b.Dialect(), "queues", wc.Queues,
 		"concurrency", max(wc.Concurrency, 1))
 	err = w.Run(ctx)
@@ -285,4 +298,31 @@ func (p *FilePHP) options() (php.Options, error) {
 		o.MaxJobs = *p.MaxJobs
 	}
 	return o, nil
+}
+
+// sizesInterval is how often a group's queue sizes are sampled for /metrics.
+const sizesInterval = 15 * time.Second
+
+// sampleSizes records the sizes of a group's queues until ctx is done.
+func (s *Server) sampleSizes(ctx context.Context, b *Bridge, spec groupSpec, log *slog.Logger) {
+	t := time.NewTicker(sizesInterval)
+	defer t.Stop()
+	for {
+		for _, q := range spec.queues {
+			sizes, err := b.Sizes(ctx, q)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.metrics.storeErr.WithLabelValues(spec.name).Inc()
+					log.Warn("sample queue sizes", "queue", q, "err", err)
+				}
+				continue
+			}
+			s.metrics.sample(spec.name, q, sizes)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
