@@ -94,3 +94,14 @@ func TestConfigFileErrors(t *testing.T) {
 		})
 	}
 }
+
+// The example in deploy/ is valid.
+func TestExampleConfigFile(t *testing.T) {
+	t.Setenv("REDIS_PASSWORD", "x")
+	t.Setenv("DB_PASSWORD", "y")
+	fc, err := LoadConfigFile("deploy/bridge.yaml")
+	require.NoError(t, err)
+	require.Len(t, fc.Groups, 3)
+	require.Equal(t, "redis", fc.Groups["notify"].Connection)
+	require.Equal(t, "/home/wwwroot/app", fc.Groups["notify"].PHP.App)
+}

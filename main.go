@@ -89,7 +89,7 @@ func (s serving) Serve(ctx context.Context, path, httpAddr string, reload <-chan
 				continue
 			}
 			st.Logger.Info("SIGHUP: config reloaded", "file", path)
-			srv.Reload(ctx, next)
+			srv.Reload(next)
 		}
 	}()
 	err = srv.Run(ctx)

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,32 +15,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/queuebridge/bridge/executor/php"
+	"github.com/queuebridge/bridge/status"
 	"github.com/queuebridge/bridge/worker"
 )
 
-// GroupState is where a worker group of Serve is in its life, in supervisord's words.
-type GroupState string
+// GroupState is where a worker group of a Server is in its life, in supervisord's words.
+type GroupState = status.State
 
 // The states of a group.
 const (
-	GroupStarting GroupState = "STARTING" // connecting, starting its PHP executor
-	GroupRunning  GroupState = "RUNNING"  // working its queues
-	GroupBackoff  GroupState = "BACKOFF"  // its store or PHP executor failed; trying again after a pause
-	GroupStopping GroupState = "STOPPING" // finishing its running jobs
-	GroupStopped  GroupState = "STOPPED"
+	GroupStarting = status.Starting
+	GroupRunning  = status.Running
+	GroupBackoff  = status.Backoff
+	GroupStopping = status.Stopping
+	GroupStopped  = status.Stopped
 )
 
-// GroupStatus is what a group of Serve is doing.
-type GroupStatus struct {
-	Name       string
-	Connection string // redacted
-	Dialect    string
-	Queues     []string
-	State      GroupState
-	Since      time.Time
-	LastError  string // why it last failed; "" when it never did
-	Restarts   int    // times its worker was started again after the first
-}
+// GroupStatus is what a group of a Server is doing.
+type GroupStatus = status.Group
 
 // Server runs the worker groups of a bridge.yaml in one process, as supervisor and Horizon run PHP workers:
 // each group on its own connection, restarted with backoff when its store is unreachable, while the others go
@@ -51,6 +44,7 @@ type Server struct {
 	metrics *Metrics
 
 	mu     sync.Mutex
+	base   context.Context // what groups run under, once Run started
 	cfg    *FileConfig
 	groups map[string]*serverGroup
 }
@@ -59,11 +53,12 @@ type Server struct {
 type serverGroup struct {
 	metrics *Metrics
 	spec    groupSpec
-	cancel context.CancelFunc
-	done   chan struct{}
+	cancel  context.CancelFunc
+	done    chan struct{}
 
 	mu     sync.Mutex
 	status GroupStatus
+	bridge *Bridge // connected while the group runs
 }
 
 // groupSpec is everything a group is started from; two equal specs need no restart on reload.
@@ -91,9 +86,16 @@ func (b *Bridge) NewServer(cfg *FileConfig, log *slog.Logger) *Server {
 // grace period, handing back what did not finish).
 func (s *Server) Run(ctx context.Context) error {
 	s.mu.Lock()
-	s.apply(ctx, s.cfg)
+	// Groups stop when the server stops them, gracefully, not when ctx is cancelled under them.
+	s.base = context.WithoutCancel(ctx)
+	s.apply(s.base, s.cfg)
 	s.mu.Unlock()
+	beats, stopBeats := context.WithCancel(context.WithoutCancel(ctx))
+	beating := make(chan struct{})
+	go func() { s.heartbeat(beats); close(beating) }()
 	<-ctx.Done()
+	stopBeats() // leave the registry while the connections are still open
+	<-beating
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopAll()
@@ -102,11 +104,13 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Reload applies a new config: groups added are started, groups removed are stopped gracefully, groups whose
 // settings (or connection) changed are stopped and started again; the others keep running untouched.
-func (s *Server) Reload(ctx context.Context, cfg *FileConfig) {
+func (s *Server) Reload(cfg *FileConfig) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cfg = cfg
-	s.apply(ctx, cfg)
+	if s.base != nil {
+		s.apply(s.base, cfg)
+	}
 }
 
 // Status is every group's state, by name.
@@ -202,7 +206,7 @@ const (
 func (s *Server) start(parent context.Context, spec groupSpec) *serverGroup {
 	ctx, cancel := context.WithCancel(parent)
 	g := &serverGroup{metrics: s.metrics, spec: spec, cancel: cancel, done: make(chan struct{})}
-	g.status = GroupStatus{Name: spec.name, Connection: redactURL(spec.conn.URL), Dialect: spec.conn.Dialect,
+	g.status = GroupStatus{Name: spec.name, Connection: redactURL(cmp.Or(spec.conn.URL, EmbeddedConnection)), Dialect: spec.conn.Dialect,
 		Queues: slices.Clone(spec.queues), State: GroupStarting, Since: time.Now()}
 	log := s.log.With("group", spec.name)
 	go func() {
@@ -265,8 +269,13 @@ func (s *Server) runGroup(ctx context.Context, g *serverGroup, log *slog.Logger)
 		return err
 	}
 	g.mu.Lock()
-	g.status.Dialect = b.Dialect()
+	g.status.Dialect, g.status.Concurrency, g.bridge = b.Dialect(), max(wc.Concurrency, 1), b
 	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.bridge = nil
+		g.mu.Unlock()
+	}()
 	g.setState(GroupRunning, "")
 	go s.sampleSizes(ctx, b, g.spec, log)
 	log.Info("group working", "connection", b.Connection(), "dialect", b.Dialect(), "queues", wc.Queues,

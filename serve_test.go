@@ -176,12 +176,12 @@ func TestServe(t *testing.T) {
     sleep: 0.01
 `, prefix)
 	next := serveConfig(t, prefix, db, 8, extra) // notify's concurrency changed, extra added
-	srv.Reload(ctx, next)
+	srv.Reload(next)
 	time.Sleep(200 * time.Millisecond)
 	delete(next.Groups, "reports") // reports removed…
-	srv.Reload(ctx, next)
+	srv.Reload(next)
 	time.Sleep(200 * time.Millisecond)
-	srv.Reload(ctx, serveConfig(t, prefix, db, 8, extra)) // …and back
+	srv.Reload(serveConfig(t, prefix, db, 8, extra)) // …and back
 	time.Sleep(200 * time.Millisecond)
 	close(stopPush)
 	pushers.Wait()

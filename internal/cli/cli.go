@@ -17,6 +17,7 @@ import (
 	"github.com/queuebridge/bridge/compat/laravel"
 	"github.com/queuebridge/bridge/executor/php"
 	"github.com/queuebridge/bridge/queue"
+	"github.com/queuebridge/bridge/status"
 	"github.com/queuebridge/bridge/worker"
 )
 
@@ -43,6 +44,7 @@ type Bridge interface {
 	Migrate(ctx context.Context, dryRun bool) ([]string, error)
 	Work(ctx context.Context, wc worker.Config) error
 	NewPHPExecutor(ctx context.Context, o php.Options) (php.Executor, error)
+	Bridges(ctx context.Context) ([]status.Bridge, error)
 }
 
 // Settings are the connection flags, as the caller's Connect turns them into a bridge.Config.

@@ -40,6 +40,8 @@ func commands(p Params) *command {
 					{name: "flush", usage: "delete every failed job", flags: with(), run: runFailedFlush},
 				},
 			},
+			{name: "status", usage: "the bridge processes working this connection (registered by bridge serve), their groups and states",
+				flags: with(&flag{name: "json", usage: "print JSON"}), run: runStatus},
 			{name: "queues", usage: "list the queues the store holds, with their jobs by state", flags: with(), run: runQueues},
 			{name: "pause", usage: "stop every bridge (and Laravel 12's workers) taking jobs from a queue, within a second", args: "QUEUE",
 				minArgs: 1, maxArgs: 1, flags: with(), run: runPause(true)},
@@ -172,6 +174,33 @@ func runFailedFlush(inv *invocation) error {
 		}
 		fmt.Fprintf(inv.stdout(), "%d failed jobs deleted.\n", n)
 		return nil
+	})
+}
+
+func runStatus(inv *invocation) error {
+	return inv.withBridge(func(b Bridge) error {
+		bridges, err := b.Bridges(inv.ctx)
+		if err != nil {
+			return err
+		}
+		if inv.bool("json") {
+			enc := json.NewEncoder(inv.stdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(bridges)
+		}
+		if len(bridges) == 0 {
+			fmt.Fprintln(inv.stdout(), "No bridges are running on this connection.")
+			return nil
+		}
+		tw := tabwriter.NewWriter(inv.stdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "Bridge\tGroup\tState\tQueues\tConcurrency\tUptime\tLast error")
+		for _, br := range bridges {
+			for _, g := range br.Groups {
+				fmt.Fprintf(tw, "%s (pid %d, %s)\t%s\t%s\t%s\t%d\t%s\t%s\n", br.Host, br.PID, br.Version, g.Name, g.State,
+					strings.Join(g.Queues, ","), g.Concurrency, br.HeartbeatAt.Sub(br.StartedAt).Truncate(time.Second), firstLine(g.LastError))
+			}
+		}
+		return tw.Flush()
 	})
 }
 
