@@ -120,8 +120,8 @@ func (b *bundle) delayed(member, raw []byte, column int, at time.Time) queue.Sto
 		AvailableAt: at}
 }
 
-// held is reservation r as listed while reserved, or (lapsed, as ready) once its reservation lapsed: a
-// payload store lists the bytes it holds, a jobs table the row with its payload.
+// held is reservation r as listed while reserved: a payload store lists the bytes it holds, a jobs table
+// the row with its payload.
 func (b *bundle) held(r queue.Reservation, column int, until time.Time) queue.StoredJob {
 	raw := r.Raw
 	if b.facts.Payloads != nil {
@@ -131,6 +131,7 @@ func (b *bundle) held(r queue.Reservation, column int, until time.Time) queue.St
 		Attempts: column, ReservedUntil: until}
 }
 
+// lapsed is reservation r as listed once it lapsed: ready, still as held, for the next Reserve to take.
 func (b *bundle) lapsed(r queue.Reservation, column int) queue.StoredJob {
 	j := b.held(r, column, time.Time{})
 	j.State = queue.StateReady
@@ -148,7 +149,7 @@ type state struct {
 type listing map[queue.State][]queue.StoredJob
 
 // requireState requires that the default queue holds exactly want, through Sizes, List (with paging) and
-// Queues, and returns the listing.
+// Queues (the case uses no other queue), and returns the listing.
 func (b *bundle) requireState(want state) listing {
 	b.t.Helper()
 	got := b.requireQueueState(defaultQueue, want)
