@@ -813,67 +813,7 @@ func fill(t testing.TB, bb *brokerBundle, q string, n int, now int64) {
 	}
 }
 
-func TestBrokerConcurrentReserve(t *testing.T) {
-	for _, c := range concurrencyCases() {
-		for _, s := range jobsSchemas {
-			t.Run(string(c.d)+"/"+s.String(), func(t *testing.T) {
-				t.Parallel()
-				ctx := context.Background()
-				const total = 3000
-				bb := setupBroker(t, c.d, s, nil)
-				fill(t, bb, "default", total, time.Now().Unix())
-				var mu sync.Mutex
-				seen := map[string]int{}
-				var wg sync.WaitGroup
-				errs := make(chan error, c.workers)
-				for range c.workers {
-					wg.Go(func() {
-						for {
-							res, err := bb.b.Reserve(ctx, "default", 16)
-							if err != nil {
-								errs <- err
-								return
-							}
-							if len(res) == 0 {
-								return
-							}
-							members := make([][]byte, len(res))
-							mu.Lock()
-							for i, r := range res {
-								seen[string(r.Member)]++
-								members[i] = r.Member
-							}
-							mu.Unlock()
-							n, err := bb.b.Delete(ctx, "default", members...)
-							if err != nil {
-								errs <- err
-								return
-							}
-							if n != len(members) {
-								errs <- fmt.Errorf("deleted %d of %d", n, len(members))
-								return
-							}
-						}
-					})
-				}
-				wg.Wait()
-				close(errs)
-				for err := range errs {
-					require.NoError(t, err)
-				}
-				require.Len(t, seen, total)
-				for m, n := range seen {
-					require.Equal(t, 1, n, "row %s reserved %d times", m, n)
-				}
-				size, err := bb.b.Size(ctx, "default")
-				require.NoError(t, err)
-				require.Zero(t, size)
-			})
-		}
-	}
-}
-
-// concurrencyCases are the drivers and worker counts of the concurrency test and benchmark: 8 workers on
+// concurrencyCases are the drivers and worker counts of the benchmark: 8 workers on
 // MariaDB and PostgreSQL, 4 on SQLite (one writer at a time).
 func concurrencyCases() []struct {
 	d       driverKind
