@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/queuebridge/bridge/internal/cli"
+	"github.com/queuebridge/bridge"
 )
 
 // The documents a user reads, relative to this package's directory.
@@ -45,9 +45,11 @@ func TestTranslationsNameTheSameFlagsAndCommands(t *testing.T) {
 
 // otherProgramsFlags are the flags of other programs the documents name, and whose they are.
 var otherProgramsFlags = map[string]string{
-	"--app": "the PHP runner's: php <runner> --app DIR",
-	"--now": "systemctl enable --now",
-	"--raw": "redis-cli --raw",
+	"--app":     "the PHP runner's: php <runner> --app DIR",
+	"--now":     "systemctl enable --now",
+	"--raw":     "redis-cli --raw",
+	"--help":    "the bridge's own, on every command (not listed under Flags)",
+	"--version": "the bridge's own (not listed under Flags)",
 }
 
 // Every --flag the READMEs, the migration guides and the samples name is a flag of the bridge's command
@@ -212,7 +214,7 @@ func cliHelp(t *testing.T, path ...string) string {
 	t.Helper()
 	var out bytes.Buffer
 	args := append(append([]string{"bridge"}, path...), "--help")
-	code := cli.Run(context.Background(), args, cli.Params{Stdout: &out, Stderr: &out})
+	code := bridge.New().RunCommand(context.Background(), args, &out, &out)
 	require.Zero(t, code, "bridge %s:\n%s", strings.Join(args[1:], " "), out.String())
 	return out.String()
 }
@@ -236,11 +238,18 @@ func cliTree(t *testing.T) (commands, flags map[string]bool) {
 				continue
 			}
 			switch {
-			case section == "COMMANDS:":
+			case section == "Commands:":
 				commands[f[0]] = true
-				walk(append(slices.Clone(path), f[0]))
-			case strings.HasSuffix(section, "OPTIONS:") && strings.HasPrefix(f[0], "--"):
-				flags[strings.TrimSuffix(f[0], ",")] = true
+				if f[0] != "help" && f[0] != "version" {
+					walk(append(slices.Clone(path), f[0]))
+				}
+			case section == "Flags:":
+				for _, w := range f {
+					if strings.HasPrefix(w, "--") {
+						flags[strings.TrimSuffix(w, ",")] = true
+						break
+					}
+				}
 			}
 		}
 		require.NoError(t, sc.Err())
