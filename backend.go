@@ -27,6 +27,7 @@ type backend struct {
 	sqlFail *sqlstore.FailedStore   // when failed jobs live in SQL
 	cache   goredis.UniversalClient // the app's cache store; nil when there is none
 	memErrs *memoryLastErrors       // jobs' last errors, when there is no cache store
+	sync    bool                    // the sync connection: a push runs its job at once
 	closers []io.Closer
 }
 
@@ -60,6 +61,9 @@ func openBackend(ctx context.Context, c *Config) (*backend, error) {
 	}
 	if isSQL(c.Connection) {
 		return openSQL(ctx, c, f)
+	}
+	if isSync(c.Connection) {
+		return &backend{format: f, store: syncStore{}, failed: syncFailed{}, sync: true, memErrs: &memoryLastErrors{}}, nil
 	}
 	client, err := newRedisClient(c.Connection)
 	if err != nil {

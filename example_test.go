@@ -197,3 +197,25 @@ func ExampleBridge_RunCommand() {
 	// mybridge: work takes no arguments, and "b" would be ignored (a list of queues is one word: --queue a,b)
 	// exit 2
 }
+
+// The sync connection runs a pushed job before Push returns, as think-queue's Sync driver does: for
+// development and tests.
+func Example_sync() {
+	ctx := context.Background()
+	b, err := bridge.Open(ctx, &bridge.Config{Connection: "sync:", Dialect: "thinkqueue-v3", Logger: quiet})
+	if err != nil {
+		panic(err)
+	}
+	defer b.Close()
+	b.HandleFunc(`app\job\Hello`, func(ctx context.Context, job *bridge.Job) error {
+		fmt.Println("ran, attempt", job.Attempts())
+		return nil
+	})
+	if _, err := b.Push(ctx, "default", `app\job\Hello`, nil); err != nil {
+		panic(err)
+	}
+	fmt.Println("pushed")
+	// Output:
+	// ran, attempt 1
+	// pushed
+}
