@@ -57,7 +57,8 @@ var ErrNoHandler = errors.New("no handler for this job")
 // and rethrow); a release runs nothing again. Delays are not waited for (Sync's later() runs at once).
 func (b *Bridge) runSync(ctx context.Context, queueName string, payload []byte) error {
 	now := b.cfg.Clock()
-	res := queue.Reservation{Queue: queueName, Raw: payload, Member: payload, Expires: now.Add(b.cfg.Expire)}
+	// No Member: nothing is stored, and nothing is reserved.
+	res := queue.Reservation{Queue: queueName, Raw: payload, Expires: now.Add(b.cfg.Expire)}
 	job, err := b.be.format.rules(nil, "").NewJob(res)
 	if err != nil {
 		return fmt.Errorf("sync: %w", err)
