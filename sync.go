@@ -56,26 +56,18 @@ var ErrNoHandler = errors.New("no handler for this job")
 // Fail) comes back to the caller, after the handler's Failed hook ran (think-queue 1.x/2.x call failed()
 // and rethrow); a release runs nothing again. Delays are not waited for (Sync's later() runs at once).
 func (b *Bridge) runSync(ctx context.Context, queueName string, payload []byte) error {
-	now := b.cfg.Clock()
-	// No Member: nothing is stored, and nothing is reserved.
-	res := queue.Reservation{Queue: queueName, Raw: payload, Expires: now.Add(b.cfg.Expire)}
-	job, err := b.be.format.rules(nil, "").NewJob(res)
-	if err != nil {
+	r, err := b.RunJob(ctx, queueName, payload, WorkerConfig{Tries: 1})
+	switch {
+	case err != nil:
 		return fmt.Errorf("sync: %w", err)
-	}
-	h, ok := b.mux.Lookup(job.Name())
-	if !ok {
-		return fmt.Errorf("sync: %s: %w", job.Name(), ErrNoHandler)
-	}
-	err = h.ProcessJob(ctx, job)
-	if outcome, _, failErr := job.Outcome(); outcome == queue.OutcomeFailed {
-		err = failErr
-	}
-	if err == nil {
+	case r.Err == nil:
 		return nil
+	case r.Job == nil:
+		return fmt.Errorf("sync: %w", r.Err)
+	case r.Outcome == OutcomeReleased: // think-queue 1.x's rules fail on the next pop, which never comes
+		if h, ok := b.mux.Lookup(r.Job.Name()); ok {
+			b.failed(ctx, h, r.Job, r.Job.Reservation(), r.Err)
+		}
 	}
-	if fh, ok := h.(queue.FailedHandler); ok {
-		fh.Failed(ctx, job, err)
-	}
-	return fmt.Errorf("sync: %s: %w", job.Name(), err)
+	return fmt.Errorf("sync: %s: %w", r.Job.Name(), r.Err)
 }
