@@ -258,4 +258,3 @@ func DataEquals(want any) func(data []byte) bool {
 		return string(ea) == string(eb)
 	}
 }
-
