@@ -196,21 +196,32 @@ func restartCommand() *urfave.Command {
 func migrateCommand() *urfave.Command {
 	return &urfave.Command{
 		Name:  "migrate",
-		Usage: "create a database queue's jobs table and its failed_jobs table (or --failed-database's) as the PHP library ships them (never done implicitly)",
+		Usage: "create a database queue's jobs table and its failed_jobs table (or --failed-database's) as the PHP library ships them, where they do not exist yet (never done implicitly)",
 		Flags: append(connectionFlags(),
 			&urfave.BoolFlag{Name: "dry-run", Usage: "print the DDL, change nothing"},
 		),
 		Action: func(c *urfave.Context) error {
-			return withConn(c, func(cn *conn.Conn) error {
-				stmts, err := cn.Migrate(c.Context, c.Bool("dry-run"))
-				if err != nil {
-					return err
+			cfg, err := configFrom(c)
+			if err != nil {
+				return err
+			}
+			dryRun := c.Bool("dry-run")
+			migrations, err := conn.Migrate(c.Context, cfg, dryRun)
+			if err != nil {
+				return err
+			}
+			for _, m := range migrations {
+				if m.Existed {
+					fmt.Fprintf(c.App.Writer, "-- %s exists already: left as it is\n", m.Table)
+					if !dryRun {
+						continue
+					}
 				}
-				for _, s := range stmts {
+				for _, s := range m.Statements {
 					fmt.Fprintf(c.App.Writer, "%s;\n", strings.TrimSuffix(strings.TrimSpace(s), ";"))
 				}
-				return nil
-			})
+			}
+			return nil
 		},
 	}
 }

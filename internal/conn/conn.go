@@ -172,11 +172,16 @@ func newConn(ctx context.Context, client goredis.UniversalClient, c Config) (*Co
 		restartK: restartKey(f, c),
 	}
 	if c.FailedDatabase != "" {
-		store, err := sqlstore.OpenFailedStore(ctx, c.FailedDatabase, f.failedSchema(), c.FailedTable)
+		db, err := sqlstore.Open(ctx, c.FailedDatabase, nil)
 		if err != nil {
 			return nil, fmt.Errorf("failed database: %w", err)
 		}
-		conn.closers = append(conn.closers, store)
+		store, err := db.Failed(f.failedTable(), c.FailedTable)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		conn.closers = append(conn.closers, db)
 		conn.sqlStore, conn.failed = store, store
 		conn.store = sqlFailedBroker{b, store}
 	}
@@ -445,42 +450,6 @@ func (c *Conn) Forget(ctx context.Context, id string) (bool, error) { return c.f
 
 // Flush deletes every failed job and says how many.
 func (c *Conn) Flush(ctx context.Context) (int, error) { return c.failed.Flush(ctx) }
-
-// Migrate creates the tables of a database queue as the PHP library ships them — the jobs table, and the
-// failed_jobs table when failed jobs live in SQL — and returns the statements; with dryRun it only
-// returns them. A table that exists already is an error: nothing is created implicitly or twice.
-func (c *Conn) Migrate(ctx context.Context, dryRun bool) ([]string, error) {
-	if c.jobs == nil && c.sqlStore == nil {
-		return nil, errors.New("migrate: the queue is on Redis and no failed database is configured (--failed-database)")
-	}
-	var stmts []string
-	if c.jobs != nil {
-		s, err := c.jobs.Migrate(ctx, dryRun)
-		if err != nil {
-			return nil, fmt.Errorf("migrate jobs table: %w", err)
-		}
-		stmts = append(stmts, s...)
-	}
-	if c.sqlStore != nil {
-		s, err := c.sqlStore.Migrate(ctx, dryRun)
-		if err != nil {
-			return nil, fmt.Errorf("migrate failed jobs table: %w", err)
-		}
-		stmts = append(stmts, s...)
-	}
-	return stmts, nil
-}
-
-// migrateMissing creates whichever of the embedded default's tables do not exist yet.
-func (c *Conn) migrateMissing(ctx context.Context) error {
-	if _, err := c.jobs.Migrate(ctx, false); err != nil && !errors.Is(err, sqlstore.ErrTableExists) {
-		return fmt.Errorf("create jobs table: %w", err)
-	}
-	if _, err := c.sqlStore.Migrate(ctx, false); err != nil && !errors.Is(err, sqlstore.ErrTableExists) {
-		return fmt.Errorf("create failed jobs table: %w", err)
-	}
-	return nil
-}
 
 // failedStore is where failed jobs are kept: the bridge's Redis keys, or the app's failed_jobs table.
 type failedStore interface {

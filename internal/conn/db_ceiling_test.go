@@ -25,16 +25,17 @@ func TestAttemptsColumnCeiling(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "app.db")
-	cn, err := Open(ctx, &Config{
+	cfg := &Config{
 		Connection: "sqlite:" + file,
 		Dialect:    "thinkqueue-v3",
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Worker:     worker.Config{Queues: []string{"default"}, StopWhenEmpty: true, Sleep: time.Millisecond},
-	})
+	}
+	_, err := Migrate(ctx, cfg, false)
+	require.NoError(t, err)
+	cn, err := Open(ctx, cfg)
 	require.NoError(t, err)
 	defer cn.Close()
-	_, err = cn.Migrate(ctx, false)
-	require.NoError(t, err)
 
 	poison, err := cn.Push(ctx, "default", `app\job\Hello`, "poison", 0)
 	require.NoError(t, err)
@@ -69,16 +70,13 @@ func TestTablePrefix(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "app.db")
-	cn, err := Open(ctx, &Config{
+	migrations, err := Migrate(ctx, &Config{
 		Connection: "sqlite:" + file + "?prefix=tp_",
 		Dialect:    "laravel-8",
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}, true)
 	require.NoError(t, err)
-	defer cn.Close()
-	stmts, err := cn.Migrate(ctx, true)
-	require.NoError(t, err)
-	joined := fmt.Sprint(stmts)
+	joined := fmt.Sprint(migrations)
 	require.Contains(t, joined, `"tp_jobs"`)
 	require.Contains(t, joined, `"tp_failed_jobs"`)
 }

@@ -30,17 +30,19 @@ func TestFailedJobsTable(t *testing.T) {
 	t.Cleanup(func() { deleteKeys(rdb, prefix+"*") })
 	db := "sqlite:" + filepath.Join(t.TempDir(), "app.db")
 	ctx := context.Background()
-	cn, err := OpenClient(ctx, rdb, &Config{
+	cfg := &Config{
 		Dialect:        "laravel-8",
 		Prefix:         prefix,
 		FailedDatabase: db,
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Worker:         worker.Config{Queues: []string{"default"}, Tries: 1, StopWhenEmpty: true, Sleep: time.Millisecond},
-	})
+	}
+	// The queue is the caller's Redis client: Migrate only needs to know the queue is not a database.
+	_, err := Migrate(ctx, &Config{Connection: "redis://unused", Dialect: cfg.Dialect, FailedDatabase: db}, false)
+	require.NoError(t, err)
+	cn, err := OpenClient(ctx, rdb, cfg)
 	require.NoError(t, err)
 	defer cn.Close()
-	_, err = cn.Migrate(ctx, false)
-	require.NoError(t, err)
 
 	_, err = cn.Push(ctx, "default", `App\Jobs\Legacy@handle`, "x", 0)
 	require.NoError(t, err)
