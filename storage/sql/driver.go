@@ -24,7 +24,8 @@ type dbDriver struct {
 	kind driverKind
 	// title is the database's name in messages.
 	title string
-	// quote quotes identifiers: ` on MySQL, " elsewhere.
+	// quote quotes identifiers: ` on MySQL and SQLite, " on PostgreSQL. SQLite takes a double-quoted
+	// name that is no column for a string literal; a backquoted one is a column or an error.
 	quote byte
 	// numbered is true for $1, $2, … placeholders (PostgreSQL); "?" otherwise.
 	numbered bool
@@ -93,7 +94,7 @@ var (
 	sqliteDriver = &dbDriver{
 		kind:            driverSQLite,
 		title:           "SQLite",
-		quote:           '"',
+		quote:           '`',
 		idParam:         "?",
 		least:           "MIN",
 		greatest:        "MAX",

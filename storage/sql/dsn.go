@@ -148,11 +148,17 @@ func parseServerURL(dsn, what string) (*url.URL, error) {
 	}
 	u, err := url.Parse(scheme + "://" + rest)
 	if err != nil {
+		// url.Parse's errors quote what they stumbled on, which may be a part of a password that is
+		// not where it should be ("mysql://u:pa#ss" has no '@'): keep only what kind of error it is.
+		msg := err.Error()
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			err = ue.Err // url.Error repeats the input
+			msg = ue.Err.Error()
 		}
-		return nil, fmt.Errorf("storage/sql: %s URL: %v", what, err)
+		if i := strings.IndexAny(msg, `"'`); i >= 0 {
+			msg = strings.TrimSpace(msg[:i])
+		}
+		return nil, fmt.Errorf("storage/sql: %s URL: %s", what, msg)
 	}
 	u.User = user
 	return u, nil
@@ -171,13 +177,24 @@ func unescapeUserinfo(s string) string {
 func parseMySQLDriverDSN(rest string) (dsnConfig, error) {
 	cfg, err := mysql.ParseDSN(rest)
 	if err != nil {
-		pass := "" // the driver's own rule: the password ends at the last '@' before the last '/'
+		// The driver's errors may quote what it took for the address or a parameter: scrub what may be
+		// the password, up to the last '@' before the last '/' (the driver's rule), the last '@', or
+		// the end.
+		var guesses []string
 		if slash := strings.LastIndexByte(rest, '/'); slash >= 0 {
 			if at := strings.LastIndexByte(rest[:slash], '@'); at >= 0 {
-				_, pass, _ = strings.Cut(rest[:at], ":")
+				_, pass, _ := strings.Cut(rest[:at], ":")
+				guesses = append(guesses, pass)
 			}
 		}
-		return dsnConfig{}, fmt.Errorf("storage/sql: mysql DSN: %w", scrubbed(err, pass))
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			_, pass, _ := strings.Cut(rest[:at], ":")
+			guesses = append(guesses, pass)
+		} else {
+			_, pass, _ := strings.Cut(rest, ":") // cut short before its '@'
+			guesses = append(guesses, pass)
+		}
+		return dsnConfig{}, fmt.Errorf("storage/sql: mysql DSN: %w", scrubbed(err, guesses...))
 	}
 	query := "" // the parameters follow the database name, which follows the last '/'
 	if i := strings.LastIndexByte(rest, '/'); i >= 0 {

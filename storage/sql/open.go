@@ -109,7 +109,11 @@ func (d *DB) firstQuery(ctx context.Context, cfg dsnConfig) error {
 		defer cancel()
 		err := f(qctx)
 		if err != nil && ctx.Err() == nil && (qctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)) {
-			// The drivers' own words for it vary ("invalid connection", "i/o timeout"): say what happened.
+			// The drivers' own words for it vary ("invalid connection", "bad connection", "i/o timeout"):
+			// say what happened, and let errors.Is see it.
+			if !errors.Is(err, context.DeadlineExceeded) {
+				err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+			}
 			err = fmt.Errorf("no answer within %v (the DSN's %s parameter sets the limit): %w", cfg.connectTimeout, d.drv.timeoutParam, err)
 		}
 		return err
@@ -152,13 +156,20 @@ func (c dsnConfig) secrets() []string {
 	return nil
 }
 
-// scrub replaces every secret in msg, as given and percent-encoded, by "xxxxx".
+// scrub replaces every secret in msg by "xxxxx": as given, percent-encoded, and the pieces of at least
+// 4 bytes a parser may have cut it into at the characters URLs and DSNs split on.
 func scrub(msg string, secrets ...string) string {
 	for _, s := range secrets {
 		if s == "" {
 			continue
 		}
-		for _, form := range []string{s, url.QueryEscape(s), url.PathEscape(s), url.UserPassword("", s).String()[1:]} {
+		forms := []string{s, url.QueryEscape(s), url.PathEscape(s), url.UserPassword("", s).String()[1:]}
+		for _, piece := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune("/#?@:&=;%()", r) }) {
+			if len(piece) >= 4 {
+				forms = append(forms, piece)
+			}
+		}
+		for _, form := range forms {
 			msg = strings.ReplaceAll(msg, form, "xxxxx")
 		}
 	}
