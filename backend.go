@@ -36,10 +36,6 @@ type queueStore interface {
 	worker.Broker
 	Push(ctx context.Context, queue string, payload []byte) error
 	Later(ctx context.Context, queue string, payload []byte, at time.Time) error
-}
-
-// TEMP until merge
-type inspector interface {
 	Sizes(ctx context.Context, queue string) (queue.Sizes, error)
 	List(ctx context.Context, queue string, state queue.State, offset, limit int) ([]queue.StoredJob, error)
 	Queues(ctx context.Context) ([]string, error)
@@ -94,11 +90,16 @@ func redisBackend(ctx context.Context, client goredis.UniversalClient, c *Config
 	}
 	be := &backend{format: f, store: b, failed: b, cache: client, memErrs: &memoryLastErrors{}}
 	if c.FailedDatabase != "" {
-		store, err := sqlstore.OpenFailedStore(ctx, c.FailedDatabase, f.failedSchema(), c.FailedTable)
+		db, err := sqlstore.Open(ctx, c.FailedDatabase, nil)
 		if err != nil {
 			return nil, fmt.Errorf("failed database: %w", redactErr(err, c.FailedDatabase))
 		}
-		be.closers = append(be.closers, store)
+		be.closers = append(be.closers, db)
+		store, err := db.Failed(f.failedTable(), c.FailedTable)
+		if err != nil {
+			be.close()
+			return nil, err
+		}
 		be.sqlFail, be.failed = store, store
 		be.store = sqlFailedBroker{b, store}
 	}

@@ -23,20 +23,21 @@ func TestFailedRecordKeepsTheLastError(t *testing.T) {
 	t.Cleanup(func() { deleteKeys(rdb, "*"+prefix+"*") })
 	for _, conn := range []string{exampleRedis(), "sqlite:" + filepath.Join(t.TempDir(), "q.db")} {
 		ctx := context.Background()
-		b, err := bridge.Open(ctx, &bridge.Config{
+		cfg := &bridge.Config{
 			Connection:      conn,
 			Dialect:         "thinkqueue-v1",
 			FailedKeyPrefix: prefix,
 			Logger:          quiet,
 			Worker: bridge.WorkerConfig{Queues: []string{prefix}, Tries: 2, StopWhenEmpty: true,
 				Sleep: time.Millisecond, Backoff: []time.Duration{0}},
-		})
-		require.NoError(t, err)
-		defer b.Close()
+		}
 		if conn != exampleRedis() {
-			_, err = b.Migrate(ctx, false)
+			_, err := bridge.Migrate(ctx, cfg, false)
 			require.NoError(t, err)
 		}
+		b, err := bridge.Open(ctx, cfg)
+		require.NoError(t, err)
+		defer b.Close()
 		runs := 0
 		b.HandleFunc(`app\job\Hello`, func(context.Context, *bridge.Job) error {
 			runs++

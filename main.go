@@ -21,28 +21,40 @@ func (b *Bridge) RunCommand(ctx context.Context, args []string, stdout, stderr i
 	return cli.Run(ctx, args, cli.Params{
 		Connect: func(ctx context.Context, s cli.Settings) (cli.Bridge, error) {
 			c := &Bridge{mux: b.mux, events: b.events}
-			err := c.Connect(ctx, &Config{
-				Connection:      s.Connection,
-				Dialect:         s.Dialect,
-				Prefix:          s.Prefix,
-				Expire:          s.Expire,
-				CacheConnection: s.CacheConnection,
-				CachePrefix:     s.CachePrefix,
-				RestartKey:      s.RestartKey,
-				FailedKeyPrefix: s.FailedKeyPrefix,
-				FailedDatabase:  s.FailedDatabase,
-				FailedTable:     s.FailedTable,
-				Logger:          s.Logger,
-			})
-			if err != nil {
+			if err := c.Connect(ctx, configOf(s)); err != nil {
 				return nil, err
 			}
 			return c, nil
+		},
+		Migrate: func(ctx context.Context, s cli.Settings, dryRun bool) ([]cli.Migration, error) {
+			ms, err := Migrate(ctx, configOf(s), dryRun)
+			out := make([]cli.Migration, len(ms))
+			for i, m := range ms {
+				out[i] = cli.Migration(m)
+			}
+			return out, err
 		},
 		Serving: serving{b},
 		Stdout:  stdout,
 		Stderr:  stderr,
 	})
+}
+
+// configOf is the Config the connection flags describe.
+func configOf(s cli.Settings) *Config {
+	return &Config{
+		Connection:      s.Connection,
+		Dialect:         s.Dialect,
+		Prefix:          s.Prefix,
+		Expire:          s.Expire,
+		CacheConnection: s.CacheConnection,
+		CachePrefix:     s.CachePrefix,
+		RestartKey:      s.RestartKey,
+		FailedKeyPrefix: s.FailedKeyPrefix,
+		FailedDatabase:  s.FailedDatabase,
+		FailedTable:     s.FailedTable,
+		Logger:          s.Logger,
+	}
 }
 
 // serving runs config files for the command line.

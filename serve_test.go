@@ -69,11 +69,8 @@ func TestServe(t *testing.T) {
 	defer cancel()
 
 	// The jobs table of the database group, as `bridge migrate` makes it.
-	mig, err := bridge.Open(ctx, &bridge.Config{Connection: "sqlite:" + db, Dialect: "thinkqueue-v3", Logger: quiet})
+	_, err := bridge.Migrate(ctx, &bridge.Config{Connection: "sqlite:" + db, Dialect: "thinkqueue-v3", Logger: quiet}, false)
 	require.NoError(t, err)
-	_, err = mig.Migrate(ctx, false)
-	require.NoError(t, err)
-	mig.Close()
 
 	var mu sync.Mutex
 	ran := map[string]int{}

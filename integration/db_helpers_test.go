@@ -1,7 +1,7 @@
 package integration
 
 // Shared helpers of the database-queue cross-tests (db_*_test.go): a private MariaDB database or SQLite file
-// per test, the bridge's tables created as `bridge migrate` does (Bridge.Migrate), and the Laravel test app on
+// per test, the bridge's tables created as `bridge migrate` does (bridge.Migrate), and the Laravel test app on
 // the same database (its `database` queue connection, testdata/laravel/bootstrap.php).
 
 import (
@@ -95,12 +95,9 @@ func (d *dbBackend) config(dialect string, expire time.Duration, w bridge.Worker
 func (d *dbBackend) migrate(t testing.TB, dialect string) {
 	t.Helper()
 	ctx := context.Background()
-	c, err := bridge.Open(ctx, d.config(dialect, 0, bridge.WorkerConfig{}))
+	migrations, err := bridge.Migrate(ctx, d.config(dialect, 0, bridge.WorkerConfig{}), false)
 	require.NoError(t, err)
-	defer c.Close()
-	stmts, err := c.Migrate(ctx, false)
-	require.NoError(t, err)
-	require.NotEmpty(t, stmts)
+	require.NotEmpty(t, migrations)
 }
 
 // open returns an in-process bridge on the backend, closed when the test ends.

@@ -48,7 +48,7 @@ func commands(p Params) *command {
 			{name: "resume", usage: "undo pause", args: "QUEUE", minArgs: 1, maxArgs: 1, flags: with(), run: runPause(false)},
 			{name: "restart", usage: "tell every worker on this queue, PHP's and the bridge's, to stop after its current jobs (queue:restart)",
 				flags: with(), run: runRestart},
-			{name: "migrate", usage: "create a database queue's jobs and failed_jobs tables as the PHP library ships them (never done implicitly)",
+			{name: "migrate", usage: "create a database queue's jobs and failed_jobs tables as the PHP library ships them, where they do not exist yet (never done implicitly)",
 				flags: with(&flag{name: "dry-run", usage: "print the DDL, change nothing"}), run: runMigrate},
 			serveCommand(),
 			configCommand(),
@@ -262,16 +262,27 @@ func runRestart(inv *invocation) error {
 }
 
 func runMigrate(inv *invocation) error {
-	return inv.withBridge(func(b Bridge) error {
-		stmts, err := b.Migrate(inv.ctx, inv.bool("dry-run"))
-		if err != nil {
-			return err
+	s, err := inv.settings()
+	if err != nil {
+		return err
+	}
+	dryRun := inv.bool("dry-run")
+	migrations, err := inv.p.Migrate(inv.ctx, s, dryRun)
+	if err != nil {
+		return err
+	}
+	for _, m := range migrations {
+		if m.Existed {
+			fmt.Fprintf(inv.stdout(), "-- %s exists already: left as it is\n", m.Table)
+			if !dryRun {
+				continue
+			}
 		}
-		for _, s := range stmts {
-			fmt.Fprintf(inv.stdout(), "%s;\n", strings.TrimSuffix(strings.TrimSpace(s), ";"))
+		for _, st := range m.Statements {
+			fmt.Fprintf(inv.stdout(), "%s;\n", strings.TrimSuffix(strings.TrimSpace(st), ";"))
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // objectCommand describes a job class with public properties (a JSON object, in declaration order) and the
