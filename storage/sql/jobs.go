@@ -94,7 +94,7 @@ func (d *DB) Jobs(ctx context.Context, t jobstable.Jobs, table string, cfg *Jobs
 		return nil, fmt.Errorf("storage/sql: %s: jobs table %s: %w", d.where, table, err)
 	}
 	if !exists {
-		return nil, fmt.Errorf("storage/sql: %s: jobs table %s does not exist (`bridge migrate` creates it): %w", d.where, table, ErrNoTable)
+		return nil, fmt.Errorf("storage/sql: %s: jobs table %s %w (`bridge migrate` creates it)", d.where, table, ErrNoTable)
 	}
 	rows, err := d.pool.QueryContext(ctx, b.q.probe)
 	if err != nil {

@@ -15,8 +15,9 @@ const DefaultFailedTable = "failed_jobs"
 // maxIdentifier is the longest table name the package takes, MySQL's limit on table and index names.
 const maxIdentifier = 64
 
-// ErrNoTable is returned by DB.Jobs when the jobs table does not exist.
-var ErrNoTable = errors.New("storage/sql: no such table")
+// ErrNoTable is returned (wrapped: "jobs table <name> does not exist …") by DB.Jobs when the jobs table
+// is not in the database.
+var ErrNoTable = errors.New("does not exist")
 
 // validateTable accepts a table name that can be put into a statement as is: ASCII letters, digits and
 // '_' only, at most 64 bytes. The caller includes the app's table prefix ("tp_failed_jobs").
