@@ -39,7 +39,7 @@ func openConformance(t *testing.T, d driverKind, schema *jobsLayout, now func() 
 	if schema == jobsLaravel {
 		failedSchema = failedLaravel
 	}
-	pool, err := Open(ctx, db.dsn, nil)
+	pool, err := Open(ctx, db.dsn, &Options{Create: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = pool.Close() })
 	_, err = pool.MigrateFailed(ctx, failedSchema.Failed, DefaultFailedTable, false)

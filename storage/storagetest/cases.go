@@ -204,7 +204,6 @@ func extend(b *bundle) {
 
 func expiry(b *bundle) {
 	t := b.t
-	pushedAt := b.now()
 	p := b.push("a")[0]
 	r := b.reserve(1, 1)[0]
 
@@ -213,7 +212,8 @@ func expiry(b *bundle) {
 	b.requireState(state{reserved: []queue.StoredJob{b.held(r, b.column(1, 0), r.Expires)}})
 
 	b.advance(time.Second) // lapsed at r.Expires itself: any worker may take it
-	listed := b.requireState(state{ready: []queue.StoredJob{b.lapsed(r, b.column(1, 0))}, oldestReady: pushedAt})
+	// A lapsed reservation has been ready since it lapsed.
+	listed := b.requireState(state{ready: []queue.StoredJob{b.lapsed(r, b.column(1, 0))}, oldestReady: r.Expires})
 	back := p
 	if f := b.facts.Payloads; f != nil {
 		var err error
