@@ -71,8 +71,8 @@ func (sendMail) Failed(ctx context.Context, job *bridge.Job, err error) {
 	fmt.Println("failed:", job.Name(), err)
 }
 
-// Handle registers a Handler type; after --tries its job moves to the failed store, which Failed lists and
-// Retry empties again.
+// Handle registers a Handler type; think-queue 1.x fails a job on the pop past --tries, with the error of
+// its last run, and the failed store keeps it until Retry or Flush.
 func ExampleBridge_Handle() {
 	ctx := context.Background()
 	b, err := bridge.Open(ctx, &bridge.Config{
@@ -102,7 +102,7 @@ func ExampleBridge_Handle() {
 		panic(err)
 	}
 	// Output:
-	// failed: app\job\SendMail mail server down
+	// failed: app\job\SendMail app\job\SendMail has been attempted too many times or run too long. The job may have previously timed out.; last error: mail server down
 	// 1 failed job on example-mail
 }
 
@@ -121,6 +121,9 @@ func ExampleOpenRedis() {
 		panic(err)
 	}
 	defer b.Close()
+	keys := []string{"example_queues:example-sizes", "example_queues:example-sizes:notify"}
+	client.Del(ctx, keys...)
+	defer client.Del(ctx, keys...)
 	for range 2 {
 		if _, err := b.Push(ctx, "example-sizes", `App\Jobs\Legacy@handle`, nil); err != nil {
 			panic(err)
@@ -135,7 +138,6 @@ func ExampleOpenRedis() {
 		panic(err)
 	}
 	fmt.Println(sizes.Ready, "ready; next:", len(next))
-	client.Del(ctx, "example_queues:example-sizes", "example_queues:example-sizes:notify")
 	// Output: 2 ready; next: 1
 }
 
