@@ -25,6 +25,16 @@
 //
 // The 9 and 10 rules are read from the framework's source; no fixtures pin them.
 //
+// # PHP serialize()
+//
+// The design card names github.com/elliotchance/phpserialize for data.command. The package has its own
+// reader and writer instead, because that library decodes objects into Go maps: it loses the order of
+// their properties and the class names of nested objects, and without both a command cannot be written
+// back byte for byte (a released or retried job, a Go producer's payload). Unserialize keeps every
+// object's class and property order, visibility included (Object, Prop), and reading is hardened for
+// payloads from anywhere: lengths, counts, nesting and what references expand to are bounded by the
+// input, so no input makes it panic or run away.
+//
 // # JSON
 //
 // Laravel writes payloads with json_encode($payload, JSON_UNESCAPED_UNICODE): "/" escaped, non-ASCII raw
