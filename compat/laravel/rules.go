@@ -58,7 +58,7 @@ func (r Rules) NewJob(res queue.Reservation) (*queue.Job, error) {
 	}
 	if res.Attempts == 0 && bytes.Equal(res.Raw, res.Member) {
 		// The pop script keeps the raw bytes only when Redis's cjson could not re-encode them.
-		return nil, errors.New("Redis's cjson could not decode the payload (Laravel's own pop would have lost it)")
+		return nil, errors.New("laravel: the pop script could not re-encode the payload with Redis's cjson (Laravel's own pop would have lost it)")
 	}
 	params := queue.JobParams{
 		Reservation: res,

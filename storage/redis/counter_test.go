@@ -61,7 +61,7 @@ func TestExceptionCounterSharesPHPCount(t *testing.T) {
 	client := testClient(t)
 	key := uniqueName(t) + ":job-exceptions:u"
 	t.Cleanup(func() { client.Del(context.Background(), key) })
-	require.NoError(t, client.SetEx(ctx, key, "0", time.Hour).Err())
+	require.NoError(t, client.Set(ctx, key, "0", time.Hour).Err()) // Cache::put(key, 0, 3600)
 	require.NoError(t, client.IncrBy(ctx, key, 1).Err())
 	n, err := NewExceptionCounter(client).Increment(ctx, key, 24*time.Hour)
 	require.NoError(t, err)
