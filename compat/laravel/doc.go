@@ -5,7 +5,9 @@
 // of class-based jobs (SerializeCommand, Unserialize, DecodeCommand), Redis and cache key names (QueueKeys,
 // NotifyKey, RestartCacheKey, PauseCacheKey, CacheKey), the retry policy of Illuminate\Queue\Worker
 // (Attempts, MaxTries, FailBeforeRun, FailAfterError, Backoff), the released copy, failed_jobs rows and job
-// ids. It performs no I/O: the storage and worker packages do.
+// ids, and Rules, which applies all of it to the bridge's worker. It performs no I/O: the storage and worker
+// packages do. Rules takes the time with each call and keeps the maxExceptions count behind an
+// ExceptionCounter.
 //
 // # Versions
 //
