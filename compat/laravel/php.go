@@ -207,6 +207,9 @@ func (w *serializer) value(v any, depth int) error {
 			w.buf = append(w.buf, "N;"...)
 			return nil
 		}
+		if len(v.Keys) != len(v.Values) {
+			return fmt.Errorf("a phpjson.Map with %d keys and %d values", len(v.Keys), len(v.Values))
+		}
 		w.arrayHeader(len(v.Keys))
 		for i, k := range v.Keys {
 			w.key(k)

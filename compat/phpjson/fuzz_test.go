@@ -74,7 +74,8 @@ func hasNegativeZero(v any) bool {
 
 // FuzzDecode checks that Decode never panics and accepts only what encoding/json accepts too (PHP's
 // json_decode is stricter: no invalid UTF-8, 511 levels), and that what it accepts encodes again unless it
-// holds a float PHP cannot write (±Inf from a literal too large).
+// holds a float PHP cannot write (±Inf from a literal too large); and that the scanning helpers the
+// dialects' Parse uses after json.Valid (Kind, Unquote, Int, Members) never panic on any input either.
 func FuzzDecode(f *testing.F) {
 	for _, path := range slices.Concat(globFixtures(f, "thinkqueue/v*/*/payloads/*.json"), laravelPayloads(f)) {
 		b, err := os.ReadFile(path)
@@ -85,6 +86,17 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The helpers for valid JSON return something for any input, and a walk ends.
+		_ = Kind(data)
+		_ = Unquote(data)
+		_, _ = Int(data)
+		m := NewMembers(data)
+		for n := 0; ; n++ {
+			require.LessOrEqual(t, n, len(data), "the walk over %q does not end", data)
+			if _, _, ok := m.Next(); !ok {
+				break
+			}
+		}
 		v, err := Decode(data)
 		if err != nil {
 			return
