@@ -18,10 +18,11 @@ import (
 // json.Unmarshal's.
 //
 // Unmarshal binds straight into v in one pass over data, after checking that data is valid JSON. Targets
-// that reach a field with the ",string" option, an encoding.TextUnmarshaler, a map keyed by one, a
-// non-empty interface or an interface already holding a pointer, and any input that makes binding fail,
-// go through encoding/json instead, which reports exactly what json.Unmarshal reports; what the first
-// attempt stored stays where encoding/json stores the same, but an UnmarshalJSON may then run twice.
+// that reach a field with the ",string" option, a field promoted through an embedded pointer to an
+// unexported struct, an encoding.TextUnmarshaler, a map keyed by one, a non-empty interface or an
+// interface already holding a pointer, and any input that makes binding fail, go through encoding/json
+// instead, which reports exactly what json.Unmarshal reports; what the first attempt stored stays where
+// encoding/json stores the same, but an UnmarshalJSON may then run twice.
 func Unmarshal(data []byte, v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
