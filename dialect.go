@@ -75,7 +75,7 @@ func (f thinkqueueFormat) keys() redisstore.QueueKeyer        { return f.d }
 func (f thinkqueueFormat) newID() string                      { return thinkqueue.NewID() }
 func (f thinkqueueFormat) retryCopy(b []byte) ([]byte, error) { return f.d.RetryCopy(b) }
 func (f thinkqueueFormat) rules(goredis.UniversalClient, string) worker.Dialect {
-	return thinkqueueRules{f.d}
+	return clockless{thinkqueue.NewRules(f.d)}
 }
 
 func (f thinkqueueFormat) failedTable() jobstable.Failed { return thinkqueue.FailedTable() }
@@ -99,8 +99,15 @@ type laravelFormat struct{ d laravel.Dialect }
 func (f laravelFormat) name() string                { return f.d.Name() }
 func (f laravelFormat) keys() redisstore.QueueKeyer { return f.d }
 func (f laravelFormat) newID() string               { return laravel.NewID() }
+
+// rules keeps maxExceptions' count where Laravel does, in the app's Redis cache store; without one, there
+// is no count, as in PHP without a cache store.
 func (f laravelFormat) rules(cache goredis.UniversalClient, cachePrefix string) worker.Dialect {
-	return laravelRules{d: f.d, cache: cache, cachePrefix: f.cachePrefix(cachePrefix)}
+	var counter laravel.ExceptionCounter
+	if cache != nil {
+		counter = redisstore.NewExceptionCounter(cache)
+	}
+	return clockless{laravel.NewRules(f.d, counter, f.cachePrefix(cachePrefix))}
 }
 
 func (f laravelFormat) failedTable() jobstable.Failed { return laravel.FailedTable() }

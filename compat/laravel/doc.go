@@ -5,7 +5,9 @@
 // of class-based jobs (SerializeCommand, Unserialize, DecodeCommand), Redis and cache key names (QueueKeys,
 // NotifyKey, RestartCacheKey, PauseCacheKey, CacheKey), the retry policy of Illuminate\Queue\Worker
 // (Attempts, MaxTries, FailBeforeRun, FailAfterError, Backoff), the released copy, failed_jobs rows and job
-// ids. It performs no I/O: the storage and worker packages do.
+// ids, and Rules, which applies all of it to the bridge's worker. It performs no I/O: the storage and worker
+// packages do. Rules takes the time with each call and keeps the maxExceptions count behind an
+// ExceptionCounter.
 //
 // # Versions
 //
@@ -24,6 +26,16 @@
 //     Queueable gains messageGroup (12.27) and deduplicator (12.32); queues can be paused (12.40).
 //
 // The 9 and 10 rules are read from the framework's source; no fixtures pin them.
+//
+// # PHP serialize()
+//
+// The design card names github.com/elliotchance/phpserialize for data.command. The package has its own
+// reader and writer instead, because that library decodes objects into Go maps: it loses the order of
+// their properties and the class names of nested objects, and without both a command cannot be written
+// back byte for byte (a released or retried job, a Go producer's payload). Unserialize keeps every
+// object's class and property order, visibility included (Object, Prop), and reading is hardened for
+// payloads from anywhere: lengths, counts, nesting and what references expand to are bounded by the
+// input, so no input makes it panic or run away.
 //
 // # JSON
 //

@@ -97,9 +97,11 @@ func ExceptionFromError(err error) *Exception {
 	}
 	e := errorException(err, file, line)
 	e.Trace = trace
-	for x, inner := e, errors.Unwrap(err); inner != nil && x != nil; inner = errors.Unwrap(inner) {
+	// At most the 100 exceptions String renders: an Unwrap chain may go round in a circle.
+	x, inner := e, errors.Unwrap(err)
+	for n := 1; inner != nil && n < 100; n++ {
 		x.Previous = errorException(inner, file, line)
-		x = x.Previous
+		x, inner = x.Previous, errors.Unwrap(inner)
 	}
 	return e
 }

@@ -90,3 +90,21 @@ func TestMbValidUTF8(t *testing.T) {
 		require.Equal(t, want, mbValidUTF8(in), "%q", in)
 	}
 }
+
+// loopError unwraps to itself, as a careless error type can.
+type loopError struct{}
+
+func (loopError) Error() string   { return "loop" }
+func (e loopError) Unwrap() error { return e }
+
+// An Unwrap chain that goes round in a circle still renders, cut at the 100 exceptions String renders.
+func TestExceptionFromErrorUnwrapLoop(t *testing.T) {
+	t.Parallel()
+	e := ExceptionFromError(loopError{})
+	n := 0
+	for x := e; x != nil; x = x.Previous {
+		n++
+	}
+	require.Equal(t, 100, n)
+	require.Equal(t, 99, strings.Count(e.String(), "\n\nNext "))
+}

@@ -109,10 +109,15 @@ type ModelIdentifier struct {
 // an array keyed 0..n-1 in order (a:0:{} included), *phpjson.Map for any other array (integer keys in
 // decimal), *Object, Enum and Custom; a ModelIdentifier object comes back as a ModelIdentifier.
 // Serializing these values again (as Prop values) gives the same bytes. References (r:, R:) yield the
-// value they point to; bytes after the value are ignored, as PHP 8.2's unserialize() ignores them.
+// value they point to, and null when that is an array or object still being read, so the result never
+// holds a cycle; bytes after the value are ignored, as PHP 8.2's unserialize() ignores them.
+//
+// Since references repeat a value without repeating its text, a value is refused when, with every
+// reference expanded, it would nest deeper than 512 or hold more than four values per byte of s: no
+// job's command comes near that, and whatever walks the result stays bounded by the size of s.
 func Unserialize(s string) (any, error) {
-	u := unserializer{s: s}
-	v, err := u.value(0)
+	u := unserializer{s: s, maxValues: 4*len(s) + 64}
+	v, _, err := u.value(0)
 	if err != nil {
 		return nil, fmt.Errorf("laravel: unserialize: %w", err)
 	}
@@ -201,6 +206,9 @@ func (w *serializer) value(v any, depth int) error {
 		if v == nil {
 			w.buf = append(w.buf, "N;"...)
 			return nil
+		}
+		if len(v.Keys) != len(v.Values) {
+			return fmt.Errorf("a phpjson.Map with %d keys and %d values", len(v.Keys), len(v.Values))
 		}
 		w.arrayHeader(len(v.Keys))
 		for i, k := range v.Keys {
@@ -379,8 +387,23 @@ func phpIntKey(k string) (int64, bool) {
 type unserializer struct {
 	s   string
 	pos int
-	// slots holds every value in the order PHP numbers them for r:/R: references (1-based).
-	slots []any
+	// slots holds every value in the order PHP numbers them for r:/R: references (1-based), with its
+	// extent; an array or object still being read holds nil there.
+	slots []slot
+	// maxValues bounds a value's extent.size.
+	maxValues int
+}
+
+// extent is what a value amounts to once its references are expanded: how many values it holds (itself
+// included) and how deep its arrays and objects nest.
+type extent struct{ size, depth int }
+
+// scalar is the extent of a value that is not an array or object.
+var scalar = extent{size: 1}
+
+type slot struct {
+	v   any
+	ext extent
 }
 
 var errTruncated = errors.New("unexpected end of input")
@@ -424,6 +447,20 @@ func (u *unserializer) length(end byte) (int, error) {
 	return n, nil
 }
 
+// take returns the next n bytes and a closing byte after them, consuming all. n may be anything up to
+// math.MaxInt: it is compared with what is left, never added to.
+func (u *unserializer) take(n int, closing string) (string, error) {
+	if n > len(u.s)-u.pos-len(closing) {
+		return "", u.errorf("%v", errTruncated)
+	}
+	t := u.s[u.pos : u.pos+n]
+	u.pos += n
+	if err := u.expect(closing); err != nil {
+		return "", err
+	}
+	return t, nil
+}
+
 // quoted reads <len>:"<bytes>" and returns the bytes.
 func (u *unserializer) quoted() (string, error) {
 	n, err := u.length(':')
@@ -433,34 +470,79 @@ func (u *unserializer) quoted() (string, error) {
 	if err := u.expect(`"`); err != nil {
 		return "", err
 	}
-	if len(u.s)-u.pos < n+1 {
-		return "", u.errorf("%v", errTruncated)
-	}
-	t := u.s[u.pos : u.pos+n]
-	u.pos += n
-	if err := u.expect(`"`); err != nil {
-		return "", err
-	}
-	return t, nil
+	return u.take(n, `"`)
 }
 
-func (u *unserializer) value(depth int) (any, error) {
+// members checks a count of array members or object properties, each at least minBytes long, against what
+// is left of the input, so that it never sizes an allocation beyond the input.
+func (u *unserializer) members(n, minBytes int) error {
+	if n > (len(u.s)-u.pos)/minBytes {
+		return u.errorf("%v", errTruncated)
+	}
+	return nil
+}
+
+func (u *unserializer) value(depth int) (any, extent, error) {
 	if depth > maxNesting {
-		return nil, u.errorf("nesting deeper than %d", maxNesting)
+		return nil, extent{}, u.errorf("nesting deeper than %d", maxNesting)
 	}
 	if len(u.s)-u.pos < 2 {
-		return nil, u.errorf("%v", errTruncated)
+		return nil, extent{}, u.errorf("%v", errTruncated)
 	}
 	tag := u.s[u.pos]
 	if u.s[u.pos+1] != ':' && tag != 'N' {
-		return nil, u.errorf("expected ':' after %q", tag)
+		return nil, extent{}, u.errorf("expected ':' after %q", tag)
 	}
+	if tag == 'a' || tag == 'O' {
+		u.pos += 2
+		self := len(u.slots)
+		u.slots = append(u.slots, slot{ext: scalar}) // a reference into the unfinished value sees null
+		var v any
+		var ext extent
+		var err error
+		if tag == 'a' {
+			v, ext, err = u.array(depth)
+		} else {
+			v, ext, err = u.object(depth)
+		}
+		if err != nil {
+			return nil, extent{}, err
+		}
+		u.slots[self] = slot{v: v, ext: ext}
+		return v, ext, nil
+	}
+	if tag == 'r' || tag == 'R' {
+		u.pos += 2
+		t, err := u.until(';')
+		if err != nil {
+			return nil, extent{}, err
+		}
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 1 || n > len(u.slots) {
+			return nil, extent{}, u.errorf("invalid reference %q", t)
+		}
+		s := u.slots[n-1]
+		if tag == 'r' { // an object reference takes a slot of its own; R: does not
+			u.slots = append(u.slots, s)
+		}
+		return s.v, s.ext, nil
+	}
+	v, err := u.scalar(tag)
+	if err != nil {
+		return nil, extent{}, err
+	}
+	u.slots = append(u.slots, slot{v: v, ext: scalar})
+	return v, scalar, nil
+}
+
+// scalar reads a value that holds no other value, its tag at u.pos.
+func (u *unserializer) scalar(tag byte) (any, error) {
 	switch tag {
 	case 'N':
 		if err := u.expect("N;"); err != nil {
 			return nil, err
 		}
-		return u.slot(nil), nil
+		return nil, nil
 	case 'b':
 		u.pos += 2
 		t, err := u.until(';')
@@ -470,7 +552,7 @@ func (u *unserializer) value(depth int) (any, error) {
 		if t != "0" && t != "1" {
 			return nil, u.errorf("invalid bool %q", t)
 		}
-		return u.slot(t == "1"), nil
+		return t == "1", nil
 	case 'i':
 		u.pos += 2
 		t, err := u.until(';')
@@ -481,7 +563,7 @@ func (u *unserializer) value(depth int) (any, error) {
 		if err != nil {
 			return nil, u.errorf("invalid integer %q", t)
 		}
-		return u.slot(n), nil
+		return n, nil
 	case 'd':
 		u.pos += 2
 		t, err := u.until(';')
@@ -492,7 +574,7 @@ func (u *unserializer) value(depth int) (any, error) {
 		if err != nil {
 			return nil, u.errorf("invalid float %q", t)
 		}
-		return u.slot(f), nil
+		return f, nil
 	case 's':
 		u.pos += 2
 		t, err := u.quoted()
@@ -502,13 +584,7 @@ func (u *unserializer) value(depth int) (any, error) {
 		if err := u.expect(";"); err != nil {
 			return nil, err
 		}
-		return u.slot(t), nil
-	case 'a':
-		u.pos += 2
-		return u.array(depth)
-	case 'O':
-		u.pos += 2
-		return u.object(depth)
+		return t, nil
 	case 'E':
 		u.pos += 2
 		t, err := u.quoted()
@@ -522,71 +598,62 @@ func (u *unserializer) value(depth int) (any, error) {
 		if !ok {
 			return nil, u.errorf("invalid enum %q", t)
 		}
-		return u.slot(Enum{Class: class, Case: name}), nil
+		return Enum{Class: class, Case: name}, nil
 	case 'C':
 		u.pos += 2
 		class, n, err := u.classHeader()
 		if err != nil {
 			return nil, err
 		}
-		if len(u.s)-u.pos < n+1 {
-			return nil, u.errorf("%v", errTruncated)
-		}
-		data := u.s[u.pos : u.pos+n]
-		u.pos += n
-		if err := u.expect("}"); err != nil {
-			return nil, err
-		}
-		return u.slot(Custom{Class: class, Data: data}), nil
-	case 'r', 'R':
-		u.pos += 2
-		t, err := u.until(';')
+		data, err := u.take(n, "}")
 		if err != nil {
 			return nil, err
 		}
-		n, err := strconv.Atoi(t)
-		if err != nil || n < 1 || n > len(u.slots) {
-			return nil, u.errorf("invalid reference %q", t)
-		}
-		v := u.slots[n-1]
-		if tag == 'r' { // an object reference takes a slot of its own; R: does not
-			u.slots = append(u.slots, v)
-		}
-		return v, nil
+		return Custom{Class: class, Data: data}, nil
 	}
 	return nil, u.errorf("unsupported type %q", tag)
 }
 
-// slot records v as the next referable value.
-func (u *unserializer) slot(v any) any {
-	u.slots = append(u.slots, v)
-	return v
+// nest adds a member's extent to its container's, refusing what grows past the limits: text alone
+// reaches them only at its own nesting limit, references repeating values at any length.
+func (u *unserializer) nest(container, member extent) (extent, error) {
+	container.size += member.size
+	container.depth = max(container.depth, member.depth+1)
+	if container.size > u.maxValues {
+		return extent{}, u.errorf("references expand the value beyond %d values", u.maxValues)
+	}
+	if container.depth > maxNesting {
+		return extent{}, u.errorf("nesting deeper than %d", maxNesting)
+	}
+	return container, nil
 }
 
 // array reads <n>:{<key><value>…} after "a:".
-func (u *unserializer) array(depth int) (any, error) {
+func (u *unserializer) array(depth int) (any, extent, error) {
 	n, err := u.length(':')
 	if err != nil {
-		return nil, err
+		return nil, extent{}, err
 	}
 	if err := u.expect("{"); err != nil {
-		return nil, err
+		return nil, extent{}, err
 	}
-	if n > len(u.s)-u.pos { // every member takes at least 4 bytes; this only stops absurd preallocation
-		return nil, u.errorf("%v", errTruncated)
+	if err := u.members(n, len("i:0;N;")); err != nil {
+		return nil, extent{}, err
 	}
-	self := len(u.slots)
-	u.slots = append(u.slots, nil) // filled in below; a reference into an unfinished array sees nil
 	m := &phpjson.Map{Keys: make([]string, 0, n), Values: make([]any, 0, n)}
+	ext := extent{size: 1, depth: 1}
 	list := true
 	for i := range n {
 		key, err := u.key()
 		if err != nil {
-			return nil, err
+			return nil, extent{}, err
 		}
-		v, err := u.value(depth + 1)
+		v, vext, err := u.value(depth + 1)
 		if err != nil {
-			return nil, err
+			return nil, extent{}, err
+		}
+		if ext, err = u.nest(ext, vext); err != nil {
+			return nil, extent{}, err
 		}
 		if list && key != strconv.Itoa(i) {
 			list = false
@@ -594,14 +661,12 @@ func (u *unserializer) array(depth int) (any, error) {
 		m.Set(key, v)
 	}
 	if err := u.expect("}"); err != nil {
-		return nil, err
+		return nil, extent{}, err
 	}
-	var out any = m
 	if list && len(m.Keys) == n {
-		out = m.Values
+		return m.Values, ext, nil
 	}
-	u.slots[self] = out
-	return out, nil
+	return m, ext, nil
 }
 
 // key reads an array key (i: or s:) as the string phpjson.Map keeps: integers in decimal.
@@ -651,47 +716,48 @@ func (u *unserializer) classHeader() (class string, n int, err error) {
 }
 
 // object reads <len>:"<Class>":<n>:{<name><value>…} after "O:".
-func (u *unserializer) object(depth int) (any, error) {
+func (u *unserializer) object(depth int) (any, extent, error) {
 	class, n, err := u.classHeader()
 	if err != nil {
-		return nil, err
+		return nil, extent{}, err
 	}
-	if n > len(u.s)-u.pos {
-		return nil, u.errorf("%v", errTruncated)
+	if err := u.members(n, len(`s:0:"";N;`)); err != nil {
+		return nil, extent{}, err
 	}
 	obj := &Object{Class: class, Props: make([]Prop, 0, n)}
-	self := len(u.slots)
-	u.slots = append(u.slots, obj)
+	ext := extent{size: 1, depth: 1}
 	for range n {
 		if len(u.s)-u.pos < 2 || u.s[u.pos] != 's' {
-			return nil, u.errorf("expected a property name")
+			return nil, extent{}, u.errorf("expected a property name")
 		}
 		u.pos += 2
 		name, err := u.quoted()
 		if err != nil {
-			return nil, err
+			return nil, extent{}, err
 		}
 		if err := u.expect(";"); err != nil {
-			return nil, err
+			return nil, extent{}, err
 		}
-		v, err := u.value(depth + 1)
+		v, vext, err := u.value(depth + 1)
 		if err != nil {
-			return nil, err
+			return nil, extent{}, err
+		}
+		if ext, err = u.nest(ext, vext); err != nil {
+			return nil, extent{}, err
 		}
 		obj.Props = append(obj.Props, unmangle(name, v))
 	}
 	if err := u.expect("}"); err != nil {
-		return nil, err
+		return nil, extent{}, err
 	}
 	if class == ModelIdentifierClass {
 		m, err := modelIdentifier(obj)
 		if err != nil {
-			return nil, u.errorf("%v", err)
+			return nil, extent{}, u.errorf("%v", err)
 		}
-		u.slots[self] = m
-		return m, nil
+		return m, ext, nil
 	}
-	return obj, nil
+	return obj, ext, nil
 }
 
 // unmangle splits a serialized property name into name, visibility and declaring class.

@@ -1,7 +1,9 @@
 package laravel
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -210,4 +212,66 @@ func TestPHPIntKey(t *testing.T) {
 		_, got := phpIntKey(k)
 		require.Equal(t, want, got, "%q", k)
 	}
+}
+
+// Declared lengths and counts are checked against what is left of the input without arithmetic that
+// could overflow: the largest int64 is as truncated as any other length too long for the input.
+func TestUnserializeHugeLengths(t *testing.T) {
+	t.Parallel()
+	const huge = "9223372036854775807"
+	tests := []struct {
+		in, want string
+	}{
+		{`s:` + huge + `:"x";`, "offset 23: unexpected end of input"},
+		{`E:` + huge + `:"x";`, "offset 23: unexpected end of input"},
+		{`O:` + huge + `:"x":0:{}`, "offset 23: unexpected end of input"},
+		{`C:` + huge + `:"x":0:{}`, "offset 23: unexpected end of input"},
+		{`C:1:"x":` + huge + `:{}`, "offset 29: unexpected end of input"},
+		{`a:` + huge + `:{}`, "offset 23: unexpected end of input"},
+		{`O:1:"A":` + huge + `:{}`, "offset 29: unexpected end of input"},
+		{`a:1:{s:` + huge + `:"k";N;}`, "offset 28: unexpected end of input"},
+		{`s:-9223372036854775808:"";`, `offset 23: invalid length "-9223372036854775808"`},
+		{`s:99999999999999999999:"x";`, `offset 23: invalid length "99999999999999999999"`},
+		{`C:1:"x":2:{}`, "offset 11: unexpected end of input"},
+	}
+	for _, tt := range tests {
+		v, err := Unserialize(tt.in)
+		require.EqualError(t, err, "laravel: unserialize: "+tt.want, tt.in)
+		require.Nil(t, v)
+	}
+}
+
+// References repeat a value without repeating its text; the result stays bounded by the input's size
+// and nesting limit, and never holds a cycle.
+func TestUnserializeReferenceBounds(t *testing.T) {
+	t.Parallel()
+	// An object referring to itself sees null, as an array does.
+	v, err := Unserialize(`O:1:"A":1:{s:4:"self";r:1;}`)
+	require.NoError(t, err)
+	require.Equal(t, &Object{Class: "A", Props: []Prop{{Name: "self"}}}, v)
+
+	// Each array holds the one before it twice: 2^40 values from 40 levels of text.
+	var b strings.Builder
+	for range 40 {
+		b.WriteString(`a:2:{i:0;`)
+	}
+	b.WriteString(`N;`)
+	for k := 1; k <= 40; k++ { // level k (slot 41-k) repeats level k-1 (slot 42-k)
+		fmt.Fprintf(&b, `i:1;R:%d;}`, 42-k)
+	}
+	_, err = Unserialize(b.String())
+	require.ErrorContains(t, err, "references expand the value beyond")
+
+	// A chain where each value nests the one before it 300 levels deeper.
+	b.Reset()
+	b.WriteString(`a:3:{i:0;` + strings.Repeat(`a:1:{i:0;`, 300) + `N;` + strings.Repeat(`}`, 300))
+	b.WriteString(`i:1;` + strings.Repeat(`a:1:{i:0;`, 300) + `R:2;` + strings.Repeat(`}`, 300))
+	b.WriteString(`i:2;N;}`)
+	_, err = Unserialize(b.String())
+	require.ErrorContains(t, err, "nesting deeper than 512")
+
+	// What PHP writes for an object shared by two properties stays as it was.
+	v, err = Unserialize(`a:2:{i:0;O:8:"stdClass":1:{s:1:"a";a:1:{i:0;i:1;}}i:1;r:2;}`)
+	require.NoError(t, err)
+	require.Same(t, v.([]any)[0], v.([]any)[1])
 }

@@ -172,6 +172,9 @@ func (e *encoder) object(m *Map) error {
 		e.buf = append(e.buf, "null"...)
 		return nil
 	}
+	if err := m.errLengths(); err != nil {
+		return err
+	}
 	if e.assoc && m.isList() {
 		return e.list(m.Values)
 	}

@@ -38,6 +38,9 @@ func (m *Map) Set(key string, v any) {
 // MarshalJSON writes m as a JSON object in key order, so that encoding/json, and with it [FromGo], treats a Map
 // nested in any Go value as the object it stands for rather than as a struct with Keys and Values fields.
 func (m Map) MarshalJSON() ([]byte, error) {
+	if err := m.errLengths(); err != nil {
+		return nil, err
+	}
 	buf := []byte{'{'}
 	for i, k := range m.Keys {
 		if i > 0 {
@@ -54,6 +57,14 @@ func (m Map) MarshalJSON() ([]byte, error) {
 		buf = append(append(append(buf, key...), ':'), val...)
 	}
 	return append(buf, '}'), nil
+}
+
+// errLengths reports a Map whose Keys and Values differ in length, which nothing but a hand-made Map has.
+func (m *Map) errLengths() error {
+	if len(m.Keys) != len(m.Values) {
+		return fmt.Errorf("phpjson: a Map with %d keys and %d values", len(m.Keys), len(m.Values))
+	}
+	return nil
 }
 
 func (m *Map) find(key string) int {

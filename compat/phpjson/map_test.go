@@ -47,3 +47,35 @@ func TestMapMarshalJSON(t *testing.T) {
 	_, err = json.Marshal(obj("c", make(chan int)))
 	require.ErrorContains(t, err, `phpjson: marshal value of "c": json: unsupported type: chan int`)
 }
+
+// A hand-made Map whose keys and values differ in length is an error to encode, not a panic.
+func TestMapLengthsDiffer(t *testing.T) {
+	t.Parallel()
+	for _, m := range []*Map{{Keys: []string{"a", "b"}, Values: []any{1}}, {Keys: []string{"a"}}} {
+		_, err := Encode(m)
+		require.ErrorContains(t, err, "keys and")
+		_, err = Encode([]any{m})
+		require.ErrorContains(t, err, "keys and")
+		_, err = m.MarshalJSON()
+		require.ErrorContains(t, err, "keys and")
+	}
+}
+
+// The scanning helpers are for valid JSON, but on anything else they return something rather than panic.
+func TestScanHelpersOnInvalidInput(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{``, ` `, `{`, `{"`, `{"a`, `{"a"`, `{"a":`, `{"a":"`, `{"a":[`, `{"a":1,`, `"`, `"\`, `"\u12`,
+		`"\ud83d\ude`, `x`, `{1:2}`, `{"a"::}`, `{"a":}`} {
+		b := []byte(s)
+		_ = Kind(b)
+		_ = Unquote(b)
+		m := NewMembers(b)
+		for n := 0; ; n++ {
+			require.LessOrEqual(t, n, len(b), "%q", s)
+			if _, _, ok := m.Next(); !ok {
+				break
+			}
+		}
+	}
+	require.Equal(t, "nothing", Kind([]byte(" ")))
+}

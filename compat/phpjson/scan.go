@@ -27,29 +27,38 @@ func NewMembers(raw []byte) Members {
 }
 
 // Next returns the decoded key and the raw value of the next member; ok is false after the last one.
+// Given input that is not valid JSON, it returns some of it or ends the walk, but never panics.
 func (m *Members) Next() (key, value []byte, ok bool) {
 	raw := m.raw
 	i := skipSpace(raw, m.i)
-	if raw[i] == ',' {
+	if i < len(raw) && raw[i] == ',' {
 		i = skipSpace(raw, i+1)
 	}
-	if raw[i] == '}' {
+	if i >= len(raw) || raw[i] != '"' { // '}', or not the valid JSON a walk needs
+		m.i = len(raw)
 		return nil, nil, false
 	}
 	end := stringEnd(raw, i)
-	key = raw[i+1 : end-1]
+	key = raw[i+1 : max(end-1, i+1)]
 	if bytes.IndexByte(key, '\\') >= 0 { // PHP reads "jo\u0062" as "job" too
 		key = []byte(Unquote(raw[i:end]))
 	}
-	i = skipSpace(raw, skipSpace(raw, end)+1) // past ':'
+	if i = skipSpace(raw, end); i >= len(raw) {
+		m.i = len(raw)
+		return nil, nil, false
+	}
+	i = skipSpace(raw, i+1) // past ':'
 	m.i = valueEnd(raw, i)
 	return key, raw[i:m.i], true
 }
 
 // Unquote decodes a JSON string literal that passed json.Valid. Job names and commands are full of escaped
 // backslashes and quotes, so this is the hot path of Parse. A lone UTF-16 surrogate becomes U+FFFD, as in
-// encoding/json (PHP would reject the payload).
+// encoding/json (PHP would reject the payload). Given anything else, it returns some text, never panics.
 func Unquote(quoted []byte) string {
+	if len(quoted) < 2 {
+		return ""
+	}
 	s := quoted[1 : len(quoted)-1]
 	i := bytes.IndexByte(s, '\\')
 	if i < 0 {
@@ -67,6 +76,10 @@ func Unquote(quoted []byte) string {
 			out.Write(s[i : i+j])
 			i += j
 			continue
+		}
+		if i+1 >= len(s) || s[i+1] == 'u' && i+6 > len(s) { // a cut escape: not valid JSON
+			out.WriteRune(utf8.RuneError)
+			break
 		}
 		switch c := s[i+1]; c {
 		case 'b':
@@ -121,9 +134,9 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// stringEnd returns the index just past the string starting at b[i] == '"'.
+// stringEnd returns the index just past the string starting at b[i] == '"'; len(b) when it has no end.
 func stringEnd(b []byte, i int) int {
-	for j := i + 1; ; j++ {
+	for j := i + 1; j < len(b); j++ {
 		switch b[j] {
 		case '\\':
 			j++
@@ -131,16 +144,20 @@ func stringEnd(b []byte, i int) int {
 			return j + 1
 		}
 	}
+	return len(b)
 }
 
-// valueEnd returns the index just past the value starting at b[i].
+// valueEnd returns the index just past the value starting at b[i]; len(b) when it has no end.
 func valueEnd(b []byte, i int) int {
+	if i >= len(b) {
+		return len(b)
+	}
 	switch b[i] {
 	case '"':
 		return stringEnd(b, i)
 	case '{', '[':
 		depth := 0
-		for j := i; ; j++ {
+		for j := i; j < len(b); j++ {
 			switch b[j] {
 			case '"':
 				j = stringEnd(b, j) - 1
@@ -152,6 +169,7 @@ func valueEnd(b []byte, i int) int {
 				}
 			}
 		}
+		return len(b)
 	}
 	j := i // number, true, false or null
 	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
@@ -160,9 +178,13 @@ func valueEnd(b []byte, i int) int {
 	return j
 }
 
-// Kind names the type of the valid JSON value raw, for error messages.
+// Kind names the type of the valid JSON value raw, for error messages; "nothing" when raw is only space.
 func Kind(raw []byte) string {
-	switch raw[skipSpace(raw, 0)] {
+	i := skipSpace(raw, 0)
+	if i == len(raw) {
+		return "nothing"
+	}
+	switch raw[i] {
 	case '{':
 		return "object"
 	case '[':

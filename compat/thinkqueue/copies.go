@@ -80,6 +80,9 @@ func incremented(m *phpjson.Map, missing int64) (any, error) {
 	case nil:
 		return missing + 1, nil
 	case int64:
+		if n == math.MaxInt64 { // PHP's ++ overflows into a float
+			return float64(n) + 1, nil
+		}
 		return n + 1, nil
 	case float64:
 		if n == math.Trunc(n) { // the same integers Parse accepts

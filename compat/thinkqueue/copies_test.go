@@ -152,3 +152,16 @@ func TestCopyErrors(t *testing.T) {
 		})
 	}
 }
+
+// attempts+1 past PHP_INT_MAX is a float in PHP ($a++ overflows), written as PHP 8.2's json_encode writes it.
+func TestCopiesAttemptsOverflow(t *testing.T) {
+	t.Parallel()
+	raw := []byte(`{"job":"J","attempts":9223372036854775807}`)
+	const php = `{"job":"J","attempts":9.223372036854776e+18}`
+	released, err := mustDialect(t, "thinkqueue-v1").ReleasedCopy(raw, raw)
+	require.NoError(t, err)
+	require.Equal(t, php, string(released))
+	reserved, err := mustDialect(t, "thinkqueue-v3").ReservedCopy(raw)
+	require.NoError(t, err)
+	require.Equal(t, php, string(reserved))
+}

@@ -4,7 +4,8 @@
 // It covers the payload codec (NewPayload, Parse), Redis key names (Dialect.QueueKeys), the bytes each
 // Redis step stores (ReservedCopy, ReleasedCopy, ExpiredCopy, RetryCopy), the attempts arithmetic and
 // failure rules of the PHP worker (Attempts, MaxTries, FailBeforeRun, FailAfterError), job-name parsing,
-// job ids and the queue:restart cache key. It performs no I/O: the storage and worker packages do.
+// job ids, the queue:restart cache key, and Rules, which applies them to the bridge's worker (taking the
+// time with each call). It performs no I/O: the storage and worker packages do.
 //
 // Two wire dialects exist. V1 is think-queue 1.x (ThinkPHP 5.0) and 2.x (ThinkPHP 5.1), which write the
 // same bytes. V3 is think-queue 3.x (ThinkPHP 6/8). V3 renamed the Redis keys to use a cluster hash tag in

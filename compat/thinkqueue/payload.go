@@ -29,7 +29,8 @@ type Payload struct {
 	Attempts int
 	// HasAttempts reports whether "attempts" was present and not null.
 	HasAttempts bool
-	// MaxTries, Timeout and TimeoutAt are the v3 payload overrides (nil when missing or null).
+	// MaxTries, Timeout and TimeoutAt are the v3 payload overrides (nil when missing or null). V1 leaves
+	// them nil whatever the payload holds: think-queue 1.x/2.x never reads them.
 	MaxTries  *int
 	Timeout   *int
 	TimeoutAt *int64
@@ -124,9 +125,10 @@ func (d Dialect) startAttempts() int64 {
 // Parse decodes what a consumer needs from a stored payload, tolerantly: missing attempts, id, data,
 // maxTries, timeout or timeoutAt are fine and extra keys are ignored; with duplicate keys the last one
 // wins, as in PHP. It fails with a *PayloadError when raw is not a UTF-8 JSON object with a non-empty
-// string "job", or when attempts, maxTries, timeout or timeoutAt hold something other than null or an
-// integer. Payload.Data is a subslice of raw, which the caller keeps unchanged anyway: raw is the member
-// a later ZREM has to match.
+// string "job", or when attempts (or, on V3, maxTries, timeout or timeoutAt) holds something other than
+// null or an integer; V1 ignores the fields think-queue 1.x/2.x never reads, whatever they hold.
+// Payload.Data is a subslice of raw, which the caller keeps unchanged anyway: raw is the member a later
+// ZREM has to match.
 func (d Dialect) Parse(raw []byte) (*Payload, error) {
 	// PHP's json_decode rejects malformed UTF-8, so PHP could neither run nor release such a job.
 	if !utf8.Valid(raw) {
@@ -172,6 +174,9 @@ func (d Dialect) Parse(raw []byte) (*Payload, error) {
 		return nil, err
 	} else if ok {
 		p.Attempts, p.HasAttempts = int(n), true
+	}
+	if !d.isV3() {
+		return p, nil
 	}
 	if p.MaxTries, err = optionalInt("maxTries", maxTries); err != nil {
 		return nil, err

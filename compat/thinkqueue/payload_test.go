@@ -196,8 +196,13 @@ func TestParseErrors(t *testing.T) {
 		{"bool timeout", `{"job":"J","timeout":true}`, `"timeout" is not an integer`},
 		{"string timeoutAt", `{"job":"J","timeoutAt":"soon"}`, `"timeoutAt" is not an integer`},
 	}
+	// Fields think-queue 1.x/2.x never reads (see TestParseV1IgnoresV3Fields).
+	v3Only := map[string]bool{"list maxTries": true, "bool timeout": true, "string timeoutAt": true}
 	for _, tt := range tests {
 		for _, name := range []string{"thinkqueue-v1", "thinkqueue-v3"} {
+			if v3Only[tt.name] && name == "thinkqueue-v1" {
+				continue
+			}
 			t.Run(name+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
 				p, err := mustDialect(t, name).Parse([]byte(tt.raw))
@@ -213,6 +218,23 @@ func TestParseErrors(t *testing.T) {
 			})
 		}
 	}
+}
+
+// think-queue 1.x/2.x never reads maxTries, timeout or timeoutAt, so a v1 payload runs whatever they hold
+// (a v3 producer's fields, a foreign one's strings), under the worker's own limits.
+func TestParseV1IgnoresV3Fields(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		`{"job":"J","maxTries":"x","timeout":true,"timeoutAt":"soon","data":[],"attempts":2}`,
+		`{"job":"J","maxTries":[1],"timeout":{"s":1},"timeoutAt":1.5,"data":[],"attempts":2}`,
+		`{"job":"J","maxTries":3,"timeout":30,"timeoutAt":1700000000,"data":[],"attempts":2}`,
+	} {
+		p, err := Dialect{Version: V1, Keys: KeysPlain}.Parse([]byte(raw))
+		require.NoError(t, err, raw)
+		require.Equal(t, Payload{Job: "J", Data: json.RawMessage(`[]`), Attempts: 2, HasAttempts: true}, *p, raw)
+	}
+	_, err := Dialect{Version: V3, Keys: KeysHashTag}.Parse([]byte(`{"job":"J","maxTries":"x"}`))
+	require.ErrorIs(t, err, &PayloadError{Reason: `"maxTries" is not an integer: "x"`})
 }
 
 // BenchmarkParse measures the per-job decode on a typical PHP-written payload (the captured assoc case).
