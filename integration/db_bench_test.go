@@ -18,7 +18,7 @@ import (
 //	go test -run '^$' -bench DBDrain -benchtime 1x ./integration/
 func BenchmarkDBDrain(b *testing.B) {
 	const jobs = 2000
-	for _, kind := range dbKinds {
+	for _, kind := range laravelDBKinds {
 		b.Run(kind, func(b *testing.B) {
 			a := newLaravelApp(b, laravelOptions{Jobs: kind})
 			const q = "bench"

@@ -21,7 +21,7 @@ import (
 // (connection "database", the payload bytes), which Laravel reads back.
 func TestDBLaravel(t *testing.T) {
 	t.Parallel()
-	for _, kind := range dbKinds {
+	for _, kind := range laravelDBKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			testDBLaravel(t, kind)

@@ -54,9 +54,9 @@ func atoiAny(v any) int {
 	return n
 }
 
-// TestDBThinkQueue: think-queue v1 and v3 database fixtures on MariaDB and SQLite. The tables are created
-// with `bridge migrate` (Conn.Migrate); the fixture payloads (every push case, a foreign-encoded payload)
-// and rows captured mid-flight (a released row, expired reservations) are seeded with their bytes, attempts
+// TestDBThinkQueue: think-queue v1 and v3 database fixtures on MariaDB, PostgreSQL and SQLite. The tables
+// are created with `bridge migrate` (Conn.Migrate); the fixture payloads (every push case, a foreign-encoded
+// payload) and rows captured mid-flight (a released row, expired reservations) are seeded with their bytes, attempts
 // and times relative to now; the bridge (--tries 2, --delay 0, expire 2) runs every job exactly once with
 // the attempts() the fixtures record, delayed rows not before they are due; an always-throwing job follows
 // each version's tries arithmetic (v1: released until the pop past --tries fails it without running; v3:

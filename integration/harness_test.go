@@ -147,8 +147,12 @@ type backend struct {
 	log *lockedBuffer // the bridges' logs, printed when the test fails
 }
 
-// dbKinds are the database backends the database cross-tests run on.
-var dbKinds = []string{"mysql", "sqlite"}
+// dbKinds are the database backends the database cross-tests run on; laravelDBKinds those the Laravel test
+// app has a connection for.
+var (
+	dbKinds        = []string{"mysql", "postgres", "sqlite"}
+	laravelDBKinds = []string{"mysql", "sqlite"}
+)
 
 // newBackend makes a backend of kind ("redis", "mysql", "postgres" or "sqlite") for dialect and registers its
 // removal.
