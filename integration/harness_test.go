@@ -4,7 +4,8 @@ package integration
 // or a jobs table in a MariaDB, PostgreSQL or SQLite database of its own; newLaravelApp: the Laravel test app
 // on one), opens bridges on it in-process (Open), runs the command line in-process (CLI) or the testbridge
 // binary as a subprocess (StartBridge), waits with waitFor, and records runs and events with a recorder
-// (harness_record_test.go). Everything a test makes is removed by t.Cleanup.
+// (harness_record_test.go). Everything a test makes is removed by t.Cleanup, and TestMain fails the run if a
+// goroutine outlives the tests.
 
 import (
 	"bufio"
@@ -33,6 +34,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 	_ "modernc.org/sqlite"
 
 	"github.com/queuebridge/bridge"
@@ -60,9 +62,12 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	binDir = dir
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
+	// Every bridge, client, database handle, subprocess and background run is closed or waited for by the
+	// test that made it, so no goroutine may be left once the tests are done: no ignores.
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		_ = os.RemoveAll(dir)
+		os.Exit(code)
+	}))
 }
 
 // testEnv is the services' provider QB_PROVIDER names (see FromEnv).
