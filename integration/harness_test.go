@@ -227,7 +227,7 @@ func (be *backend) deleteKeys() {
 func (be *backend) tag() string { return be.Name[strings.LastIndex(be.Name, ".")+1:] }
 
 // dbName is the name of the test's own MariaDB or PostgreSQL database.
-func (be *backend) dbName() string { return "qb_" + be.tag() }
+func (be *backend) dbName() string { return "qbi_" + be.tag() }
 
 func (be *backend) openMySQL() {
 	t := be.t
