@@ -261,16 +261,16 @@ func postgresURL() string { return envOr("QB_POSTGRES_URL", "postgres://postgres
 func (be *backend) openPostgres() {
 	t := be.t
 	name := be.dbName()
+	u, err := url.Parse(postgresURL())
+	require.NoError(t, err, "QB_POSTGRES_URL")
 	root := openDB(t, "pgx", postgresURL())
-	_, err := root.Exec(`CREATE DATABASE "` + name + `"`)
-	require.NoError(t, err, "PostgreSQL at %s (QB_POSTGRES_URL)", postgresURL())
+	_, err = root.Exec(`CREATE DATABASE "` + name + `"`)
+	require.NoError(t, err, "PostgreSQL at %s (QB_POSTGRES_URL)", u.Redacted())
 	t.Cleanup(func() {
 		if _, err := root.Exec(`DROP DATABASE IF EXISTS "` + name + `" WITH (FORCE)`); err != nil {
 			t.Errorf("cleanup: DROP DATABASE %s: %v", name, err)
 		}
 	})
-	u, err := url.Parse(postgresURL())
-	require.NoError(t, err)
 	u.Path = "/" + name
 	be.Connection = u.String()
 	be.DB = openDB(t, "pgx", be.Connection)
@@ -662,10 +662,22 @@ func (be *backend) StartBridge(q string, global []string, work ...string) *bridg
 			<-p.done
 		}
 		if t.Failed() {
-			t.Logf("testbridge %v output:\n%s", args, p.out.String())
+			t.Logf("testbridge %v output:\n%s", redacted(args), p.out.String())
 		}
 	})
 	return p
+}
+
+// redacted is args with the password of any URL among them masked, for logs.
+func redacted(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if u, err := url.Parse(a); err == nil && u.User != nil {
+			out[i] = u.Redacted()
+		}
+	}
+	return out
 }
 
 func (p *bridgeProc) signal(sig syscall.Signal) {
