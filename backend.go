@@ -26,6 +26,8 @@ type backend struct {
 	jobs    *sqlstore.Broker        // when the queue is a jobs table
 	sqlFail *sqlstore.FailedStore   // when failed jobs live in SQL
 	cache   goredis.UniversalClient // the app's cache store; nil when there is none
+	memErrs *memoryLastErrors       // jobs' last errors, when there is no cache store
+	sync    bool                    // the sync connection: a push runs its job at once
 	closers []io.Closer
 }
 
@@ -34,10 +36,6 @@ type queueStore interface {
 	worker.Broker
 	Push(ctx context.Context, queue string, payload []byte) error
 	Later(ctx context.Context, queue string, payload []byte, at time.Time) error
-}
-
-// TEMP until merge
-type inspector interface {
 	Sizes(ctx context.Context, queue string) (queue.Sizes, error)
 	List(ctx context.Context, queue string, state queue.State, offset, limit int) ([]queue.StoredJob, error)
 	Queues(ctx context.Context) ([]string, error)
@@ -59,6 +57,9 @@ func openBackend(ctx context.Context, c *Config) (*backend, error) {
 	}
 	if isSQL(c.Connection) {
 		return openSQL(ctx, c, f)
+	}
+	if isSync(c.Connection) {
+		return &backend{format: f, store: syncStore{}, failed: syncFailed{}, sync: true, memErrs: &memoryLastErrors{}}, nil
 	}
 	client, err := newRedisClient(c.Connection)
 	if err != nil {
@@ -87,13 +88,18 @@ func redisBackend(ctx context.Context, client goredis.UniversalClient, c *Config
 	if err != nil {
 		return nil, err
 	}
-	be := &backend{format: f, store: b, failed: b, cache: client}
+	be := &backend{format: f, store: b, failed: b, cache: client, memErrs: &memoryLastErrors{}}
 	if c.FailedDatabase != "" {
-		store, err := sqlstore.OpenFailedStore(ctx, c.FailedDatabase, f.failedSchema(), c.FailedTable)
+		db, err := sqlstore.Open(ctx, c.FailedDatabase, nil)
 		if err != nil {
 			return nil, fmt.Errorf("failed database: %w", redactErr(err, c.FailedDatabase))
 		}
-		be.closers = append(be.closers, store)
+		be.closers = append(be.closers, db)
+		store, err := db.Failed(f.failedTable(), c.FailedTable)
+		if err != nil {
+			be.close()
+			return nil, err
+		}
 		be.sqlFail, be.failed = store, store
 		be.store = sqlFailedBroker{b, store}
 	}

@@ -3,7 +3,6 @@ package bridge
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -47,55 +46,54 @@ func sqlTable(connection string) (dsn, table, prefix string, err error) {
 }
 
 // openSQL opens a database queue: the app's jobs table, with its failed_jobs table beside it (or in
-// FailedDatabase). The embedded default creates both tables, since the bridge owns that file; an app's
-// database is never migrated implicitly (`bridge migrate`).
+// FailedDatabase), on one pool per database. The embedded default creates both tables, since the bridge
+// owns that file; an app's database is never migrated implicitly (Migrate, `bridge migrate`).
 func openSQL(ctx context.Context, c *Config, f format) (*backend, error) {
 	dsn, table, prefix, err := sqlTable(c.Connection)
 	if err != nil {
 		return nil, err
 	}
-	be := &backend{format: f}
-	failedDSN := dsn
+	embedded := c.Connection == EmbeddedConnection
+	be := &backend{format: f, memErrs: &memoryLastErrors{}}
+	db, err := sqlstore.Open(ctx, dsn, &sqlstore.Options{Create: embedded})
+	if err != nil {
+		return nil, fmt.Errorf("queue database: %w", redactErr(err, dsn))
+	}
+	be.closers = append(be.closers, db)
+	failedDB := db
 	if c.FailedDatabase != "" {
-		failedDSN = c.FailedDatabase
+		if failedDB, err = sqlstore.Open(ctx, c.FailedDatabase, nil); err != nil {
+			be.close()
+			return nil, fmt.Errorf("failed database: %w", redactErr(err, c.FailedDatabase))
+		}
+		be.closers = append(be.closers, failedDB)
 	}
-	failed, err := sqlstore.OpenFailedStore(ctx, failedDSN, f.failedSchema(), prefix+cmp.Or(c.FailedTable, sqlstore.DefaultFailedTable))
-	if err != nil {
-		return nil, fmt.Errorf("failed jobs table: %w", redactErr(err, failedDSN))
-	}
-	be.closers = append(be.closers, failed)
-	be.sqlFail, be.failed = failed, failed
-	broker, err := sqlstore.OpenBroker(ctx, dsn, f.jobsSchema(), prefix+table, &sqlstore.BrokerConfig{
-		Expire:  c.Expire,
-		NowFunc: c.Clock,
-		Failed:  failed,
-	})
-	if err != nil {
-		be.close()
-		return nil, fmt.Errorf("jobs table: %w", redactErr(err, dsn))
-	}
-	be.closers = append(be.closers, broker)
-	be.store, be.jobs = broker, broker
-	if c.Connection == EmbeddedConnection {
-		if err := be.migrateMissing(ctx); err != nil {
+	jobsTable, failedTable := prefix+table, prefix+cmp.Or(c.FailedTable, sqlstore.DefaultFailedTable)
+	if embedded {
+		if _, err := db.MigrateJobs(ctx, f.jobsTable(), jobsTable, false); err != nil {
+			be.close()
+			return nil, err
+		}
+		if _, err := failedDB.MigrateFailed(ctx, f.failedTable(), failedTable, false); err != nil {
 			be.close()
 			return nil, err
 		}
 	}
+	failed, err := failedDB.Failed(f.failedTable(), failedTable)
+	if err != nil {
+		be.close()
+		return nil, err
+	}
+	be.sqlFail, be.failed = failed, failed
+	broker, err := db.Jobs(ctx, f.jobsTable(), jobsTable, &sqlstore.JobsConfig{Expire: c.Expire, NowFunc: c.Clock, Failed: failed})
+	if err != nil {
+		be.close()
+		return nil, err
+	}
+	be.store, be.jobs = broker, broker
 	if err := be.openCache(c.CacheConnection); err != nil {
 		be.close()
 		return nil, err
 	}
 	return be, nil
-}
-
-// migrateMissing creates whichever of the embedded default's tables do not exist yet.
-func (be *backend) migrateMissing(ctx context.Context) error {
-	if _, err := be.jobs.Migrate(ctx, false); err != nil && !errors.Is(err, sqlstore.ErrTableExists) {
-		return fmt.Errorf("create jobs table: %w", err)
-	}
-	if _, err := be.sqlFail.Migrate(ctx, false); err != nil && !errors.Is(err, sqlstore.ErrTableExists) {
-		return fmt.Errorf("create failed jobs table: %w", err)
-	}
-	return nil
 }

@@ -19,7 +19,8 @@ type Config struct {
 	// Connection is the queue backend: redis://[user:password@]host:port/db, rediss://… (TLS), unix://…,
 	// redis+cluster://host:port?addr=host2:port2, redis+sentinel://host:port?master_name=m; or a database
 	// queue (the app's jobs table): mysql://user:pass@host:3306/db?table=jobs&prefix=tp_,
-	// postgres://user:pass@host:5432/db?table=jobs, sqlite:path. Default EmbeddedConnection, whose tables the
+	// postgres://user:pass@host:5432/db?table=jobs, sqlite:path; or sync: (think-queue's Sync driver: a push
+	// runs its handler at once, for development and tests). Default EmbeddedConnection, whose tables the
 	// bridge creates.
 	Connection string
 	// Dialect is the PHP library whose format the queue uses: thinkqueue-v1, thinkqueue-v2 (same bytes as
@@ -98,7 +99,7 @@ func (c *Config) Validate() error {
 	if _, err := parseFormat(cmp.Or(c.Dialect, DefaultDialect), c.Prefix); err != nil {
 		errs = append(errs, fmt.Errorf("config: Dialect: %w", err))
 	}
-	if c.Connection != "" && !isSQL(c.Connection) {
+	if c.Connection != "" && !isSQL(c.Connection) && !isSync(c.Connection) {
 		if err := checkRedisURL(c.Connection); err != nil {
 			errs = append(errs, fmt.Errorf("config: Connection: %w", err))
 		}

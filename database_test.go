@@ -21,16 +21,17 @@ func TestAttemptsColumnCeiling(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "app.db")
-	cn, err := bridge.Open(ctx, &bridge.Config{
+	cfg := &bridge.Config{
 		Connection: "sqlite:" + file,
 		Dialect:    "thinkqueue-v3",
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Worker:     bridge.WorkerConfig{Queues: []string{"default"}, StopWhenEmpty: true, Sleep: time.Millisecond},
-	})
+	}
+	_, err := bridge.Migrate(ctx, cfg, false)
+	require.NoError(t, err)
+	cn, err := bridge.Open(ctx, cfg)
 	require.NoError(t, err)
 	defer cn.Close()
-	_, err = cn.Migrate(ctx, false)
-	require.NoError(t, err)
 
 	poison, err := cn.Push(ctx, "default", `app\job\Hello`, "poison")
 	require.NoError(t, err)
@@ -64,16 +65,13 @@ func TestTablePrefix(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "app.db")
-	cn, err := bridge.Open(ctx, &bridge.Config{
+	migrations, err := bridge.Migrate(ctx, &bridge.Config{
 		Connection: "sqlite:" + file + "?prefix=tp_",
 		Dialect:    "laravel-8",
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}, true)
 	require.NoError(t, err)
-	defer cn.Close()
-	stmts, err := cn.Migrate(ctx, true)
-	require.NoError(t, err)
-	joined := fmt.Sprint(stmts)
+	joined := fmt.Sprint(migrations)
 	require.Contains(t, joined, `"tp_jobs"`)
 	require.Contains(t, joined, `"tp_failed_jobs"`)
 }

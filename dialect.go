@@ -7,11 +7,11 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/queuebridge/bridge/compat/jobstable"
 	"github.com/queuebridge/bridge/compat/laravel"
 	"github.com/queuebridge/bridge/compat/phpjson"
 	"github.com/queuebridge/bridge/compat/thinkqueue"
 	redisstore "github.com/queuebridge/bridge/storage/redis"
-	sqlstore "github.com/queuebridge/bridge/storage/sql"
 	"github.com/queuebridge/bridge/worker"
 )
 
@@ -37,10 +37,10 @@ type format interface {
 	retryCopy(raw []byte) ([]byte, error)
 	restartKey(cachePrefix string) string
 	newID() string
-	// failedSchema is the failed_jobs table the library writes.
-	failedSchema() sqlstore.Schema
-	// jobsSchema is the jobs table of the library's database queue.
-	jobsSchema() sqlstore.JobsSchema
+	// failedTable is the failed_jobs table the library writes.
+	failedTable() jobstable.Failed
+	// jobsTable is the jobs table of the library's database queue.
+	jobsTable() jobstable.Jobs
 	// pauseKey returns the cache key of a queue's pause flag, or nil when the library cannot pause queues.
 	pauseKey(cachePrefix string) func(connection, queue string) string
 }
@@ -78,14 +78,8 @@ func (f thinkqueueFormat) rules(goredis.UniversalClient, string) worker.Dialect 
 	return thinkqueueRules{f.d}
 }
 
-func (f thinkqueueFormat) failedSchema() sqlstore.Schema { return sqlstore.SchemaThinkQueue }
-
-func (f thinkqueueFormat) jobsSchema() sqlstore.JobsSchema {
-	if f.d.Version == thinkqueue.V3 {
-		return sqlstore.JobsThinkQueueV3
-	}
-	return sqlstore.JobsThinkQueueV1
-}
+func (f thinkqueueFormat) failedTable() jobstable.Failed { return thinkqueue.FailedTable() }
+func (f thinkqueueFormat) jobsTable() jobstable.Jobs     { return f.d.Version.JobsTable() }
 
 func (f thinkqueueFormat) pauseKey(string) func(string, string) string { return nil }
 
@@ -109,9 +103,8 @@ func (f laravelFormat) rules(cache goredis.UniversalClient, cachePrefix string) 
 	return laravelRules{d: f.d, cache: cache, cachePrefix: f.cachePrefix(cachePrefix)}
 }
 
-func (f laravelFormat) failedSchema() sqlstore.Schema { return sqlstore.SchemaLaravel }
-
-func (f laravelFormat) jobsSchema() sqlstore.JobsSchema { return sqlstore.JobsLaravel }
+func (f laravelFormat) failedTable() jobstable.Failed { return laravel.FailedTable() }
+func (f laravelFormat) jobsTable() jobstable.Jobs     { return laravel.JobsTable() }
 
 func (f laravelFormat) pauseKey(cachePrefix string) func(string, string) string {
 	prefix := f.cachePrefix(cachePrefix)

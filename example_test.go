@@ -163,29 +163,29 @@ func ExampleBridge_Pause() {
 }
 
 // A database queue: the app's jobs table (here an SQLite file), created as the library ships it.
-func ExampleBridge_Migrate() {
+func ExampleMigrate() {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "bridge-example-")
 	if err != nil {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	db := "sqlite:" + filepath.Join(dir, "app.db")
-	b, err := bridge.Open(ctx, &bridge.Config{Connection: db, Dialect: "laravel-8", Logger: quiet})
+	cfg := &bridge.Config{Connection: "sqlite:" + filepath.Join(dir, "app.db"), Dialect: "laravel-8", Logger: quiet}
+	migrations, err := bridge.Migrate(ctx, cfg, false)
+	if err != nil {
+		panic(err)
+	}
+	b, err := bridge.Open(ctx, cfg)
 	if err != nil {
 		panic(err)
 	}
 	defer b.Close()
-	stmts, err := b.Migrate(ctx, false)
-	if err != nil {
-		panic(err)
-	}
 	id, err := b.Push(ctx, "default", `App\Jobs\Legacy@handle`, []int{1, 2})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(len(stmts) > 0, "row", id)
-	// Output: true row 1
+	fmt.Println(migrations[0].Table, migrations[1].Table, "row", id)
+	// Output: jobs failed_jobs row 1
 }
 
 // RunCommand runs the command line in-process, as Main does with os.Args.
@@ -196,4 +196,26 @@ func ExampleBridge_RunCommand() {
 	// Output:
 	// mybridge: work takes no arguments, and "b" would be ignored (a list of queues is one word: --queue a,b)
 	// exit 2
+}
+
+// The sync connection runs a pushed job before Push returns, as think-queue's Sync driver does: for
+// development and tests.
+func Example_sync() {
+	ctx := context.Background()
+	b, err := bridge.Open(ctx, &bridge.Config{Connection: "sync:", Dialect: "thinkqueue-v3", Logger: quiet})
+	if err != nil {
+		panic(err)
+	}
+	defer b.Close()
+	b.HandleFunc(`app\job\Hello`, func(ctx context.Context, job *bridge.Job) error {
+		fmt.Println("ran, attempt", job.Attempts())
+		return nil
+	})
+	if _, err := b.Push(ctx, "default", `app\job\Hello`, nil); err != nil {
+		panic(err)
+	}
+	fmt.Println("pushed")
+	// Output:
+	// ran, attempt 1
+	// pushed
 }

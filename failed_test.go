@@ -27,17 +27,19 @@ func TestFailedJobsTable(t *testing.T) {
 	t.Cleanup(func() { deleteKeys(rdb, prefix+"*") })
 	db := "sqlite:" + filepath.Join(t.TempDir(), "app.db")
 	ctx := context.Background()
-	cn, err := bridge.OpenRedis(ctx, rdb, &bridge.Config{
+	cfg := &bridge.Config{
 		Dialect:        "laravel-8",
 		Prefix:         prefix,
 		FailedDatabase: db,
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Worker:         bridge.WorkerConfig{Queues: []string{"default"}, Tries: 1, StopWhenEmpty: true, Sleep: time.Millisecond},
-	})
+	}
+	// The queue is the caller's Redis client: Migrate only needs to know the queue is not a database.
+	_, err := bridge.Migrate(ctx, &bridge.Config{Connection: "redis://unused", Dialect: cfg.Dialect, FailedDatabase: db}, false)
+	require.NoError(t, err)
+	cn, err := bridge.OpenRedis(ctx, rdb, cfg)
 	require.NoError(t, err)
 	defer cn.Close()
-	_, err = cn.Migrate(ctx, false)
-	require.NoError(t, err)
 
 	_, err = cn.Push(ctx, "default", `App\Jobs\Legacy@handle`, "x")
 	require.NoError(t, err)

@@ -21,25 +21,95 @@ func (b *Bridge) RunCommand(ctx context.Context, args []string, stdout, stderr i
 	return cli.Run(ctx, args, cli.Params{
 		Connect: func(ctx context.Context, s cli.Settings) (cli.Bridge, error) {
 			c := &Bridge{mux: b.mux, events: b.events}
-			err := c.Connect(ctx, &Config{
-				Connection:      s.Connection,
-				Dialect:         s.Dialect,
-				Prefix:          s.Prefix,
-				Expire:          s.Expire,
-				CacheConnection: s.CacheConnection,
-				CachePrefix:     s.CachePrefix,
-				RestartKey:      s.RestartKey,
-				FailedKeyPrefix: s.FailedKeyPrefix,
-				FailedDatabase:  s.FailedDatabase,
-				FailedTable:     s.FailedTable,
-				Logger:          s.Logger,
-			})
-			if err != nil {
+			if err := c.Connect(ctx, configOf(s)); err != nil {
 				return nil, err
 			}
 			return c, nil
 		},
-		Stdout: stdout,
-		Stderr: stderr,
+		Migrate: func(ctx context.Context, s cli.Settings, dryRun bool) ([]cli.Migration, error) {
+			ms, err := Migrate(ctx, configOf(s), dryRun)
+			out := make([]cli.Migration, len(ms))
+			for i, m := range ms {
+				out[i] = cli.Migration(m)
+			}
+			return out, err
+		},
+		Serving: serving{b},
+		Stdout:  stdout,
+		Stderr:  stderr,
 	})
+}
+
+// configOf is the Config the connection flags describe.
+func configOf(s cli.Settings) *Config {
+	return &Config{
+		Connection:      s.Connection,
+		Dialect:         s.Dialect,
+		Prefix:          s.Prefix,
+		Expire:          s.Expire,
+		CacheConnection: s.CacheConnection,
+		CachePrefix:     s.CachePrefix,
+		RestartKey:      s.RestartKey,
+		FailedKeyPrefix: s.FailedKeyPrefix,
+		FailedDatabase:  s.FailedDatabase,
+		FailedTable:     s.FailedTable,
+		Logger:          s.Logger,
+	}
+}
+
+// serving runs config files for the command line.
+type serving struct{ b *Bridge }
+
+func (s serving) Check(path string) ([]byte, error) {
+	fc, err := LoadConfigFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return fc.Redacted()
+}
+
+func (s serving) Serve(ctx context.Context, path, httpAddr string, reload <-chan struct{}, st cli.Settings) error {
+	fc, err := LoadConfigFile(path)
+	if err != nil {
+		return err
+	}
+	srv := s.b.NewServer(fc, st.Logger)
+	if httpAddr == "" {
+		httpAddr = fc.HTTP
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var httpDone <-chan error
+	if httpAddr != "" {
+		addr, done, err := listenHTTP(ctx, httpAddr, srv.Handler())
+		if err != nil {
+			return err
+		}
+		httpDone = done
+		st.Logger.Info("serving health and metrics", "addr", addr)
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-reload:
+			}
+			next, err := LoadConfigFile(path)
+			if err != nil {
+				st.Logger.Error("SIGHUP: config not reloaded, the running groups go on", "err", err)
+				continue
+			}
+			st.Logger.Info("SIGHUP: config reloaded", "file", path)
+			srv.Reload(next)
+		}
+	}()
+	err = srv.Run(ctx)
+	cancel()
+	if httpDone != nil {
+		if herr := <-httpDone; herr != nil && err == nil {
+			err = herr
+		}
+	}
+	return err
 }

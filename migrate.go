@@ -1,35 +1,73 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+
+	sqlstore "github.com/queuebridge/bridge/storage/sql"
 )
 
+// Migration is one table Migrate looked at: its name, its DDL as the PHP library ships it, and whether it
+// existed already (then nothing was run for it).
+type Migration struct {
+	Table      string
+	Statements []string
+	Existed    bool
+}
+
 // Migrate creates the tables of a database queue as the PHP library ships them — the jobs table, and the
-// failed_jobs table when failed jobs live in SQL — and returns the statements; with dryRun it only returns
-// them. Nothing is ever created implicitly, except in the embedded default.
-func (b *Bridge) Migrate(ctx context.Context, dryRun bool) ([]string, error) {
-	if err := b.ready(); err != nil {
+// failed_jobs table when failed jobs live in SQL (beside it, or in FailedDatabase) — where they do not
+// exist yet, and reports each table; with dryRun it creates nothing. Running it twice is harmless. Nothing
+// is ever created implicitly, except in the embedded default. It takes a Config, not a Bridge: a
+// connection to a database queue needs its jobs table to exist.
+func Migrate(ctx context.Context, cfg *Config, dryRun bool) ([]Migration, error) {
+	c := cfg.WithDefaults()
+	f, err := parseFormat(c.Dialect, c.Prefix)
+	if err != nil {
 		return nil, err
 	}
-	if b.be.jobs == nil && b.be.sqlFail == nil {
+	create := &sqlstore.Options{Create: true}
+	var out []Migration
+	add := func(m sqlstore.Migration) { out = append(out, Migration(m)) }
+	failedTable := c.FailedTable
+	if isSQL(c.Connection) {
+		dsn, table, prefix, err := sqlTable(c.Connection)
+		if err != nil {
+			return nil, err
+		}
+		db, err := sqlstore.Open(ctx, dsn, create)
+		if err != nil {
+			return nil, fmt.Errorf("queue database: %w", redactErr(err, dsn))
+		}
+		defer db.Close()
+		m, err := db.MigrateJobs(ctx, f.jobsTable(), prefix+table, dryRun)
+		if err != nil {
+			return nil, err
+		}
+		add(m)
+		failedTable = prefix + cmp.Or(c.FailedTable, sqlstore.DefaultFailedTable)
+		if c.FailedDatabase == "" {
+			m, err := db.MigrateFailed(ctx, f.failedTable(), failedTable, dryRun)
+			if err != nil {
+				return nil, err
+			}
+			add(m)
+			return out, nil
+		}
+	} else if c.FailedDatabase == "" {
 		return nil, errors.New("migrate: the queue is on Redis and no failed database is configured (--failed-database)")
 	}
-	var stmts []string
-	if b.be.jobs != nil {
-		s, err := b.be.jobs.Migrate(ctx, dryRun)
-		if err != nil {
-			return nil, fmt.Errorf("migrate the jobs table: %w", err)
-		}
-		stmts = append(stmts, s...)
+	db, err := sqlstore.Open(ctx, c.FailedDatabase, create)
+	if err != nil {
+		return nil, fmt.Errorf("failed database: %w", redactErr(err, c.FailedDatabase))
 	}
-	if b.be.sqlFail != nil {
-		s, err := b.be.sqlFail.Migrate(ctx, dryRun)
-		if err != nil {
-			return nil, fmt.Errorf("migrate the failed jobs table: %w", err)
-		}
-		stmts = append(stmts, s...)
+	defer db.Close()
+	m, err := db.MigrateFailed(ctx, f.failedTable(), failedTable, dryRun)
+	if err != nil {
+		return nil, err
 	}
-	return stmts, nil
+	add(m)
+	return out, nil
 }

@@ -82,6 +82,9 @@ func (b *Bridge) LaterCommand(ctx context.Context, delay time.Duration, queueNam
 // enqueue pushes a payload, or adds it to the delayed set when delay > 0, and returns the job's id: the
 // payload's, or on a database queue the new row's.
 func (b *Bridge) enqueue(ctx context.Context, queueName string, payload []byte, id string, now time.Time, delay time.Duration) (string, error) {
+	if b.be.sync {
+		return id, b.runSync(ctx, queueName, payload)
+	}
 	if jobs := b.be.jobs; jobs != nil {
 		row, err := jobs.Insert(ctx, queueName, payload, now.Add(delay))
 		if err != nil {

@@ -29,7 +29,7 @@ func (b *Bridge) Queues(ctx context.Context) ([]string, error) {
 	if err := b.ready(); err != nil {
 		return nil, err
 	}
-	names, err := b.be.store.(inspector).Queues(ctx)
+	names, err := b.be.store.Queues(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list queues: %w", err)
 	}
@@ -41,7 +41,7 @@ func (b *Bridge) Sizes(ctx context.Context, queueName string) (QueueSizes, error
 	if err := b.ready(); err != nil {
 		return QueueSizes{}, err
 	}
-	s, err := b.be.store.(inspector).Sizes(ctx, queueName)
+	s, err := b.be.store.Sizes(ctx, queueName)
 	if err != nil {
 		return s, fmt.Errorf("sizes of %s: %w", queueName, err)
 	}
@@ -59,7 +59,7 @@ func (b *Bridge) Jobs(ctx context.Context, queueName string, state State, offset
 	default:
 		return nil, fmt.Errorf("jobs of %s: unknown state %q (want ready, delayed or reserved)", queueName, state)
 	}
-	jobs, err := b.be.store.(inspector).List(ctx, queueName, state, offset, limit)
+	jobs, err := b.be.store.List(ctx, queueName, state, offset, limit)
 	if err != nil {
 		return nil, fmt.Errorf("jobs of %s: %w", queueName, err)
 	}

@@ -99,12 +99,12 @@ func TestNoSecretInOutput(t *testing.T) {
 
 func TestRedactURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"redis://:pw@127.0.0.1:6379/0":                "redis://***@127.0.0.1:6379/0",
-		"redis://u:p/a#ss?w@h:1/0":                    "redis://***@h:1/0",
+		"redis://:pw@127.0.0.1:6379/0":                 "redis://***@127.0.0.1:6379/0",
+		"redis://u:p/a#ss?w@h:1/0":                     "redis://***@h:1/0",
 		"mysql://root:pw@127.0.0.1:3306/db?table=jobs": "mysql://***@127.0.0.1:3306/db?table=jobs",
-		"redis://h:1/0?password=pw&db=1":              "redis://h:1/0?password=***&db=1",
-		"sqlite:./bridge.db":                          "sqlite:./bridge.db",
-		"root:pw@tcp(127.0.0.1:3306)/db":              "root:***@tcp(127.0.0.1:3306)/db",
+		"redis://h:1/0?password=pw&db=1":               "redis://h:1/0?password=***&db=1",
+		"sqlite:./bridge.db":                           "sqlite:./bridge.db",
+		"root:pw@tcp(127.0.0.1:3306)/db":               "root:***@tcp(127.0.0.1:3306)/db",
 	} {
 		got := redactURL(in)
 		require.Equal(t, want, got, in)

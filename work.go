@@ -49,5 +49,17 @@ func (b *Bridge) NewWorker(wc WorkerConfig) (*worker.Worker, error) {
 			return (next != nil && next(ctx, q)) || pauses.Paused(ctx, q)
 		}
 	}
-	return worker.New(b.be.store, b.be.format.rules(b.be.cache, b.cfg.CachePrefix), b.mux, b.events, &wc)
+	rules := b.be.format.rules(b.be.cache, b.cfg.CachePrefix)
+	if _, ok := b.be.format.(thinkqueueFormat); ok {
+		rules = lastErrorRules{rules, b.lastErrors()}
+	}
+	return worker.New(b.be.store, rules, b.mux, b.events, &wc)
+}
+
+// lastErrors is where this bridge's workers keep jobs' last errors (see lastErrorRules).
+func (b *Bridge) lastErrors() lastErrors {
+	if b.be.cache != nil {
+		return redisLastErrors{cache: b.be.cache, prefix: b.cfg.FailedKeyPrefix}
+	}
+	return b.be.memErrs
 }

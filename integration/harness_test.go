@@ -285,17 +285,12 @@ func openDB(t testing.TB, driver, dsn string) *dbsql.DB {
 	return db
 }
 
-// migrate creates the jobs and failed_jobs tables of Dialect as `bridge migrate` does.
+// migrate creates the jobs and failed_jobs tables of Dialect as `bridge migrate` does (bridge.Migrate).
 func (be *backend) migrate() {
-	t := be.t
-	t.Helper()
-	ctx := context.Background()
-	b, err := bridge.Open(ctx, be.Config(bridge.WorkerConfig{}))
-	require.NoError(t, err)
-	defer b.Close()
-	stmts, err := b.Migrate(ctx, false)
-	require.NoError(t, err)
-	require.NotEmpty(t, stmts)
+	be.t.Helper()
+	migrations, err := bridge.Migrate(context.Background(), be.Config(bridge.WorkerConfig{}), false)
+	require.NoError(be.t, err)
+	require.NotEmpty(be.t, migrations)
 }
 
 // Config is an in-process bridge's view of the backend, working as w says.

@@ -1,5 +1,7 @@
 package laravel
 
+import "strings"
+
 // DefaultQueue is the queue name of every queue connection in the Laravel skeletons; RedisQueue uses its
 // connection's default when a job names no queue.
 const DefaultQueue = "default"
@@ -59,4 +61,34 @@ func (d Dialect) PauseCacheKey(cachePrefix, connection, queue string) (key strin
 		return "", false
 	}
 	return d.CacheKey(cachePrefix, pausedKeyStart+connection+":"+queue), true
+}
+
+// QueuePattern returns the Redis SCAN MATCH pattern every key QueueKeys and NotifyKey name matches:
+// d.Prefix, glob characters escaped, then "queues:*".
+func (d Dialect) QueuePattern() string {
+	var b strings.Builder
+	for _, r := range d.Prefix {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + "queues:*"
+}
+
+// QueueOf returns the queue whose list, :delayed or :reserved key is key, and false for any other key,
+// the :notify list included. As in PHP, "…queues:a:delayed" is both queue a's delayed set and queue
+// "a:delayed"'s list; it is read as the set.
+func (d Dialect) QueueOf(key string) (string, bool) {
+	name, ok := strings.CutPrefix(key, d.Prefix+"queues:")
+	if !ok || strings.HasSuffix(name, ":notify") {
+		return "", false
+	}
+	for _, set := range []string{":delayed", ":reserved"} {
+		if n, ok := strings.CutSuffix(name, set); ok {
+			name = n
+			break
+		}
+	}
+	return name, name != ""
 }

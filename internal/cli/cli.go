@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/queuebridge/bridge/compat/laravel"
+	"github.com/queuebridge/bridge/executor/php"
 	"github.com/queuebridge/bridge/queue"
+	"github.com/queuebridge/bridge/status"
 	"github.com/queuebridge/bridge/worker"
 )
 
@@ -39,8 +41,9 @@ type Bridge interface {
 	Resume(ctx context.Context, queueName string) error
 	Queues(ctx context.Context) ([]string, error)
 	Sizes(ctx context.Context, queueName string) (queue.Sizes, error)
-	Migrate(ctx context.Context, dryRun bool) ([]string, error)
 	Work(ctx context.Context, wc worker.Config) error
+	NewPHPExecutor(ctx context.Context, o php.Options) (php.Executor, error)
+	Bridges(ctx context.Context) ([]status.Bridge, error)
 }
 
 // Settings are the connection flags, as the caller's Connect turns them into a bridge.Config.
@@ -58,10 +61,21 @@ type Settings struct {
 	Logger          *slog.Logger
 }
 
+// Migration is one table migrate looked at.
+type Migration struct {
+	Table      string
+	Statements []string
+	Existed    bool
+}
+
 // Params is what the caller brings: how to connect, and where output goes.
 type Params struct {
 	// Connect opens the queue the settings name.
 	Connect func(ctx context.Context, s Settings) (Bridge, error)
+	// Migrate creates the tables of the database queue the settings name (see bridge.Migrate).
+	Migrate func(ctx context.Context, s Settings, dryRun bool) ([]Migration, error)
+	// Serving runs config files (serve, config check/show); nil: not offered.
+	Serving Serving
 	Stdout  io.Writer
 	Stderr  io.Writer
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -39,14 +40,18 @@ func commands(p Params) *command {
 					{name: "flush", usage: "delete every failed job", flags: with(), run: runFailedFlush},
 				},
 			},
+			{name: "status", usage: "the bridge processes working this connection (registered by bridge serve), their groups and states",
+				flags: with(&flag{name: "json", usage: "print JSON"}), run: runStatus},
 			{name: "queues", usage: "list the queues the store holds, with their jobs by state", flags: with(), run: runQueues},
 			{name: "pause", usage: "stop every bridge (and Laravel 12's workers) taking jobs from a queue, within a second", args: "QUEUE",
 				minArgs: 1, maxArgs: 1, flags: with(), run: runPause(true)},
 			{name: "resume", usage: "undo pause", args: "QUEUE", minArgs: 1, maxArgs: 1, flags: with(), run: runPause(false)},
 			{name: "restart", usage: "tell every worker on this queue, PHP's and the bridge's, to stop after its current jobs (queue:restart)",
 				flags: with(), run: runRestart},
-			{name: "migrate", usage: "create a database queue's jobs and failed_jobs tables as the PHP library ships them (never done implicitly)",
+			{name: "migrate", usage: "create a database queue's jobs and failed_jobs tables as the PHP library ships them, where they do not exist yet (never done implicitly)",
 				flags: with(&flag{name: "dry-run", usage: "print the DDL, change nothing"}), run: runMigrate},
+			serveCommand(),
+			configCommand(),
 			{name: "version", usage: "print the version"},
 			{name: "help", usage: "help for a command", args: "[COMMAND [SUBCOMMAND]]", maxArgs: 2},
 		},
@@ -129,8 +134,11 @@ func runFailedShow(inv *invocation) error {
 }
 
 func runFailedRetry(inv *invocation) error {
+	ids := inv.parsed.args
+	if len(ids) > 1 && slices.Contains(ids, "all") {
+		return usagef("failed retry: all stands alone; with it, %q would be ignored", strings.Join(slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return s == "all" }), " "))
+	}
 	return inv.withBridge(func(b Bridge) error {
-		ids := inv.parsed.args
 		if len(ids) == 1 && ids[0] == "all" {
 			done, err := b.RetryAll(inv.ctx)
 			for _, id := range done {
@@ -166,6 +174,33 @@ func runFailedFlush(inv *invocation) error {
 		}
 		fmt.Fprintf(inv.stdout(), "%d failed jobs deleted.\n", n)
 		return nil
+	})
+}
+
+func runStatus(inv *invocation) error {
+	return inv.withBridge(func(b Bridge) error {
+		bridges, err := b.Bridges(inv.ctx)
+		if err != nil {
+			return err
+		}
+		if inv.bool("json") {
+			enc := json.NewEncoder(inv.stdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(bridges)
+		}
+		if len(bridges) == 0 {
+			fmt.Fprintln(inv.stdout(), "No bridges are running on this connection.")
+			return nil
+		}
+		tw := tabwriter.NewWriter(inv.stdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "Bridge\tGroup\tState\tQueues\tConcurrency\tUptime\tLast error")
+		for _, br := range bridges {
+			for _, g := range br.Groups {
+				fmt.Fprintf(tw, "%s (pid %d, %s)\t%s\t%s\t%s\t%d\t%s\t%s\n", br.Host, br.PID, br.Version, g.Name, g.State,
+					strings.Join(g.Queues, ","), g.Concurrency, br.HeartbeatAt.Sub(br.StartedAt).Truncate(time.Second), firstLine(g.LastError))
+			}
+		}
+		return tw.Flush()
 	})
 }
 
@@ -227,16 +262,27 @@ func runRestart(inv *invocation) error {
 }
 
 func runMigrate(inv *invocation) error {
-	return inv.withBridge(func(b Bridge) error {
-		stmts, err := b.Migrate(inv.ctx, inv.bool("dry-run"))
-		if err != nil {
-			return err
+	s, err := inv.settings()
+	if err != nil {
+		return err
+	}
+	dryRun := inv.bool("dry-run")
+	migrations, err := inv.p.Migrate(inv.ctx, s, dryRun)
+	if err != nil {
+		return err
+	}
+	for _, m := range migrations {
+		if m.Existed {
+			fmt.Fprintf(inv.stdout(), "-- %s exists already: left as it is\n", m.Table)
+			if !dryRun {
+				continue
+			}
 		}
-		for _, s := range stmts {
-			fmt.Fprintf(inv.stdout(), "%s;\n", strings.TrimSuffix(strings.TrimSpace(s), ";"))
+		for _, st := range m.Statements {
+			fmt.Fprintf(inv.stdout(), "%s;\n", strings.TrimSuffix(strings.TrimSpace(st), ";"))
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // objectCommand describes a job class with public properties (a JSON object, in declaration order) and the

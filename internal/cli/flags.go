@@ -28,8 +28,16 @@ var connectionFlags = []*flag{
 		usage: "keep failed jobs in the app's failed_jobs table: mysql://…, postgres://… or sqlite:PATH (default: the bridge's Redis keys; a database queue uses the table beside its jobs table)"},
 	{name: "failed-table", env: "BRIDGE_FAILED_TABLE", arg: "T", def: "failed_jobs",
 		usage: "the failed_jobs table, with the app's table prefix"},
-	{name: "log-level", env: "BRIDGE_LOG_LEVEL", arg: "L", def: "info", usage: "debug, info, warn or error"},
-	{name: "log-format", env: "BRIDGE_LOG_FORMAT", arg: "F", def: "text", usage: "text or json"},
+	logLevelFlag(),
+	logFormatFlag(),
+}
+
+func logLevelFlag() *flag {
+	return &flag{name: "log-level", env: "BRIDGE_LOG_LEVEL", arg: "L", def: "info", usage: "debug, info, warn or error"}
+}
+
+func logFormatFlag() *flag {
+	return &flag{name: "log-format", env: "BRIDGE_LOG_FORMAT", arg: "F", def: "text", usage: "text or json"}
 }
 
 // with is the connection flags followed by a command's own.

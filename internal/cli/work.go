@@ -98,19 +98,13 @@ func runWork(inv *invocation) error {
 
 // phpExecutor starts the PHP executor the --php-* flags describe.
 func phpExecutor(inv *invocation, b Bridge, tries int) (php.Executor, error) {
-	name := inv.flag("php-framework")
-	switch {
-	case name != "":
-	case strings.HasPrefix(b.Dialect(), "laravel-"):
-		name = "laravel"
-	case b.Dialect() == "thinkqueue-v3":
-		name = "thinkphp6"
-	default:
-		return nil, usagef("--php-app with %s: say which ThinkPHP runs the app: --php-framework thinkphp50 or thinkphp51", b.Dialect())
-	}
-	framework, err := php.ParseFramework(name)
-	if err != nil {
-		return nil, usagef("--php-framework: %v", err)
+	var framework php.Framework
+	if name := inv.flag("php-framework"); name != "" {
+		f, err := php.ParseFramework(name)
+		if err != nil {
+			return nil, usagef("--php-framework: %v", err)
+		}
+		framework = f
 	}
 	mode, err := php.ParseMode(inv.flag("php-mode"))
 	if err != nil {
@@ -122,19 +116,16 @@ func phpExecutor(inv *invocation, b Bridge, tries int) (php.Executor, error) {
 			return nil, err
 		}
 	}
-	logger, _ := inv.log()
-	return php.New(inv.ctx, php.Options{
-		App:        inv.flag("php-app"),
-		Framework:  framework,
-		Boot:       inv.flag("php-boot"),
-		Binary:     inv.flag("php-binary"),
-		Workers:    ints["php-workers"],
-		MaxJobs:    ints["php-max-jobs"],
-		Memory:     int64(ints["php-memory"]) << 20,
-		Mode:       mode,
-		Logger:     logger,
-		Connection: b.ConnectionName(),
-		Tries:      tries,
+	return b.NewPHPExecutor(inv.ctx, php.Options{
+		App:       inv.flag("php-app"),
+		Framework: framework,
+		Boot:      inv.flag("php-boot"),
+		Binary:    inv.flag("php-binary"),
+		Workers:   ints["php-workers"],
+		MaxJobs:   ints["php-max-jobs"],
+		Memory:    int64(ints["php-memory"]) << 20,
+		Mode:      mode,
+		Tries:     tries,
 	})
 }
 

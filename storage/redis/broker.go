@@ -18,6 +18,11 @@ type QueueKeyer interface {
 	// "queues:x:delayed", "queues:x:reserved" (think-queue v1/v2), "{queues:x}", "{queues:x}:delayed",
 	// "{queues:x}:reserved" (v3.0.5+) or "laravel_database_queues:x", … (Laravel, with the connection prefix).
 	QueueKeys(queue string) (list, delayed, reserved string)
+	// QueuePattern returns a SCAN MATCH pattern every key QueueKeys names matches, e.g. "queues:*".
+	QueuePattern() string
+	// QueueOf returns the queue whose list, delayed-set or reserved-set key is key, and false for a key
+	// the dialect never names (Laravel's notify list among them).
+	QueueOf(key string) (queue string, ok bool)
 }
 
 // Dialect is what the broker needs to know about think-queue's Redis format. It does no I/O;
@@ -248,49 +253,6 @@ func (b *Broker) Later(ctx context.Context, queue string, payload []byte, at tim
 		return fmt.Errorf("later %s: %w", queue, err)
 	}
 	return nil
-}
-
-// Sizes counts a queue's jobs by state. think-queue v3's and Laravel's size() is their sum.
-type Sizes struct {
-	Ready    int64 // in the list
-	Delayed  int64 // in the delayed set, due or not
-	Reserved int64 // in the reserved set, expired or not
-}
-
-// Size counts the queue's jobs (LLEN, ZCARD, ZCARD in one round trip).
-func (b *Broker) Size(ctx context.Context, queue string) (Sizes, error) {
-	k, err := b.keys(queue)
-	if err != nil {
-		return Sizes{}, fmt.Errorf("size %s: %w", queue, err)
-	}
-	pipe := b.client.Pipeline()
-	ready := pipe.LLen(ctx, k.list)
-	late := pipe.ZCard(ctx, k.delayed)
-	held := pipe.ZCard(ctx, k.reserved)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return Sizes{}, fmt.Errorf("size %s: %w", queue, err)
-	}
-	return Sizes{Ready: ready.Val(), Delayed: late.Val(), Reserved: held.Val()}, nil
-}
-
-// Peek returns up to n ready payloads from the head of the list without reserving them.
-func (b *Broker) Peek(ctx context.Context, queue string, n int) ([][]byte, error) {
-	if n < 1 {
-		return nil, fmt.Errorf("peek %s: n must be at least 1, got %d", queue, n)
-	}
-	k, err := b.keys(queue)
-	if err != nil {
-		return nil, fmt.Errorf("peek %s: %w", queue, err)
-	}
-	items, err := b.client.LRange(ctx, k.list, 0, int64(n-1)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("peek %s: %w", queue, err)
-	}
-	out := make([][]byte, len(items))
-	for i, s := range items {
-		out[i] = []byte(s)
-	}
-	return out, nil
 }
 
 // Clear deletes every ready, delayed and reserved job of the queue (and Laravel's notify list, as its clear

@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge/queue"
 )
 
 func TestNew(t *testing.T) {
@@ -100,17 +102,17 @@ func TestPushLater(t *testing.T) {
 	require.Empty(t, cmp.Diff(want, tb.state(t)), "(-want, +got)")
 }
 
-func TestSizePeekClear(t *testing.T) {
+func TestSizesListClear(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	tb := setup(t, v1Like, nil)
 
-	sizes, err := tb.broker.Size(ctx, tb.queue)
+	sizes, err := tb.broker.Sizes(ctx, tb.queue)
 	require.NoError(t, err)
-	require.Equal(t, Sizes{}, sizes)
-	peeked, err := tb.broker.Peek(ctx, tb.queue, 5)
+	require.Equal(t, queue.Sizes{}, sizes)
+	listed, err := tb.broker.List(ctx, tb.queue, queue.StateReady, 0, 5)
 	require.NoError(t, err)
-	require.Empty(t, peeked)
+	require.Empty(t, listed)
 	n, err := tb.broker.Clear(ctx, tb.queue)
 	require.NoError(t, err)
 	require.Zero(t, n)
@@ -119,15 +121,15 @@ func TestSizePeekClear(t *testing.T) {
 	tb.seedZSet(t, tb.delayed, 5, job("d", 1), job("e", 1))
 	tb.seedZSet(t, tb.held, 60, job("f", 1))
 
-	sizes, err = tb.broker.Size(ctx, tb.queue)
+	sizes, err = tb.broker.Sizes(ctx, tb.queue)
 	require.NoError(t, err)
-	require.Equal(t, Sizes{Ready: 3, Delayed: 2, Reserved: 1}, sizes)
+	require.Equal(t, queue.Sizes{Ready: 3, Delayed: 2, Reserved: 1}, sizes)
 
-	peeked, err = tb.broker.Peek(ctx, tb.queue, 2)
+	listed, err = tb.broker.List(ctx, tb.queue, queue.StateReady, 0, 2)
 	require.NoError(t, err)
-	require.Equal(t, [][]byte{[]byte(job("a", 1)), []byte(job("b", 1))}, peeked)
-	_, err = tb.broker.Peek(ctx, tb.queue, 0)
-	require.ErrorContains(t, err, "n must be at least 1")
+	require.Equal(t, []string{job("a", 1), job("b", 1)}, storedRaws(listed))
+	_, err = tb.broker.List(ctx, tb.queue, queue.StateReady, 0, 0)
+	require.ErrorContains(t, err, "limit at least 1")
 
 	n, err = tb.broker.Clear(ctx, tb.queue)
 	require.NoError(t, err)

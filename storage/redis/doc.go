@@ -12,9 +12,9 @@
 //   - a [Dialect] (QueueKeys, ReservedCopy, ExpiredCopy, RewritesExpired; compat/thinkqueue's, for
 //     think-queue v1/v2/v3) gets think-queue's, where Go makes the copies PHP's json_encode would.
 //
-// Both share [QueueKeyer]. Delete, Release, Extend, Fail, Size, Peek and the failed store are the same
-// commands and scripts for both families; Push, Reserve, HandBack and Clear differ only where Laravel has
-// a notify list, which the scripts receive as one more key.
+// Both share [QueueKeyer]. Delete, Release, Extend, Fail, Sizes, List, Queues and the failed store are the
+// same commands and scripts for both families; Push, Reserve, HandBack and Clear differ only where Laravel
+// has a notify list, which the scripts receive as one more key.
 //
 // # Keys
 //
@@ -48,6 +48,14 @@
 // Acknowledging a batch is one ZREM ([Broker.Delete]). [Broker.Release], [Broker.HandBack] and
 // [Broker.Extend] act only when the member is still reserved, and report false otherwise: the job was
 // recovered by another worker, and acting anyway would run it twice.
+//
+// # Looking into queues
+//
+// [Broker.Sizes], [Broker.List] and [Broker.Queues] read without moving anything. A job is ready when the
+// next Reserve may take it: in the list, or due in the delayed set, or (unless Expire is -1) lapsed in
+// the reserved set; List gives ready jobs in the order Reserve takes them (lua/list_ready.lua), delayed
+// jobs by due time, reservations by expiry. Queues scans (on Cluster, every master) with the dialect's
+// QueuePattern, never KEYS, and keeps the queues whose keys QueueOf names and whose types fit.
 //
 // # Working beside PHP workers
 //

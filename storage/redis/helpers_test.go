@@ -15,6 +15,9 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge/compat/laravel"
+	"github.com/queuebridge/bridge/compat/thinkqueue"
 )
 
 // testDialect is a stand-in for compat/thinkqueue's dialects: payloads are {"job","data","id","attempts"}
@@ -36,6 +39,17 @@ func (d testDialect) QueueKeys(queue string) (string, string, string) {
 		list = "{" + list + "}"
 	}
 	return list, list + ":delayed", list + ":reserved"
+}
+
+// QueuePattern and QueueOf are compat/thinkqueue's for the same key scheme.
+func (d testDialect) QueuePattern() string              { return d.scheme().QueuePattern() }
+func (d testDialect) QueueOf(key string) (string, bool) { return d.scheme().QueueOf(key) }
+
+func (d testDialect) scheme() thinkqueue.Dialect {
+	if d.hashTags {
+		return thinkqueue.Dialect{Version: thinkqueue.V3, Keys: thinkqueue.KeysHashTag}
+	}
+	return thinkqueue.Dialect{Version: thinkqueue.V3, Keys: thinkqueue.KeysPlain}
 }
 
 func (d testDialect) ReservedCopy(raw []byte) ([]byte, error) {
@@ -92,10 +106,7 @@ func (c *stubClock) Set(sec int64)           { c.sec.Store(sec) }
 
 func testClient(t testing.TB) *goredis.Client {
 	t.Helper()
-	addr := os.Getenv("QB_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
+	addr := redisAddr()
 	db := 2
 	if s := os.Getenv("QB_REDIS_DB"); s != "" {
 		var err error
@@ -106,6 +117,14 @@ func testClient(t testing.TB) *goredis.Client {
 	t.Cleanup(func() { _ = client.Close() })
 	require.NoError(t, client.Ping(context.Background()).Err(), "Redis at %s (set QB_REDIS_ADDR)", addr)
 	return client
+}
+
+// redisAddr is the test server: QB_REDIS_ADDR, by default 127.0.0.1:6379.
+func redisAddr() string {
+	if addr := os.Getenv("QB_REDIS_ADDR"); addr != "" {
+		return addr
+	}
+	return "127.0.0.1:6379"
 }
 
 // uniqueName gives each test its own queue and failed-store prefix, so tests run in parallel on one server.
@@ -145,6 +164,12 @@ func (d testLaravel) QueueKeys(queue string) (string, string, string) {
 }
 
 func (d testLaravel) NotifyKey(queue string) string { return d.prefix + "queues:" + queue + ":notify" }
+
+// QueuePattern and QueueOf are compat/laravel's for the same prefix.
+func (d testLaravel) QueuePattern() string { return laravel.Dialect{Prefix: d.prefix}.QueuePattern() }
+func (d testLaravel) QueueOf(key string) (string, bool) {
+	return laravel.Dialect{Prefix: d.prefix}.QueueOf(key)
+}
 
 // fixturePrefix is the connection prefix the Laravel fixtures were captured with.
 const fixturePrefix = "laravel_database_"

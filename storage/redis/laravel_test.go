@@ -3,7 +3,6 @@ package redis
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,10 +23,15 @@ func lvPayload(id string, attempts int) string {
 // cjsonCopy is the oracle for a reserved copy: Laravel's pop re-encode, run by this Redis's cjson on its own.
 func (tb *testBundle) cjsonCopy(t testing.TB, raw string) string {
 	t.Helper()
-	const reencode = `local r = cjson.decode(ARGV[1]); r['attempts'] = r['attempts'] + 1; return cjson.encode(r)`
-	out, err := tb.client.Eval(context.Background(), reencode, nil, raw).Text()
+	out, err := cjsonCopy(context.Background(), tb.client, []byte(raw))
 	require.NoError(t, err)
-	return out
+	return string(out)
+}
+
+func cjsonCopy(ctx context.Context, client goredis.UniversalClient, raw []byte) ([]byte, error) {
+	const reencode = `local r = cjson.decode(ARGV[1]); r['attempts'] = r['attempts'] + 1; return cjson.encode(r)`
+	out, err := client.Eval(ctx, reencode, nil, raw).Text()
+	return []byte(out), err
 }
 
 // ones returns n notify tokens.
@@ -101,8 +105,8 @@ func TestNewLaravel(t *testing.T) {
 			"hand back": func() error { _, err := b.HandBack(ctx, r); return err },
 			"extend":    func() error { _, err := b.Extend(ctx, r, time.Now()); return err },
 			"fail":      func() error { return b.Fail(ctx, r, queue.FailedJob{ID: "1"}) },
-			"size":      func() error { _, err := b.Size(ctx, "default"); return err },
-			"peek":      func() error { _, err := b.Peek(ctx, "default", 1); return err },
+			"sizes":     func() error { _, err := b.Sizes(ctx, "default"); return err },
+			"list":      func() error { _, err := b.List(ctx, "default", queue.StateReady, 0, 1); return err },
 			"clear":     func() error { _, err := b.Clear(ctx, "default"); return err },
 		} {
 			err := call()
@@ -112,12 +116,15 @@ func TestNewLaravel(t *testing.T) {
 	})
 }
 
-// keysOnly has QueueKeys and nothing else: the broker cannot tell which scripts to run.
+// keysOnly has a key scheme and nothing else: the broker cannot tell which scripts to run.
 type keysOnly struct{}
 
 func (keysOnly) QueueKeys(queue string) (string, string, string) {
 	return "queues:" + queue, "queues:" + queue + ":delayed", "queues:" + queue + ":reserved"
 }
+
+func (keysOnly) QueuePattern() string          { return "queues:*" }
+func (keysOnly) QueueOf(string) (string, bool) { return "", false }
 
 func TestLaravelPushLater(t *testing.T) {
 	t.Parallel()
@@ -387,7 +394,7 @@ func TestLaravelAcknowledge(t *testing.T) {
 		require.Equal(t, []string{zentry(string(r.Member), 300)}, tb.state(t)[tb.held])
 	})
 
-	t.Run("SizePeekClear", func(t *testing.T) {
+	t.Run("SizesListClear", func(t *testing.T) {
 		t.Parallel()
 		tb := setupLaravel(t, nil)
 		reserveOne(t, tb, lvPayload("r", 0))
@@ -395,78 +402,16 @@ func TestLaravelAcknowledge(t *testing.T) {
 		require.NoError(t, tb.broker.Push(ctx, tb.queue, []byte(lvPayload("b", 0))))
 		require.NoError(t, tb.broker.Later(ctx, tb.queue, []byte(lvPayload("d", 0)), tb.clock.Now().Add(time.Minute)))
 
-		sizes, err := tb.broker.Size(ctx, tb.queue)
+		sizes, err := tb.broker.Sizes(ctx, tb.queue)
 		require.NoError(t, err)
-		require.Equal(t, Sizes{Ready: 2, Delayed: 1, Reserved: 1}, sizes)
-		peeked, err := tb.broker.Peek(ctx, tb.queue, 1)
+		require.Equal(t, queue.Sizes{Ready: 2, Delayed: 1, Reserved: 1}, sizes)
+		listed, err := tb.broker.List(ctx, tb.queue, queue.StateReady, 0, 1)
 		require.NoError(t, err)
-		require.Equal(t, [][]byte{[]byte(lvPayload("a", 0))}, peeked)
+		require.Equal(t, []string{lvPayload("a", 0)}, storedRaws(listed))
 
 		n, err := tb.broker.Clear(ctx, tb.queue)
 		require.NoError(t, err)
 		require.Equal(t, 4, n)
 		require.Empty(t, tb.state(t), "the notify list goes too, as in Laravel's clear")
 	})
-}
-
-func TestLaravelReserveConcurrent(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	tb := setupLaravel(t, nil)
-	const jobs, workers = 5000, 8
-	payloads := make([]string, jobs)
-	pipe := tb.client.Pipeline()
-	for i := range payloads {
-		payloads[i] = lvPayload(fmt.Sprintf("j%05d", i), 0)
-		// Laravel's push script, pipelined for speed: the same two RPUSHes Broker.Push sends.
-		pipe.RPush(ctx, tb.list, payloads[i])
-		pipe.RPush(ctx, tb.notify, 1)
-	}
-	_, err := pipe.Exec(ctx)
-	require.NoError(t, err)
-
-	var mu sync.Mutex
-	seen := make(map[string]int, jobs)
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Go(func() {
-			for {
-				got, err := tb.broker.Reserve(ctx, tb.queue, 64)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if len(got) == 0 {
-					return
-				}
-				acks := make([][]byte, len(got))
-				mu.Lock()
-				for i, r := range got {
-					seen[string(r.Raw)]++
-					acks[i] = r.Member
-				}
-				mu.Unlock()
-				n, err := tb.broker.Delete(ctx, tb.queue, acks...)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if n != len(acks) {
-					errs <- fmt.Errorf("acked %d of %d", n, len(acks))
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-	require.Len(t, seen, jobs)
-	for _, p := range payloads {
-		require.Equal(t, 1, seen[p], "job %s", p)
-	}
-	require.Empty(t, tb.state(t), "list, notify and reserved set are empty")
 }

@@ -3,7 +3,6 @@ package redis
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -272,70 +271,6 @@ func TestMigrateExpiredScript(t *testing.T) {
 		tb.list: {job("waiting", 1), job("expired", 2)},
 		tb.held: {zentry(job("extended", 1), 30)},
 	}, tb.state(t)), "(-want, +got)")
-}
-
-func TestReserveConcurrent(t *testing.T) {
-	t.Parallel()
-	for _, d := range []testDialect{v1Like, v3Like} {
-		t.Run(fmt.Sprintf("copies=%t", d.copies), func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			tb := setup(t, d, nil)
-			const jobs, workers = 5000, 8
-			payloads := make([]string, jobs)
-			for i := range payloads {
-				payloads[i] = job(fmt.Sprintf("j%05d", i), 0)
-			}
-			tb.seedList(t, payloads...)
-
-			var mu sync.Mutex
-			seen := make(map[string]int, jobs)
-			var wg sync.WaitGroup
-			errs := make(chan error, workers)
-			for range workers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						got, err := tb.broker.Reserve(ctx, tb.queue, 64)
-						if err != nil {
-							errs <- err
-							return
-						}
-						if len(got) == 0 {
-							return
-						}
-						acks := make([][]byte, len(got))
-						mu.Lock()
-						for i, r := range got {
-							seen[string(r.Raw)]++
-							acks[i] = r.Member
-						}
-						mu.Unlock()
-						n, err := tb.broker.Delete(ctx, tb.queue, acks...)
-						if err != nil {
-							errs <- err
-							return
-						}
-						if n != len(acks) {
-							errs <- fmt.Errorf("acked %d of %d", n, len(acks))
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				require.NoError(t, err)
-			}
-			require.Len(t, seen, jobs)
-			for _, p := range payloads {
-				require.Equal(t, 1, seen[p], "job %s", p)
-			}
-			require.Empty(t, tb.state(t), "list and reserved set are empty")
-		})
-	}
 }
 
 // hookDialect runs onCopy inside ReservedCopy, i.e. between reserve.lua and hold_copies.lua.

@@ -23,6 +23,7 @@ var (
 	handBackScript       = loadScript("hand_back.lua")
 	extendScript         = loadScript("extend.lua")
 	clearScript          = loadScript("clear.lua")
+	listReadyScript      = loadScript("list_ready.lua")
 	failScript           = loadScript("fail.lua")
 	forgetScript         = loadScript("forget.lua")
 	flushScript          = loadScript("flush.lua")

@@ -19,7 +19,7 @@ import (
 
 var _ worker.Broker = (*Broker)(nil)
 
-var jobsSchemas = []JobsSchema{JobsThinkQueueV1, JobsThinkQueueV3, JobsLaravel}
+var jobsSchemas = []*jobsLayout{jobsV1, jobsV3, jobsLaravel}
 
 // testClock is the injected clock: whole seconds, moved by the test.
 type testClock struct {
@@ -50,27 +50,41 @@ func (c *testClock) Add(d time.Duration) {
 // brokerBundle is one test's database with a broker (and its jobs table) on it.
 type brokerBundle struct {
 	*database
+	db     *DB
 	b      *Broker
-	schema JobsSchema
+	schema *jobsLayout
 	table  string
 }
 
-func setupBroker(t testing.TB, d driverKind, schema JobsSchema, cfg *BrokerConfig) *brokerBundle {
+func setupBroker(t testing.TB, d driverKind, schema *jobsLayout, cfg *JobsConfig) *brokerBundle {
 	t.Helper()
 	db := newDatabase(t, d)
 	return openBrokerOn(t, db, schema, cfg, true)
 }
 
-func openBrokerOn(t testing.TB, db *database, schema JobsSchema, cfg *BrokerConfig, migrate bool) *brokerBundle {
+// openBrokerOn opens a broker on db's jobs table, which migrate creates first (else it must exist).
+func openBrokerOn(t testing.TB, db *database, schema *jobsLayout, cfg *JobsConfig, migrate bool) *brokerBundle {
 	t.Helper()
-	b, err := OpenBroker(context.Background(), db.dsn, schema, "", cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = b.Close() })
+	ctx := context.Background()
+	sdb := openDB(t, db)
 	if migrate {
-		_, err := b.Migrate(context.Background(), false)
+		_, err := sdb.MigrateJobs(ctx, schema.Jobs, "", false)
 		require.NoError(t, err)
 	}
-	return &brokerBundle{database: db, b: b, schema: schema, table: DefaultJobsTable}
+	b, err := sdb.Jobs(ctx, schema.Jobs, "", cfg)
+	require.NoError(t, err)
+	return &brokerBundle{database: db, db: sdb, b: b, schema: schema, table: DefaultJobsTable}
+}
+
+// openFailedOn opens a failed store of layout on db and creates its table.
+func openFailedOn(t testing.TB, db *database, layout *failedLayout) *FailedStore {
+	t.Helper()
+	sdb := openDB(t, db)
+	_, err := sdb.MigrateFailed(context.Background(), layout.Failed, "", false)
+	require.NoError(t, err)
+	fs, err := sdb.Failed(layout.Failed, "")
+	require.NoError(t, err)
+	return fs
 }
 
 // rows reads the jobs table as PHP's PDO sees it: every value as text, nil for NULL, in id order.
@@ -148,8 +162,8 @@ func withoutPayload(rows []map[string]any) []map[string]any {
 	return out
 }
 
-func thinkQueueVersion(s JobsSchema) string {
-	if s == JobsThinkQueueV1 {
+func thinkQueueVersion(s *jobsLayout) string {
+	if s == jobsV1 {
 		return "v1"
 	}
 	return "v3"
@@ -157,12 +171,12 @@ func thinkQueueVersion(s JobsSchema) string {
 
 // expectedJobsMigration returns the statements Migrate must return and the definitions the database
 // must then report (SHOW CREATE TABLE, or the sqlite_master text of the table and its indexes).
-func expectedJobsMigration(t testing.TB, d driverKind, s JobsSchema) (stmts, created []string) {
+func expectedJobsMigration(t testing.TB, d driverKind, s *jobsLayout) (stmts, created []string) {
 	t.Helper()
 	switch {
 	case d == driverPostgres:
 		return jobsPostgresDDL[s], jobsPostgresTable[s]
-	case s == JobsLaravel:
+	case s == jobsLaravel:
 		f := laravelSchema(t, "v8", d)
 		stmts = f.Queries["stub:jobs.stub"]
 		if d == driverMySQL {
@@ -178,7 +192,7 @@ func expectedJobsMigration(t testing.TB, d driverKind, s JobsSchema) (stmts, cre
 		stmt := strings.ReplaceAll(strings.TrimRight(string(readFixture(t, create)), "\n"), "`prefix_jobs`", "`jobs`")
 		show := strings.TrimRight(string(readFixture(t, "thinkqueue/"+v+"/ddl/jobs.show_create.mariadb-10.11.sql")), ";\n")
 		return []string{stmt}, []string{show}
-	case s == JobsThinkQueueV1:
+	case s == jobsV1:
 		// No shipped SQLite DDL: the bridge's own rendering of the README table.
 		stmt := `CREATE TABLE "jobs" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "queue" VARCHAR(255) NOT NULL, "payload" TEXT NOT NULL, "attempts" INTEGER NOT NULL, "reserved" INTEGER NOT NULL, "reserved_at" INTEGER NULL, "available_at" INTEGER NOT NULL, "created_at" INTEGER NOT NULL)`
 		return []string{stmt}, []string{stmt}
@@ -195,19 +209,19 @@ func expectedJobsMigration(t testing.TB, d driverKind, s JobsSchema) (stmts, cre
 // bridge's own rendering of think-queue 1.x's README table), and jobsPostgresTable what the catalog then
 // holds (postgresDefinitions).
 var (
-	jobsPostgresDDL = map[JobsSchema][]string{
-		JobsThinkQueueV1: {`CREATE TABLE "jobs" ("id" SERIAL NOT NULL PRIMARY KEY, "queue" VARCHAR(255) NOT NULL, "payload" TEXT NOT NULL, "attempts" SMALLINT NOT NULL, "reserved" SMALLINT NOT NULL, "reserved_at" INTEGER NULL, "available_at" INTEGER NOT NULL, "created_at" INTEGER NOT NULL)`},
-		JobsThinkQueueV3: {
+	jobsPostgresDDL = map[*jobsLayout][]string{
+		jobsV1: {`CREATE TABLE "jobs" ("id" SERIAL NOT NULL PRIMARY KEY, "queue" VARCHAR(255) NOT NULL, "payload" TEXT NOT NULL, "attempts" SMALLINT NOT NULL, "reserved" SMALLINT NOT NULL, "reserved_at" INTEGER NULL, "available_at" INTEGER NOT NULL, "created_at" INTEGER NOT NULL)`},
+		jobsV3: {
 			`CREATE TABLE "public"."jobs" ("id" INTEGER NOT NULL GENERATED ALWAYS AS IDENTITY, "queue" CHARACTER VARYING (255) NULL, "payload" TEXT NULL, "attempts" INTEGER NULL, "reserve_time" INTEGER NULL, "available_time" INTEGER NULL, "create_time" INTEGER NULL, CONSTRAINT "jobs_pkey" PRIMARY KEY ("id"))`,
 			`CREATE  INDEX "jobs_queue" ON "public"."jobs" ("queue") ;`,
 		},
-		JobsLaravel: {
+		jobsLaravel: {
 			`create table "jobs" ("id" bigserial primary key not null, "queue" varchar(255) not null, "payload" text not null, "attempts" smallint not null, "reserved_at" integer null, "available_at" integer not null, "created_at" integer not null)`,
 			`create index "jobs_queue_index" on "jobs" ("queue")`,
 		},
 	}
-	jobsPostgresTable = map[JobsSchema][]string{
-		JobsThinkQueueV1: {
+	jobsPostgresTable = map[*jobsLayout][]string{
+		jobsV1: {
 			"id integer NOT NULL DEFAULT nextval('jobs_id_seq'::regclass)",
 			"queue character varying(255) NOT NULL",
 			"payload text NOT NULL",
@@ -219,7 +233,7 @@ var (
 			"CONSTRAINT jobs_pkey PRIMARY KEY (id)",
 			"CREATE UNIQUE INDEX jobs_pkey ON public.jobs USING btree (id)",
 		},
-		JobsThinkQueueV3: {
+		jobsV3: {
 			"id integer NOT NULL GENERATED ALWAYS AS IDENTITY",
 			"queue character varying(255) NULL",
 			"payload text NULL",
@@ -231,7 +245,7 @@ var (
 			"CREATE UNIQUE INDEX jobs_pkey ON public.jobs USING btree (id)",
 			"CREATE INDEX jobs_queue ON public.jobs USING btree (queue)",
 		},
-		JobsLaravel: {
+		jobsLaravel: {
 			"id bigint NOT NULL DEFAULT nextval('jobs_id_seq'::regclass)",
 			"queue character varying(255) NOT NULL",
 			"payload text NOT NULL",
@@ -270,7 +284,7 @@ func (bb *brokerBundle) definitions(t testing.TB) []string {
 	return out
 }
 
-func forEachJobs(t *testing.T, f func(t *testing.T, d driverKind, s JobsSchema)) {
+func forEachJobs(t *testing.T, f func(t *testing.T, d driverKind, s *jobsLayout)) {
 	for _, d := range drivers {
 		for _, s := range jobsSchemas {
 			t.Run(string(d)+"/"+s.String(), func(t *testing.T) {
@@ -282,28 +296,34 @@ func forEachJobs(t *testing.T, f func(t *testing.T, d driverKind, s JobsSchema))
 }
 
 func TestBrokerMigrateMatchesFixtureDDL(t *testing.T) {
-	forEachJobs(t, func(t *testing.T, d driverKind, s JobsSchema) {
+	forEachJobs(t, func(t *testing.T, d driverKind, s *jobsLayout) {
 		ctx := context.Background()
-		bb := openBrokerOn(t, newDatabase(t, d), s, nil, false)
+		db := newDatabase(t, d)
+		sdb := openDB(t, db)
+		bb := &brokerBundle{database: db, db: sdb, schema: s, table: DefaultJobsTable}
 		wantStmts, wantCreated := expectedJobsMigration(t, d, s)
-		dry, err := bb.b.Migrate(ctx, true)
+		dry, err := sdb.MigrateJobs(ctx, s.Jobs, "", true)
 		require.NoError(t, err)
-		require.Equal(t, wantStmts, dry)
-		var n int
-		require.NoError(t, bb.raw.QueryRowContext(ctx, bb.b.q.tableExists, bb.table).Scan(&n))
-		require.Zero(t, n, "a dry run creates nothing")
-		got, err := bb.b.Migrate(ctx, false)
+		require.Equal(t, wantStmts, dry.Statements)
+		require.False(t, dry.Existed)
+		require.False(t, rawTableExists(t, db, bb.table), "a dry run creates nothing")
+		got, err := sdb.MigrateJobs(ctx, s.Jobs, "", false)
 		require.NoError(t, err)
-		require.Equal(t, wantStmts, got)
+		require.Equal(t, Migration{Table: bb.table, Statements: wantStmts}, got)
 		require.Equal(t, wantCreated, bb.definitions(t))
-		_, err = bb.b.Migrate(ctx, false)
-		require.ErrorIs(t, err, ErrTableExists)
+		// Run again, it finds the table and leaves it be; a dry run still gives the statements.
+		for _, dryRun := range []bool{false, true} {
+			again, err := sdb.MigrateJobs(ctx, s.Jobs, "", dryRun)
+			require.NoError(t, err)
+			require.Equal(t, Migration{Table: bb.table, Statements: wantStmts, Existed: true}, again)
+			require.Equal(t, wantCreated, bb.definitions(t))
+		}
 	})
 }
 
 func TestBrokerPushMatchesThinkQueueFixture(t *testing.T) {
 	for _, d := range drivers {
-		for _, s := range []JobsSchema{JobsThinkQueueV1, JobsThinkQueueV3} {
+		for _, s := range []*jobsLayout{jobsV1, jobsV3} {
 			t.Run(string(d)+"/"+s.String(), func(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
@@ -320,7 +340,7 @@ func TestBrokerPushMatchesThinkQueueFixture(t *testing.T) {
 				readJSON(t, "thinkqueue/"+v+"/database/push.json", &f)
 				require.NotEmpty(t, f.Summary.PerCase)
 				for name, c := range f.Summary.PerCase {
-					bb := setupBroker(t, d, s, &BrokerConfig{NowFunc: newClockFromRow(t, c.Row).Now})
+					bb := setupBroker(t, d, s, &JobsConfig{NowFunc: newClockFromRow(t, c.Row).Now})
 					payload := readFixture(t, "thinkqueue/"+v+"/database/"+c.RawFile)
 					now := bb.b.now()
 					if c.AvailMinusCr == 0 {
@@ -364,8 +384,8 @@ func atoi(t testing.TB, v any) int64 {
 	return n
 }
 
-func reservedCol(s JobsSchema) string {
-	if s == JobsThinkQueueV3 {
+func reservedCol(s *jobsLayout) string {
+	if s == jobsV3 {
 		return "reserve_time"
 	}
 	return "reserved_at"
@@ -373,7 +393,7 @@ func reservedCol(s JobsSchema) string {
 
 func TestBrokerReleaseMatchesThinkQueueFixture(t *testing.T) {
 	for _, d := range drivers {
-		for _, s := range []JobsSchema{JobsThinkQueueV1, JobsThinkQueueV3} {
+		for _, s := range []*jobsLayout{jobsV1, jobsV3} {
 			t.Run(string(d)+"/"+s.String(), func(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
@@ -399,7 +419,7 @@ func TestBrokerReleaseMatchesThinkQueueFixture(t *testing.T) {
 				}
 				readJSON(t, "thinkqueue/"+thinkQueueVersion(s)+"/database/release.json", &f)
 				clock := newClock(f.Pushed.T)
-				bb := setupBroker(t, d, s, &BrokerConfig{NowFunc: clock.Now, Expire: time.Duration(f.Config.Expire) * time.Second})
+				bb := setupBroker(t, d, s, &JobsConfig{NowFunc: clock.Now, Expire: time.Duration(f.Config.Expire) * time.Second})
 				require.Len(t, f.Pushed.State.Jobs, 1)
 				payload := []byte(f.Pushed.State.Jobs[0]["payload"].(string))
 				require.NoError(t, bb.b.Push(ctx, "default", payload))
@@ -434,7 +454,7 @@ func TestBrokerReleaseMatchesThinkQueueFixture(t *testing.T) {
 
 func TestBrokerExpiryMatchesThinkQueueFailNoopFixture(t *testing.T) {
 	for _, d := range drivers {
-		for _, s := range []JobsSchema{JobsThinkQueueV1, JobsThinkQueueV3} {
+		for _, s := range []*jobsLayout{jobsV1, jobsV3} {
 			t.Run(string(d)+"/"+s.String(), func(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
@@ -467,14 +487,9 @@ func TestBrokerExpiryMatchesThinkQueueFailNoopFixture(t *testing.T) {
 				readJSON(t, "thinkqueue/"+thinkQueueVersion(s)+"/database/fail_noop.json", &f)
 				clock := newClock(f.Pushed.T)
 				db := newDatabase(t, d)
-				cfg := &BrokerConfig{NowFunc: clock.Now, Expire: time.Duration(f.Config.Expire) * time.Second}
-				if s == JobsThinkQueueV3 {
-					fs, err := OpenFailedStore(ctx, db.dsn, SchemaThinkQueue, "")
-					require.NoError(t, err)
-					t.Cleanup(func() { _ = fs.Close() })
-					_, err = fs.Migrate(ctx, false)
-					require.NoError(t, err)
-					cfg.Failed = fs
+				cfg := &JobsConfig{NowFunc: clock.Now, Expire: time.Duration(f.Config.Expire) * time.Second}
+				if s == jobsV3 {
+					cfg.Failed = openFailedOn(t, db, failedThinkQueue)
 				}
 				bb := openBrokerOn(t, db, s, cfg, true)
 				payload := []byte(f.Pushed.State.Jobs[0]["payload"].(string))
@@ -496,11 +511,11 @@ func TestBrokerExpiryMatchesThinkQueueFailNoopFixture(t *testing.T) {
 				require.NoError(t, err)
 				require.Len(t, res, 1)
 				wantAttempts := f.Summary.HookV1.Attempts
-				if s == JobsThinkQueueV3 {
+				if s == jobsV3 {
 					wantAttempts = f.Summary.EventV3.Attempts
 				}
 				require.Equal(t, wantAttempts, res[0].Attempts, "attempts() of the run that fails")
-				if s == JobsThinkQueueV1 {
+				if s == jobsV1 {
 					n, err := bb.b.Delete(ctx, "default", res[0].Member)
 					require.NoError(t, err)
 					require.Equal(t, 1, n)
@@ -547,7 +562,7 @@ func TestBrokerLaravelPushReserveRelease(t *testing.T) {
 				return string(readFixture(t, "laravel/v8/"+row["payload_file"].(string)))
 			}
 			clock := newClock(f.Meta.FixedNow)
-			bb := setupBroker(t, d, JobsLaravel, &BrokerConfig{NowFunc: clock.Now, Expire: time.Duration(f.RetryAfter) * time.Second})
+			bb := setupBroker(t, d, jobsLaravel, &JobsConfig{NowFunc: clock.Now, Expire: time.Duration(f.RetryAfter) * time.Second})
 
 			// push object(default), string(legacy), later 600 (delayed), pushOn(reports), model(model)
 			for _, row := range f.Steps[0].Rows {
@@ -622,13 +637,9 @@ func TestBrokerLaravelFail(t *testing.T) {
 			want := f.Failed[0]
 			clock := newClock(f.Meta.FixedNow)
 			db := newDatabase(t, d)
-			fs, err := OpenFailedStore(ctx, db.dsn, SchemaLaravel, "")
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = fs.Close() })
-			_, err = fs.Migrate(ctx, false)
-			require.NoError(t, err)
-			noStore := openBrokerOn(t, db, JobsLaravel, &BrokerConfig{NowFunc: clock.Now}, true)
-			bb := openBrokerOn(t, db, JobsLaravel, &BrokerConfig{NowFunc: clock.Now, Failed: fs}, false)
+			fs := openFailedOn(t, db, failedLaravel)
+			noStore := openBrokerOn(t, db, jobsLaravel, &JobsConfig{NowFunc: clock.Now}, true)
+			bb := openBrokerOn(t, db, jobsLaravel, &JobsConfig{NowFunc: clock.Now, Failed: fs}, false)
 			require.NoError(t, bb.b.Push(ctx, want.Queue, []byte(want.Payload)))
 			res, err := bb.b.Reserve(ctx, want.Queue, 1)
 			require.NoError(t, err)
@@ -648,10 +659,10 @@ func TestBrokerLaravelFail(t *testing.T) {
 }
 
 func TestBrokerHandBackAndExtend(t *testing.T) {
-	forEachJobs(t, func(t *testing.T, d driverKind, s JobsSchema) {
+	forEachJobs(t, func(t *testing.T, d driverKind, s *jobsLayout) {
 		ctx := context.Background()
 		clock := newClock(1_800_000_000)
-		bb := setupBroker(t, d, s, &BrokerConfig{NowFunc: clock.Now, Expire: 30 * time.Second})
+		bb := setupBroker(t, d, s, &JobsConfig{NowFunc: clock.Now, Expire: 30 * time.Second})
 		require.NoError(t, bb.b.Push(ctx, "default", []byte(`{"job":"a"}`)))
 		require.NoError(t, bb.b.Push(ctx, "default", []byte(`{"job":"b"}`)))
 		// A job that was released once: attempts 1.
@@ -708,10 +719,10 @@ func TestBrokerHandBackAndExtend(t *testing.T) {
 }
 
 func TestBrokerNeverExpire(t *testing.T) {
-	forEachJobs(t, func(t *testing.T, d driverKind, s JobsSchema) {
+	forEachJobs(t, func(t *testing.T, d driverKind, s *jobsLayout) {
 		ctx := context.Background()
 		clock := newClock(1_800_000_000)
-		bb := setupBroker(t, d, s, &BrokerConfig{NowFunc: clock.Now, Expire: -1})
+		bb := setupBroker(t, d, s, &JobsConfig{NowFunc: clock.Now, Expire: -1})
 		require.NoError(t, bb.b.Push(ctx, "default", []byte(`{}`)))
 		res, err := bb.b.Reserve(ctx, "default", 1)
 		require.NoError(t, err)
@@ -731,10 +742,10 @@ func TestBrokerNeverExpire(t *testing.T) {
 // column kept at 255 (never an overflow error that would wedge the queue) and attempts() >= 255, for the
 // worker to fail; a release writes 255 at most.
 func TestBrokerAttemptsCeiling(t *testing.T) {
-	forEachJobs(t, func(t *testing.T, d driverKind, s JobsSchema) {
+	forEachJobs(t, func(t *testing.T, d driverKind, s *jobsLayout) {
 		ctx := context.Background()
 		clock := newClock(1_800_000_000)
-		bb := setupBroker(t, d, s, &BrokerConfig{NowFunc: clock.Now, Expire: 10 * time.Second})
+		bb := setupBroker(t, d, s, &JobsConfig{NowFunc: clock.Now, Expire: 10 * time.Second})
 		require.NoError(t, bb.b.Push(ctx, "default", []byte(`{"job":"poison"}`)))
 		require.NoError(t, bb.b.Push(ctx, "default", []byte(`{"job":"next"}`)))
 		_, err := bb.raw.ExecContext(ctx, "UPDATE "+quoteIdent(d, bb.table)+" SET attempts = 255 WHERE id = 1")
@@ -786,10 +797,10 @@ func fill(t testing.TB, bb *brokerBundle, q string, n int, now int64) {
 	cols := "queue, payload, attempts, reserved_at, available_at, created_at"
 	row := "(?, ?, 0, NULL, ?, ?)"
 	switch bb.schema {
-	case JobsThinkQueueV1:
+	case jobsV1:
 		cols = "queue, payload, attempts, reserved, reserved_at, available_at, created_at"
 		row = "(?, ?, 0, 0, NULL, ?, ?)"
-	case JobsThinkQueueV3:
+	case jobsV3:
 		cols = "queue, payload, attempts, reserve_time, available_time, create_time"
 	}
 	for done := 0; done < n; {
@@ -813,67 +824,7 @@ func fill(t testing.TB, bb *brokerBundle, q string, n int, now int64) {
 	}
 }
 
-func TestBrokerConcurrentReserve(t *testing.T) {
-	for _, c := range concurrencyCases() {
-		for _, s := range jobsSchemas {
-			t.Run(string(c.d)+"/"+s.String(), func(t *testing.T) {
-				t.Parallel()
-				ctx := context.Background()
-				const total = 3000
-				bb := setupBroker(t, c.d, s, nil)
-				fill(t, bb, "default", total, time.Now().Unix())
-				var mu sync.Mutex
-				seen := map[string]int{}
-				var wg sync.WaitGroup
-				errs := make(chan error, c.workers)
-				for range c.workers {
-					wg.Go(func() {
-						for {
-							res, err := bb.b.Reserve(ctx, "default", 16)
-							if err != nil {
-								errs <- err
-								return
-							}
-							if len(res) == 0 {
-								return
-							}
-							members := make([][]byte, len(res))
-							mu.Lock()
-							for i, r := range res {
-								seen[string(r.Member)]++
-								members[i] = r.Member
-							}
-							mu.Unlock()
-							n, err := bb.b.Delete(ctx, "default", members...)
-							if err != nil {
-								errs <- err
-								return
-							}
-							if n != len(members) {
-								errs <- fmt.Errorf("deleted %d of %d", n, len(members))
-								return
-							}
-						}
-					})
-				}
-				wg.Wait()
-				close(errs)
-				for err := range errs {
-					require.NoError(t, err)
-				}
-				require.Len(t, seen, total)
-				for m, n := range seen {
-					require.Equal(t, 1, n, "row %s reserved %d times", m, n)
-				}
-				size, err := bb.b.Size(ctx, "default")
-				require.NoError(t, err)
-				require.Zero(t, size)
-			})
-		}
-	}
-}
-
-// concurrencyCases are the drivers and worker counts of the concurrency test and benchmark: 8 workers on
+// concurrencyCases are the drivers and worker counts of the benchmark: 8 workers on
 // MariaDB and PostgreSQL, 4 on SQLite (one writer at a time).
 func concurrencyCases() []struct {
 	d       driverKind
@@ -892,7 +843,7 @@ func BenchmarkReserveDelete(b *testing.B) {
 	for _, c := range concurrencyCases() {
 		b.Run(string(c.d), func(b *testing.B) {
 			ctx := context.Background()
-			bb := setupBroker(b, c.d, JobsLaravel, nil)
+			bb := setupBroker(b, c.d, jobsLaravel, nil)
 			fill(b, bb, "default", b.N, time.Now().Unix())
 			b.ResetTimer()
 			start := time.Now()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,9 +27,20 @@ const (
 // PDO's pgsql: form.
 var ErrUnsupportedDriver = errors.New("storage/sql: unsupported database")
 
-// dsnConfig is a parsed OpenFailedStore DSN.
+// defaultConnectTimeout bounds a new connection, and Open's first query, when the DSN does not say
+// (MySQL's timeout, PostgreSQL's connect_timeout).
+const defaultConnectTimeout = 10 * time.Second
+
+// dsnConfig is a parsed Open DSN.
 type dsnConfig struct {
 	driver driverKind
+	// where names the database in messages, never with a password: "mysql 127.0.0.1:3306/app",
+	// "sqlite ./bridge.db".
+	where string
+	// connectTimeout bounds each new connection, and Open's first query; 0 means no bound.
+	connectTimeout time.Duration
+	// path is the SQLite file ("" for ":memory:").
+	path string
 	// mysqlConfig is the go-sql-driver configuration (driverMySQL).
 	mysqlConfig *mysql.Config
 	// sqliteDSN is modernc.org/sqlite's data source name: path?query (driverSQLite).
@@ -41,8 +53,7 @@ type dsnConfig struct {
 	loc *time.Location
 }
 
-// parseDSN reads the DSN forms OpenFailedStore documents. Errors never repeat the DSN, which may hold a
-// password.
+// parseDSN reads the DSN forms Open documents. Errors never repeat the DSN, which may hold a password.
 func parseDSN(dsn string) (dsnConfig, error) {
 	scheme, rest, ok := strings.Cut(dsn, ":")
 	if !ok {
@@ -67,14 +78,9 @@ func parseDSN(dsn string) (dsnConfig, error) {
 // parseMySQLURL translates mysql://user:pass@host:port/db?params into a go-sql-driver configuration.
 // Params are go-sql-driver's (tls, timeout, charset, collation, system variables, …).
 func parseMySQLURL(dsn string) (dsnConfig, error) {
-	u, err := url.Parse(dsn)
+	u, err := parseServerURL(dsn, "mysql")
 	if err != nil {
-		// url.Error repeats the input; say only what kind of error it is.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return dsnConfig{}, fmt.Errorf("storage/sql: mysql URL: %v", err)
+		return dsnConfig{}, err
 	}
 	if u.Opaque != "" || u.Host == "" {
 		return dsnConfig{}, errors.New("storage/sql: mysql URL has no host (want mysql://user:pass@host:3306/db)")
@@ -112,16 +118,83 @@ func parseMySQLURL(dsn string) (dsnConfig, error) {
 	}
 	cfg, err := mysql.ParseDSN(driverDSN)
 	if err != nil {
-		return dsnConfig{}, fmt.Errorf("storage/sql: mysql URL parameters: %w", err)
+		return dsnConfig{}, fmt.Errorf("storage/sql: mysql URL parameters: %w", scrubbed(err, base.Passwd))
 	}
 	return finishMySQL(cfg, u.RawQuery)
+}
+
+// parseServerURL parses scheme://user:pass@host:port/path?query. The user information ends at the last
+// '@' that a '/' follows (else at the last '@'), so a password may hold '/', '#', '?' and '@' as they
+// are or percent-encoded; an '@' in a query value must be percent-encoded. The password never reaches
+// url.Parse, whose errors quote their input.
+func parseServerURL(dsn, what string) (*url.URL, error) {
+	scheme, rest, _ := strings.Cut(dsn, "://")
+	var user *url.Userinfo
+	at := strings.LastIndexByte(rest, '@')
+	for i := at; i >= 0; i = strings.LastIndexByte(rest[:i], '@') {
+		if strings.Contains(rest[i+1:], "/") {
+			at = i
+			break
+		}
+	}
+	if at >= 0 {
+		name, pass, hasPass := strings.Cut(rest[:at], ":")
+		if hasPass {
+			user = url.UserPassword(unescapeUserinfo(name), unescapeUserinfo(pass))
+		} else {
+			user = url.User(unescapeUserinfo(name))
+		}
+		rest = rest[at+1:]
+	}
+	u, err := url.Parse(scheme + "://" + rest)
+	if err != nil {
+		// url.Parse's errors quote what they stumbled on, which may be a part of a password that is
+		// not where it should be ("mysql://u:pa#ss" has no '@'): keep only what kind of error it is.
+		msg := err.Error()
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			msg = ue.Err.Error()
+		}
+		if i := strings.IndexAny(msg, `"'`); i >= 0 {
+			msg = strings.TrimSpace(msg[:i])
+		}
+		return nil, fmt.Errorf("storage/sql: %s URL: %s", what, msg)
+	}
+	u.User = user
+	return u, nil
+}
+
+// unescapeUserinfo decodes a percent-encoded user or password; one that is not valid percent-encoding
+// ("50%off") is taken as it is.
+func unescapeUserinfo(s string) string {
+	if d, err := url.PathUnescape(s); err == nil {
+		return d
+	}
+	return s
 }
 
 // parseMySQLDriverDSN reads go-sql-driver's own form after "mysql:": user:pass@tcp(host:3306)/db?params.
 func parseMySQLDriverDSN(rest string) (dsnConfig, error) {
 	cfg, err := mysql.ParseDSN(rest)
 	if err != nil {
-		return dsnConfig{}, fmt.Errorf("storage/sql: mysql DSN: %w", err)
+		// The driver's errors may quote what it took for the address or a parameter: scrub what may be
+		// the password, up to the last '@' before the last '/' (the driver's rule), the last '@', or
+		// the end.
+		var guesses []string
+		if slash := strings.LastIndexByte(rest, '/'); slash >= 0 {
+			if at := strings.LastIndexByte(rest[:slash], '@'); at >= 0 {
+				_, pass, _ := strings.Cut(rest[:at], ":")
+				guesses = append(guesses, pass)
+			}
+		}
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			_, pass, _ := strings.Cut(rest[:at], ":")
+			guesses = append(guesses, pass)
+		} else {
+			_, pass, _ := strings.Cut(rest, ":") // cut short before its '@'
+			guesses = append(guesses, pass)
+		}
+		return dsnConfig{}, fmt.Errorf("storage/sql: mysql DSN: %w", scrubbed(err, guesses...))
 	}
 	query := "" // the parameters follow the database name, which follows the last '/'
 	if i := strings.LastIndexByte(rest, '/'); i >= 0 {
@@ -159,7 +232,11 @@ func finishMySQL(cfg *mysql.Config, rawQuery string) (dsnConfig, error) {
 	if _, ok := cfg.Params["sql_mode"]; !ok {
 		cfg.Params["sql_mode"] = "CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'STRICT_ALL_TABLES')"
 	}
-	out := dsnConfig{driver: driverMySQL, mysqlConfig: cfg}
+	out := dsnConfig{driver: driverMySQL, mysqlConfig: cfg, where: "mysql " + cfg.Addr + "/" + cfg.DBName,
+		connectTimeout: defaultConnectTimeout}
+	if q.Has("timeout") {
+		out.connectTimeout = cfg.Timeout
+	}
 	if q.Has("loc") {
 		// go-sql-driver has read it into cfg.Loc already ("Local" and IANA names).
 		out.loc = cfg.Loc
@@ -172,9 +249,7 @@ func finishMySQL(cfg *mysql.Config, rawQuery string) (dsnConfig, error) {
 // _txlock=immediate.
 func parseSQLite(rest string) (dsnConfig, error) {
 	path, rawQuery, _ := strings.Cut(rest, "?")
-	if strings.HasPrefix(path, "//") {
-		path = path[2:] // sqlite:///abs/path.db and sqlite://rel.db
-	}
+	path = strings.TrimPrefix(path, "//") // sqlite:///abs/path.db and sqlite://rel.db
 	if path == "" {
 		return dsnConfig{}, errors.New("storage/sql: sqlite DSN has no path (want sqlite:./bridge.db)")
 	}
@@ -185,7 +260,10 @@ func parseSQLite(rest string) (dsnConfig, error) {
 	if err != nil {
 		return dsnConfig{}, fmt.Errorf("storage/sql: sqlite DSN parameters: %w", err)
 	}
-	out := dsnConfig{driver: driverSQLite, memory: path == ":memory:"}
+	out := dsnConfig{driver: driverSQLite, memory: path == ":memory:", where: "sqlite " + path}
+	if !out.memory {
+		out.path = path
+	}
 	if q.Has("loc") {
 		loc, err := time.LoadLocation(q.Get("loc"))
 		if err != nil {
@@ -213,13 +291,9 @@ func parseSQLite(rest string) (dsnConfig, error) {
 // e.g. search_path) plus our loc. Unless the DSN sets it, DateStyle is ISO, so timestamps read as text
 // are 'Y-m-d H:i:s'.
 func parsePostgresURL(dsn string) (dsnConfig, error) {
-	u, err := url.Parse(dsn)
+	u, err := parseServerURL(dsn, "postgres")
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return dsnConfig{}, fmt.Errorf("storage/sql: postgres URL: %v", err)
+		return dsnConfig{}, err
 	}
 	if u.Opaque != "" || u.Host == "" {
 		return dsnConfig{}, errors.New("storage/sql: postgres URL has no host (want postgres://user:pass@host:5432/db)")
@@ -250,7 +324,8 @@ func parsePostgresURL(dsn string) (dsnConfig, error) {
 	cfg, err := pgx.ParseConfig(u.String())
 	if err != nil {
 		// pgx's error repeats the URL (password redacted, best effort): say only what is wrong.
-		return dsnConfig{}, errors.New("storage/sql: postgres URL parameters: " + pgParseReason(err))
+		pass, _ := u.User.Password()
+		return dsnConfig{}, errors.New("storage/sql: postgres URL parameters: " + scrub(pgParseReason(err), pass, q.Get("password")))
 	}
 	hasDateStyle := false
 	for k := range cfg.RuntimeParams {
@@ -262,6 +337,12 @@ func parsePostgresURL(dsn string) (dsnConfig, error) {
 		cfg.RuntimeParams["DateStyle"] = "ISO, MDY"
 	}
 	out.pgConfig = cfg
+	out.where = "postgres " + net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))) + "/" + cfg.Database
+	// connect_timeout=0 (or PGCONNECT_TIMEOUT) is the user's word; only silence gets the default.
+	out.connectTimeout = cfg.ConnectTimeout
+	if cfg.ConnectTimeout == 0 && !q.Has("connect_timeout") {
+		out.connectTimeout = defaultConnectTimeout
+	}
 	return out, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/queuebridge/bridge/compat/laravel"
 	"github.com/queuebridge/bridge/queue"
 	"github.com/queuebridge/bridge/storage/sql"
 )
@@ -14,7 +15,7 @@ import (
 // A Laravel app's failed_jobs table on SQLite: create it as Laravel's stub does, log a failed job the
 // way DatabaseUuidFailedJobProvider does, then list, forget and flush as queue:failed, queue:forget and
 // queue:flush do.
-func ExampleOpenFailedStore() {
+func ExampleDB_Failed() {
 	dir, err := os.MkdirTemp("", "qb-example")
 	if err != nil {
 		panic(err)
@@ -22,17 +23,22 @@ func ExampleOpenFailedStore() {
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 
-	store, err := sql.OpenFailedStore(ctx, "sqlite:"+filepath.Join(dir, "app.db"), sql.SchemaLaravel, "")
+	// The app's database file does not exist yet: Create lets the migration make it.
+	db, err := sql.Open(ctx, "sqlite:"+filepath.Join(dir, "app.db"), &sql.Options{Create: true})
 	if err != nil {
 		panic(err)
 	}
-	defer store.Close()
+	defer db.Close()
 
-	stmts, err := store.Migrate(ctx, false)
+	m, err := db.MigrateFailed(ctx, laravel.FailedTable(), "", false)
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(len(stmts), "statements, the first:", stmts[0][:40]+"…")
+	fmt.Println(len(m.Statements), "statements, the first:", m.Statements[0][:40]+"…")
+	store, err := db.Failed(laravel.FailedTable(), "")
+	if err != nil {
+		panic(err)
+	}
 
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) // the worker's clock
 	for _, id := range []string{"00000000-0000-4000-8000-000000000016", "00000000-0000-4000-8000-000000000017"} {

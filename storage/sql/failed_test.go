@@ -10,13 +10,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/queuebridge/bridge/compat/jobstable"
 	"github.com/queuebridge/bridge/queue"
 )
 
 var equalTime = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
 
 // forEach runs f as a parallel subtest for every driver and schema.
-func forEach(t *testing.T, f func(t *testing.T, d driverKind, schema Schema)) {
+func forEach(t *testing.T, f func(t *testing.T, d driverKind, schema *failedLayout)) {
 	t.Helper()
 	for _, d := range drivers {
 		for _, schema := range schemas {
@@ -29,8 +30,8 @@ func forEach(t *testing.T, f func(t *testing.T, d driverKind, schema Schema)) {
 }
 
 // timeColumn is the schema's failed-at column.
-func timeColumn(schema Schema) string {
-	if schema == SchemaThinkQueue {
+func timeColumn(schema *failedLayout) string {
+	if schema == failedThinkQueue {
 		return "fail_time"
 	}
 	return "failed_at"
@@ -48,9 +49,9 @@ type fixtureCase struct {
 // fixtureCaseFor is the failed_jobs row PHP wrote in the fixture, and the job that must write it.
 // The think-queue job's FailedAt is given in the capture's zone (ThinkPHP's default Asia/Shanghai,
 // UTC+8), as a caller with the app's clock would give it.
-func fixtureCaseFor(t testing.TB, schema Schema) fixtureCase {
+func fixtureCaseFor(t testing.TB, schema *failedLayout) fixtureCase {
 	t.Helper()
-	if schema == SchemaLaravel {
+	if schema == failedLaravel {
 		r, now := laravelFixtureRow(t)
 		return fixtureCase{
 			job: queue.FailedJob{ID: r.UUID, Connection: r.Connection, Queue: r.Queue, Payload: []byte(r.Payload),
@@ -77,7 +78,7 @@ func fixtureCaseFor(t testing.TB, schema Schema) fixtureCase {
 // does.
 func TestInsertFixtureRow(t *testing.T) {
 	t.Parallel()
-	forEach(t, func(t *testing.T, d driverKind, schema Schema) {
+	forEach(t, func(t *testing.T, d driverKind, schema *failedLayout) {
 		ctx := context.Background()
 		tb := setup(t, d, schema, "", true)
 		fc := fixtureCaseFor(t, schema)
@@ -92,7 +93,7 @@ func TestInsertFixtureRow(t *testing.T) {
 		}
 
 		want := fc.job
-		if schema == SchemaThinkQueue {
+		if schema == failedThinkQueue {
 			want.ID = *fc.row["id"]
 			// Read back in time.Local (no loc in the DSN): the same wall clock.
 			want.FailedAt = time.Date(2026, 11, 26, 9, 13, 52, 0, time.Local)
@@ -118,7 +119,7 @@ func TestInsertFixtureRow(t *testing.T) {
 // reads it with the store.
 func TestPHPWritesBridgeReads(t *testing.T) {
 	t.Parallel()
-	forEach(t, func(t *testing.T, d driverKind, schema Schema) {
+	forEach(t, func(t *testing.T, d driverKind, schema *failedLayout) {
 		ctx := context.Background()
 		tb := setup(t, d, schema, "", true)
 		fc := fixtureCaseFor(t, schema)
@@ -132,7 +133,7 @@ func TestPHPWritesBridgeReads(t *testing.T) {
 		require.Equal(t, "1", id)
 
 		want := fc.job
-		if schema == SchemaThinkQueue {
+		if schema == failedThinkQueue {
 			want.ID = id
 			want.FailedAt = time.Date(2026, 11, 26, 9, 13, 52, 0, time.Local)
 		}
@@ -148,7 +149,7 @@ func TestPHPWritesBridgeReads(t *testing.T) {
 // byte and a 4-byte character.
 func TestListForgetFlush(t *testing.T) {
 	t.Parallel()
-	forEach(t, func(t *testing.T, d driverKind, schema Schema) {
+	forEach(t, func(t *testing.T, d driverKind, schema *failedLayout) {
 		ctx := context.Background()
 		tb := setup(t, d, schema, "", true)
 		fc := fixtureCaseFor(t, schema)
@@ -173,7 +174,7 @@ func TestListForgetFlush(t *testing.T) {
 		want := make([]queue.FailedJob, len(jobs))
 		copy(want, jobs)
 		for i := range want {
-			if schema == SchemaThinkQueue {
+			if schema == failedThinkQueue {
 				want[i].ID = fmt.Sprint(i + 1)
 				// The wall clock as given, read back in time.Local.
 				wall := want[i].FailedAt
@@ -246,8 +247,8 @@ func TestDuplicateUUID(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			tb := setup(t, d, SchemaLaravel, "", true)
-			fc := fixtureCaseFor(t, SchemaLaravel)
+			tb := setup(t, d, failedLaravel, "", true)
+			fc := fixtureCaseFor(t, failedLaravel)
 			require.NoError(t, tb.store.Insert(ctx, fc.job))
 
 			again := fc.job
@@ -277,7 +278,7 @@ func TestDuplicateUUID(t *testing.T) {
 
 func TestInsertRejects(t *testing.T) {
 	t.Parallel()
-	forEach(t, func(t *testing.T, d driverKind, schema Schema) {
+	forEach(t, func(t *testing.T, d driverKind, schema *failedLayout) {
 		ctx := context.Background()
 		tb := setup(t, d, schema, "", true)
 		fc := fixtureCaseFor(t, schema)
@@ -286,7 +287,7 @@ func TestInsertRejects(t *testing.T) {
 		zero.FailedAt = time.Time{}
 		require.ErrorContains(t, tb.store.Insert(ctx, zero), "FailedAt is zero")
 
-		if schema == SchemaLaravel {
+		if schema == failedLaravel {
 			noID := fc.job
 			noID.ID = ""
 			require.ErrorContains(t, tb.store.Insert(ctx, noID), "ID (the payload's uuid) is required")
@@ -330,16 +331,16 @@ func TestTimeZones(t *testing.T) {
 	at := time.Unix(1795655632, 0)
 	cases := []struct {
 		name     string
-		schema   Schema
+		schema   *failedLayout
 		params   []string
 		failedAt time.Time
 		stored   string
 		readZone string
 	}{
-		{"laravel default UTC", SchemaLaravel, nil, at.In(time.FixedZone("X", -5*3600)), "2026-11-26 01:13:52", "UTC"},
-		{"laravel app zone", SchemaLaravel, []string{"loc=Asia%2FShanghai"}, at.UTC(), "2026-11-26 09:13:52", "Asia/Shanghai"},
-		{"thinkqueue app zone", SchemaThinkQueue, []string{"loc=Asia%2FShanghai"}, at.UTC(), "2026-11-26 09:13:52", "Asia/Shanghai"},
-		{"thinkqueue as given", SchemaThinkQueue, nil, at.In(time.FixedZone("CST", 8*3600)), "2026-11-26 09:13:52", "Local"},
+		{"laravel default UTC", failedLaravel, nil, at.In(time.FixedZone("X", -5*3600)), "2026-11-26 01:13:52", "UTC"},
+		{"laravel app zone", failedLaravel, []string{"loc=Asia%2FShanghai"}, at.UTC(), "2026-11-26 09:13:52", "Asia/Shanghai"},
+		{"thinkqueue app zone", failedThinkQueue, []string{"loc=Asia%2FShanghai"}, at.UTC(), "2026-11-26 09:13:52", "Asia/Shanghai"},
+		{"thinkqueue as given", failedThinkQueue, nil, at.In(time.FixedZone("CST", 8*3600)), "2026-11-26 09:13:52", "Local"},
 	}
 	for _, d := range drivers {
 		for _, c := range cases {
@@ -378,7 +379,7 @@ func TestNullColumns(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			tb := setup(t, d, SchemaThinkQueue, "", true)
+			tb := setup(t, d, failedThinkQueue, "", true)
 			_, err := tb.raw.ExecContext(ctx, "INSERT INTO failed_jobs (connection, fail_time) VALUES ('redis', NULL)")
 			require.NoError(t, err)
 			got, err := tb.store.Failed(ctx)
@@ -390,9 +391,9 @@ func TestNullColumns(t *testing.T) {
 
 func TestMySQLSession(t *testing.T) {
 	t.Parallel()
-	tb := setup(t, driverMySQL, SchemaLaravel, "", false)
+	tb := setup(t, driverMySQL, failedLaravel, "", false)
 	var mode, collation string
-	require.NoError(t, tb.store.db.QueryRowContext(context.Background(),
+	require.NoError(t, tb.db.pool.QueryRowContext(context.Background(),
 		"SELECT @@SESSION.sql_mode, @@SESSION.collation_connection").Scan(&mode, &collation))
 	require.Contains(t, strings.Split(mode, ","), "STRICT_ALL_TABLES")
 	require.Equal(t, "utf8mb4_unicode_ci", collation)
@@ -402,28 +403,30 @@ func TestOpenErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dsn := "sqlite:" + t.TempDir() + "/x.db"
-	_, err := OpenFailedStore(ctx, dsn, 0, "")
-	require.ErrorContains(t, err, "schema is required")
-	_, err = OpenFailedStore(ctx, dsn, Schema(9), "")
-	require.ErrorContains(t, err, "unknown schema 9")
+	db, err := Open(ctx, dsn, &Options{Create: true})
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Failed(jobstable.Failed{}, "")
+	require.ErrorContains(t, err, "column name is empty")
+	_, err = db.Failed(jobstable.Failed{FailedAt: "failed-at"}, "")
+	require.ErrorContains(t, err, "only letters, digits and _")
 	for _, table := range []string{"failed-jobs", "failed_jobs; DROP TABLE x", "`failed_jobs`", "表", strings.Repeat("a", 65)} {
-		_, err = OpenFailedStore(ctx, dsn, SchemaLaravel, table)
+		_, err = db.Failed(failedLaravel.Failed, table)
 		require.Error(t, err, table)
 	}
-	_, err = OpenFailedStore(ctx, "postgres://u:s3cr3t@127.0.0.1:1/db?connect_timeout=2", SchemaLaravel, "")
-	require.ErrorContains(t, err, "connect to postgres")
+	_, err = Open(ctx, "postgres://u:s3cr3t@127.0.0.1:1/db?connect_timeout=2", nil)
+	require.ErrorContains(t, err, "connect to postgres 127.0.0.1:1/db")
 	require.NotContains(t, err.Error(), "s3cr3t")
-	_, err = OpenFailedStore(ctx, "pgsql:host=localhost;dbname=db", SchemaLaravel, "")
+	_, err = Open(ctx, "pgsql:host=localhost;dbname=db", nil)
 	require.ErrorIs(t, err, ErrUnsupportedDriver)
 
-	_, err = OpenFailedStore(ctx, "mysql://root:s3cr3t@127.0.0.1:1/db?timeout=2s", SchemaLaravel, "")
-	require.ErrorContains(t, err, "connect to mysql")
+	_, err = Open(ctx, "mysql://root:s3cr3t@127.0.0.1:1/db?timeout=2s", nil)
+	require.ErrorContains(t, err, "connect to mysql 127.0.0.1:1/db")
 	require.NotContains(t, err.Error(), "s3cr3t")
 
-	store, err := OpenFailedStore(ctx, dsn, SchemaThinkQueue, "tp_failed_jobs")
+	store, err := db.Failed(failedThinkQueue.Failed, "tp_failed_jobs")
 	require.NoError(t, err)
 	require.Equal(t, "tp_failed_jobs", store.Table())
-	require.NoError(t, store.Close())
 }
 
 // TestMySQLTimestampRange: failed_at / fail_time are TIMESTAMP columns on MySQL, which end in January

@@ -18,6 +18,10 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge/compat/jobstable"
+	"github.com/queuebridge/bridge/compat/laravel"
+	"github.com/queuebridge/bridge/compat/thinkqueue"
 )
 
 // fixtureRoot is shared/fixtures seen from this package directory (storage/sql in the module at
@@ -27,7 +31,32 @@ const fixtureRoot = "../../../shared/fixtures"
 // drivers are the databases every behaviour test runs on.
 var drivers = []driverKind{driverMySQL, driverSQLite, driverPostgres}
 
-var schemas = []Schema{SchemaLaravel, SchemaThinkQueue}
+// jobsLayout is a PHP library's jobs table as the library describes it, named for subtests.
+type jobsLayout struct {
+	name string
+	jobstable.Jobs
+}
+
+func (l *jobsLayout) String() string { return l.name }
+
+// failedLayout is a PHP library's failed jobs table as the library describes it, named for subtests.
+type failedLayout struct {
+	name string
+	jobstable.Failed
+}
+
+func (l *failedLayout) String() string { return l.name }
+
+var (
+	jobsV1      = &jobsLayout{"thinkqueue-v1", thinkqueue.V1.JobsTable()}
+	jobsV3      = &jobsLayout{"thinkqueue-v3", thinkqueue.V3.JobsTable()}
+	jobsLaravel = &jobsLayout{"laravel", laravel.JobsTable()}
+
+	failedLaravel    = &failedLayout{"laravel", laravel.FailedTable()}
+	failedThinkQueue = &failedLayout{"thinkqueue", thinkqueue.FailedTable()}
+)
+
+var schemas = []*failedLayout{failedLaravel, failedThinkQueue}
 
 // mysqlServer returns the test server's go-sql-driver config: QB_MYSQL_DSN (go-sql-driver form, e.g.
 // root@tcp(127.0.0.1:3306)/), by default root without a password on 127.0.0.1:3306.
@@ -72,7 +101,9 @@ func postgresAdmin(t testing.TB) *dbsql.DB {
 			pgAdmin.err = err
 			return
 		}
-		pgAdmin.db = openPostgres(cfg)
+		if pgAdmin.db, pgAdmin.err = connectPostgres(cfg, 0); pgAdmin.err != nil {
+			return
+		}
 		pgAdmin.db.SetMaxOpenConns(4)
 		pgAdmin.err = pgAdmin.db.PingContext(context.Background())
 	})
@@ -92,7 +123,7 @@ func randomHex(t testing.TB, n int) string {
 // test ends, or an SQLite file in t.TempDir().
 type database struct {
 	driver driverKind
-	// dsn is what OpenFailedStore takes.
+	// dsn is what Open takes.
 	dsn string
 	// raw is a plain connection for seeding and inspecting, next to the store's.
 	raw *dbsql.DB
@@ -148,7 +179,8 @@ func newDatabase(t testing.TB, d driverKind) *database {
 		u.Path = "/" + name
 		cfg, err := parseDSN(u.String())
 		require.NoError(t, err)
-		raw := openPostgres(cfg)
+		raw, err := connectPostgres(cfg, 0)
+		require.NoError(t, err)
 		t.Cleanup(func() { _ = raw.Close() })
 		require.NoError(t, raw.PingContext(ctx))
 		port := u.Port()
@@ -184,19 +216,10 @@ func openMySQL(t testing.TB, cfg *mysql.Config) *dbsql.DB {
 	return db
 }
 
-// testBundle is one test's database with a store on it.
-type testBundle struct {
-	*database
-	store  *FailedStore
-	schema Schema
-	table  string
-}
-
-// setup opens a store of schema on a fresh database; migrate creates its table first. table "" is
-// failed_jobs. dsnParams are appended to the DSN's query.
-func setup(t testing.TB, d driverKind, schema Schema, table string, migrate bool, dsnParams ...string) *testBundle {
+// openDB opens the package's DB on a test database (creating an SQLite file), closed when the test
+// ends. dsnParams are appended to the DSN's query.
+func openDB(t testing.TB, db *database, dsnParams ...string) *DB {
 	t.Helper()
-	db := newDatabase(t, d)
 	dsn := db.dsn
 	if len(dsnParams) > 0 {
 		sep := "?"
@@ -205,18 +228,52 @@ func setup(t testing.TB, d driverKind, schema Schema, table string, migrate bool
 		}
 		dsn += sep + strings.Join(dsnParams, "&")
 	}
-	store, err := OpenFailedStore(context.Background(), dsn, schema, table)
+	d, err := Open(context.Background(), dsn, &Options{Create: true})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.Close() })
+	t.Cleanup(func() { _ = d.Close() })
+	return d
+}
+
+// testBundle is one test's database with a store on it.
+type testBundle struct {
+	*database
+	db     *DB
+	store  *FailedStore
+	schema *failedLayout
+	table  string
+}
+
+// setup opens a store of schema on a fresh database; migrate creates its table first. table "" is
+// failed_jobs. dsnParams are appended to the DSN's query.
+func setup(t testing.TB, d driverKind, schema *failedLayout, table string, migrate bool, dsnParams ...string) *testBundle {
+	t.Helper()
+	db := newDatabase(t, d)
+	sdb := openDB(t, db, dsnParams...)
+	store, err := sdb.Failed(schema.Failed, table)
+	require.NoError(t, err)
 	if table == "" {
 		table = DefaultFailedTable
 	}
-	tb := &testBundle{database: db, store: store, schema: schema, table: table}
+	tb := &testBundle{database: db, db: sdb, store: store, schema: schema, table: table}
 	if migrate {
-		_, err := store.Migrate(context.Background(), false)
+		_, err := tb.migrate(false)
 		require.NoError(t, err)
 	}
 	return tb
+}
+
+// migrate is MigrateFailed of the bundle's table.
+func (tb *testBundle) migrate(dryRun bool) (Migration, error) {
+	return tb.db.MigrateFailed(context.Background(), tb.schema.Failed, tb.table, dryRun)
+}
+
+// rawTableExists asks the database, on the test's own connection, whether table exists.
+func rawTableExists(t testing.TB, d *database, table string) bool {
+	t.Helper()
+	drv := driverFor(d.driver)
+	var n int
+	require.NoError(t, d.raw.QueryRowContext(context.Background(), drv.bind(drv.tableExists), table).Scan(&n))
+	return n > 0
 }
 
 // rawRows reads every row of the table as PHP's PDO would see column values: text, nil for NULL, in id
@@ -227,7 +284,7 @@ func (tb *testBundle) rawRows(t testing.TB) []map[string]*string {
 	if tb.driver == driverSQLite || tb.driver == driverPostgres {
 		// CAST keeps the driver from turning a datetime column into a time.Time.
 		col := "failed_at"
-		if tb.schema == SchemaThinkQueue {
+		if tb.schema == failedThinkQueue {
 			col = "fail_time"
 		}
 		q = "SELECT *, CAST(" + col + " AS TEXT) AS _time_text FROM " + quoteIdent(tb.driver, tb.table) + " ORDER BY id"
@@ -257,7 +314,7 @@ func (tb *testBundle) rawRows(t testing.TB) []map[string]*string {
 		if text, ok := row["_time_text"]; ok {
 			delete(row, "_time_text")
 			col := "failed_at"
-			if tb.schema == SchemaThinkQueue {
+			if tb.schema == failedThinkQueue {
 				col = "fail_time"
 			}
 			row[col] = text

@@ -84,12 +84,12 @@ func laravelSchema(t testing.TB, version string, d driverKind) laravelSchemaFixt
 
 // expectedMigration returns the statements Migrate must return and the table (and index) definitions
 // the database must then report, for failed_jobs; renamed puts another table name in.
-func expectedMigration(t testing.TB, d driverKind, schema Schema) (stmts []string, created []string) {
+func expectedMigration(t testing.TB, d driverKind, schema *failedLayout) (stmts []string, created []string) {
 	t.Helper()
-	if schema == SchemaLaravel && d == driverPostgres {
+	if schema == failedLaravel && d == driverPostgres {
 		return laravelPostgresDDL, laravelPostgresTable
 	}
-	if schema == SchemaLaravel {
+	if schema == failedLaravel {
 		f := laravelSchema(t, "v8", d)
 		stmts = f.Queries["stub:failed_jobs.stub"]
 		if d == driverMySQL {
@@ -161,9 +161,7 @@ func sqliteTableInfo(t testing.TB, tb *testBundle) []tableInfo {
 
 func tableExists(t testing.TB, tb *testBundle) bool {
 	t.Helper()
-	var n int
-	require.NoError(t, tb.raw.QueryRowContext(context.Background(), tb.store.q.tableExists, tb.table).Scan(&n))
-	return n > 0
+	return rawTableExists(t, tb.database, tb.table)
 }
 
 func TestMigrate(t *testing.T) {
@@ -177,24 +175,31 @@ func TestMigrate(t *testing.T) {
 				}
 				t.Run(fmt.Sprintf("%s/%s/%s", d, schema, name), func(t *testing.T) {
 					t.Parallel()
-					ctx := context.Background()
 					tb := setup(t, d, schema, table, false)
 					wantStmts, wantCreated := expectedMigration(t, d, schema)
 					wantStmts, wantCreated = renameTable(wantStmts, tb.table), renameTable(wantCreated, tb.table)
 
-					stmts, err := tb.store.Migrate(ctx, true)
+					m, err := tb.migrate(true)
 					require.NoError(t, err)
-					require.Empty(t, cmp.Diff(wantStmts, stmts), "dry run (-want, +got)")
+					require.Empty(t, cmp.Diff(wantStmts, m.Statements), "dry run (-want, +got)")
+					require.False(t, m.Existed)
 					require.False(t, tableExists(t, tb), "a dry run creates nothing")
 
-					stmts, err = tb.store.Migrate(ctx, false)
+					m, err = tb.migrate(false)
 					require.NoError(t, err)
-					require.Empty(t, cmp.Diff(wantStmts, stmts), "(-want, +got)")
+					require.Empty(t, cmp.Diff(wantStmts, m.Statements), "(-want, +got)")
+					require.Equal(t, tb.table, m.Table)
+					require.False(t, m.Existed)
 					require.Empty(t, cmp.Diff(wantCreated, createdDefinitions(t, tb)), "the table as the database reports it (-want, +got)")
 
-					_, err = tb.store.Migrate(ctx, false)
-					require.ErrorIs(t, err, ErrTableExists)
-					require.ErrorContains(t, err, tb.table)
+					// Idempotent: the table is found and left as it is.
+					for _, dryRun := range []bool{false, true} {
+						m, err = tb.migrate(dryRun)
+						require.NoError(t, err)
+						require.True(t, m.Existed)
+						require.Empty(t, cmp.Diff(wantStmts, m.Statements), "(-want, +got)")
+						require.Empty(t, cmp.Diff(wantCreated, createdDefinitions(t, tb)), "(-want, +got)")
+					}
 				})
 			}
 		}
@@ -207,7 +212,7 @@ func TestMigrateSQLiteColumns(t *testing.T) {
 	t.Parallel()
 	t.Run("laravel", func(t *testing.T) {
 		t.Parallel()
-		tb := setup(t, driverSQLite, SchemaLaravel, "", true)
+		tb := setup(t, driverSQLite, failedLaravel, "", true)
 		got := sqliteTableInfo(t, tb)
 		for _, v := range []string{"v8", "v11", "v12"} {
 			want := laravelSchema(t, v, driverSQLite).PragmaTableInfo["failed_jobs"]
@@ -217,7 +222,7 @@ func TestMigrateSQLiteColumns(t *testing.T) {
 	})
 	t.Run("thinkqueue", func(t *testing.T) {
 		t.Parallel()
-		tb := setup(t, driverSQLite, SchemaThinkQueue, "", true)
+		tb := setup(t, driverSQLite, failedThinkQueue, "", true)
 		ts := strp("CURRENT_TIMESTAMP")
 		want := []tableInfo{
 			{CID: 0, Name: "id", Type: "INTEGER", NotNull: 1, PK: 1},
@@ -234,8 +239,8 @@ func TestMigrateSQLiteColumns(t *testing.T) {
 func TestMigrateLongIndexName(t *testing.T) {
 	t.Parallel()
 	table := strings.Repeat("t", maxIdentifier-len("_uuid_unique")+1)
-	tb := setup(t, driverMySQL, SchemaLaravel, table, false)
-	_, err := tb.store.Migrate(context.Background(), true)
+	tb := setup(t, driverMySQL, failedLaravel, table, false)
+	_, err := tb.migrate(true)
 	require.ErrorContains(t, err, "longer than MySQL's 64 bytes")
 	require.False(t, tableExists(t, tb))
 }
