@@ -33,23 +33,19 @@ func BenchmarkDrain(b *testing.B) {
 		require.NoError(b, err, "QB_BENCH_CONCURRENCY")
 		concurrency = n
 	}
-	for _, dialect := range dialects {
+	for _, dialect := range thinkQueueDialects {
 		b.Run(dialect, func(b *testing.B) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			f := newFixture(b, dialect)
-			pushBench(b, f, b.N, `test\Noop`, map[string]any{"pad": strings.Repeat("x", 128)})
+			ctx := testCtx(b, 10*time.Minute)
+			be := newBackend(b, "redis", dialect)
+			q := be.Queue("drain")
+			pushBench(b, be, q, b.N, `test\Noop`, map[string]any{"pad": strings.Repeat("x", 128)})
 
-			cfg := f.config()
-			cfg.Worker = bridge.WorkerConfig{
-				Queues:        []string{f.queue},
+			br := be.Open(bridge.WorkerConfig{
+				Queues:        []string{q},
 				Concurrency:   concurrency,
 				StopWhenEmpty: true,
 				Sleep:         time.Millisecond,
-			}
-			br, err := bridge.Open(ctx, cfg)
-			require.NoError(b, err)
-			defer br.Close()
+			})
 			var ran atomic.Int64
 			br.HandleFunc(`test\Noop`, func(context.Context, *bridge.Job) error {
 				ran.Add(1)
@@ -58,7 +54,7 @@ func BenchmarkDrain(b *testing.B) {
 
 			cpu0 := processCPU(b)
 			b.ResetTimer()
-			err = br.Run(ctx)
+			err := br.Run(ctx)
 			b.StopTimer()
 			cpu := processCPU(b) - cpu0
 			require.NoError(b, err)
@@ -67,7 +63,7 @@ func BenchmarkDrain(b *testing.B) {
 			// CPU seconds the bridge (this process) used per second of draining: well below the machine's
 			// cores means the drain waits on Redis round trips rather than on Go.
 			b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "go-cores")
-			f.requireQueueEmpty()
+			be.RequireGone(append(be.Keys(q).all(), be.FailedKeys()...)...)
 		})
 	}
 }
@@ -78,20 +74,20 @@ func BenchmarkDrain(b *testing.B) {
 //
 //	go test -run '^$' -bench PHPStandIn -benchtime 20000x ./integration/
 func BenchmarkPHPStandIn(b *testing.B) {
-	for _, dialect := range dialects {
+	for _, dialect := range thinkQueueDialects {
 		b.Run(dialect, func(b *testing.B) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			f := newFixture(b, dialect)
-			log := f.key("log")
-			pushBench(b, f, b.N, `test\Record`, map[string]any{"log": log})
+			ctx := testCtx(b, 10*time.Minute)
+			be := newBackend(b, "redis", dialect)
+			q := be.Queue("standin")
+			log := be.Key("log")
+			pushBench(b, be, q, b.N, `test\Record`, map[string]any{"log": log})
 
 			b.ResetTimer()
-			r, err := f.runFleetWorker(ctx, "0.3", "--no-ids")
+			r, err := runFleetWorker(ctx, be.env, fleetArgs(be, q), "0.3", "--no-ids")
 			b.StopTimer()
 			require.NoError(b, err)
 			require.Equal(b, b.N, r.Processed)
-			require.EqualValues(b, b.N, f.llen(log))
+			require.EqualValues(b, b.N, be.LLen(log))
 			busy := 0.0
 			if r.First != nil && r.Last != nil {
 				busy = *r.Last - *r.First
@@ -99,7 +95,7 @@ func BenchmarkPHPStandIn(b *testing.B) {
 			if busy > 0 {
 				b.ReportMetric(float64(r.Processed)/busy, "jobs/s")
 			}
-			f.requireQueueEmpty()
+			be.RequireGone(append(be.Keys(q).all(), be.FailedKeys()...)...)
 		})
 	}
 }
@@ -112,24 +108,27 @@ func processCPU(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// pushBench RPUSHes n jobs as the dialect's Queue::push writes them, through a pipeline; data gets an "n"
-// field with the job's number.
-func pushBench(b *testing.B, f *fixture, n int, job string, data map[string]any) {
+// pushBench RPUSHes n jobs onto queue q as the dialect's Queue::push writes them, through a pipeline; data
+// gets an "n" field with the job's number.
+func pushBench(b *testing.B, be *backend, q string, n int, job string, data map[string]any) {
 	b.Helper()
 	ctx := context.Background()
+	d, err := thinkqueue.ParseDialect(be.Dialect)
+	require.NoError(b, err)
+	list := be.Keys(q).List
 	const chunk = 1000
 	for start := 0; start < n; start += chunk {
-		pipe := f.rdb.Pipeline()
+		pipe := be.Redis.Pipeline()
 		for i := start; i < min(start+chunk, n); i++ {
 			data["n"] = i
 			v, err := phpjson.FromGo(data)
 			require.NoError(b, err)
-			payload, err := f.d.NewPayload(job, v, thinkqueue.NewID())
+			payload, err := d.NewPayload(job, v, thinkqueue.NewID())
 			require.NoError(b, err)
-			pipe.RPush(ctx, f.list, payload)
+			pipe.RPush(ctx, list, payload)
 		}
 		_, err := pipe.Exec(ctx)
 		require.NoError(b, err, "pre-push")
 	}
-	require.EqualValues(b, n, f.llen(f.list), fmt.Sprintf("%d jobs pre-pushed", n))
+	require.EqualValues(b, n, be.LLen(list), fmt.Sprintf("%d jobs pre-pushed", n))
 }

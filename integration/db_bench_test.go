@@ -18,35 +18,33 @@ import (
 //	go test -run '^$' -bench DBDrain -benchtime 1x ./integration/
 func BenchmarkDBDrain(b *testing.B) {
 	const jobs = 2000
-	for _, kind := range dbKinds {
+	for _, kind := range laravelDBKinds {
 		b.Run(kind, func(b *testing.B) {
-			d := newDBBackend(b, kind)
-			a := newDBLaravelApp(b, d, 90)
+			a := newLaravelApp(b, laravelOptions{Jobs: kind})
 			const q = "bench"
-			out := a.PHP("dispatch.php", "--connection=database", "--no-readback", "--objects=2000", "--class=Noop", "--queue="+q)
-			require.Len(b, laravelLines[dbDispatched](b, out), jobs)
-			_, err := d.DB.Exec("CREATE TABLE jobs_src AS SELECT * FROM jobs")
+			require.Len(b, a.Dispatch("--connection=database", "--no-readback", "--objects=2000", "--class=Noop", "--queue="+q), jobs)
+			_, err := a.DB.Exec("CREATE TABLE jobs_src AS SELECT * FROM jobs")
 			require.NoError(b, err)
 			refill := func() {
-				_, err := d.DB.Exec("DELETE FROM jobs")
+				_, err := a.DB.Exec("DELETE FROM jobs")
 				require.NoError(b, err)
-				_, err = d.DB.Exec("INSERT INTO jobs SELECT * FROM jobs_src")
+				_, err = a.DB.Exec("INSERT INTO jobs SELECT * FROM jobs_src")
 				require.NoError(b, err)
-				require.Equal(b, jobs, d.count(b, "jobs", ""))
+				require.Equal(b, jobs, a.Count("jobs", ""))
 			}
 			var goRate, phpRate float64
 			for b.Loop() {
 				b.StopTimer()
 				refill()
-				br := d.open(b, "laravel-8", 90*time.Second, bridge.WorkerConfig{Queues: []string{q}, Concurrency: 64,
-					StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
+				br := a.Open(bridge.WorkerConfig{Queues: []string{q}, Concurrency: 64, StopWhenEmpty: true,
+					Sleep: 10 * time.Millisecond})
 				br.HandleFunc(`App\Jobs\Noop`, func(context.Context, *bridge.Job) error { return nil })
 				b.StartTimer()
 				t0 := time.Now()
 				require.NoError(b, br.Run(context.Background()))
 				goRate = float64(jobs) / time.Since(t0).Seconds()
 				b.StopTimer()
-				require.Zero(b, d.count(b, "jobs", ""))
+				require.Zero(b, a.Count("jobs", ""))
 
 				refill()
 				var res struct {
@@ -57,7 +55,7 @@ func BenchmarkDBDrain(b *testing.B) {
 				require.NoError(b, json.Unmarshal(a.PHP("bench_db.php", "--queue="+q), &res))
 				require.Equal(b, jobs, res.Processed)
 				phpRate = res.JobsPerSec
-				require.Zero(b, d.count(b, "jobs", ""))
+				require.Zero(b, a.Count("jobs", ""))
 				b.StartTimer()
 			}
 			b.ReportMetric(goRate, "bridge_jobs/s")

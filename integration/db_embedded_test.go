@@ -15,9 +15,7 @@ import (
 // ./bridge.db there; the jobs run ("Hello, …"), and the log names the embedded default.
 func TestDBEmbeddedDefault(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "hello")
-	out, err := exec.Command("go", "build", "-o", bin, "../examples/hello").CombinedOutput()
-	require.NoError(t, err, "go build examples/hello: %s", out)
+	bin := binary(t, "../examples/hello")
 
 	dir := t.TempDir()
 	env := []string{}

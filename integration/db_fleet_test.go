@@ -18,18 +18,17 @@ import (
 func TestDBFleet(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := newDBBackend(t, "mysql")
-	a := newDBLaravelApp(t, d, 90)
+	a := newLaravelApp(t, laravelOptions{Jobs: "mysql"})
 	const q, total = "fleet", 10000
 	log := a.Key("log")
 
-	pusher := d.open(t, "laravel-8", 90*time.Second, bridge.WorkerConfig{})
+	pusher := a.Open(bridge.WorkerConfig{})
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
 	for w := range 8 {
 		wg.Go(func() {
 			for n := w + 1; n <= total && errs[w] == nil; n += 8 {
-				_, errs[w] = pusher.Push(ctx, q, lvLegacyJob, map[string]any{"n": n, "log": log})
+				_, errs[w] = pusher.Push(ctx, q, jobLegacy, map[string]any{"n": n, "log": log})
 			}
 		})
 	}
@@ -37,22 +36,21 @@ func TestDBFleet(t *testing.T) {
 	for _, err := range errs {
 		require.NoError(t, err)
 	}
-	require.Equal(t, total, d.count(t, "jobs", ""))
+	require.Equal(t, total, a.Count("jobs", ""))
 
 	workers := []*laravelWorker{
 		a.StartWork("database", "--queue="+q, "--stop-when-empty", "--sleep=0", "--events=none"),
 		a.StartWork("database", "--queue="+q, "--stop-when-empty", "--sleep=0", "--events=none"),
 	}
 	// Laravel first, so both sides surely take part.
-	waitFor(t, "Laravel's workers started", func() bool { return a.Redis().LLen(ctx, log).Val() >= 20 })
+	waitFor(t, "Laravel's workers started", func() bool { return a.LLen(log) >= 20 })
 
 	var mu sync.Mutex
 	goRuns := map[int]int{}
-	var runs []*lvRunning
+	var runs []*running
 	for i := range 8 {
-		b := d.open(t, "laravel-8", 90*time.Second, bridge.WorkerConfig{Queues: []string{q}, Concurrency: 1 + i%4,
-			Sleep: 20 * time.Millisecond})
-		b.HandleFunc(lvLegacyJob, func(_ context.Context, job *bridge.Job) error {
+		b := a.Open(bridge.WorkerConfig{Queues: []string{q}, Concurrency: 1 + i%4, Sleep: 20 * time.Millisecond})
+		b.HandleFunc(jobLegacy, func(_ context.Context, job *bridge.Job) error {
 			var data struct {
 				N int `json:"n"`
 			}
@@ -64,9 +62,9 @@ func TestDBFleet(t *testing.T) {
 			mu.Unlock()
 			return nil
 		})
-		runs = append(runs, lvStart(t, b))
+		runs = append(runs, runBackground(t, b))
 	}
-	waitFor(t, "the table is empty", func() bool { return d.count(t, "jobs", "") == 0 })
+	waitFor(t, "the table is empty", func() bool { return a.Count("jobs", "") == 0 })
 	for _, w := range workers {
 		w.Wait(t)
 	}
@@ -75,7 +73,7 @@ func TestDBFleet(t *testing.T) {
 	}
 
 	phpRuns := map[int]int{}
-	for _, r := range dbRecords(t, a, log) {
+	for _, r := range a.RecordsIn(log) {
 		require.Equal(t, "ok", r.Outcome)
 		n := int(r.Data.(map[string]any)["n"].(float64))
 		phpRuns[n]++
@@ -87,5 +85,5 @@ func TestDBFleet(t *testing.T) {
 		require.Equal(t, 1, phpRuns[n]+goRuns[n], fmt.Sprintf("job %d: Laravel %d runs, bridge %d", n, phpRuns[n], goRuns[n]))
 	}
 	require.Equal(t, total, len(phpRuns)+len(goRuns))
-	require.Zero(t, d.count(t, "jobs", ""))
+	require.Zero(t, a.Count("jobs", ""))
 }

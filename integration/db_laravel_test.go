@@ -21,7 +21,7 @@ import (
 // (connection "database", the payload bytes), which Laravel reads back.
 func TestDBLaravel(t *testing.T) {
 	t.Parallel()
-	for _, kind := range dbKinds {
+	for _, kind := range laravelDBKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			testDBLaravel(t, kind)
@@ -31,31 +31,33 @@ func TestDBLaravel(t *testing.T) {
 
 func testDBLaravel(t *testing.T, kind string) {
 	ctx := context.Background()
-	d := newDBBackend(t, kind)
-	a := newDBLaravelApp(t, d, 90)
+	a := newLaravelApp(t, laravelOptions{Jobs: kind})
+	dispatch := func(args ...string) []laravelJob {
+		return a.Dispatch(append([]string{"--connection=database", "--no-readback"}, args...)...)
+	}
 
 	// 1. Laravel pushes, the bridge runs.
 	const q = "fromphp"
 	qa := "--queue=" + q
-	var jobs []dbDispatched
-	jobs = append(jobs, dbDispatch(t, a, "--objects=400", "--class=Record", qa)...)
-	jobs = append(jobs, dbDispatch(t, a, "--objects=100", "--class=Record", qa, "--delay=1", "--start=401")...)
-	jobs = append(jobs, dbDispatch(t, a, "--strings=400", qa)...)
-	jobs = append(jobs, dbDispatch(t, a, "--strings=100", qa, "--delay=1", "--start=401")...)
+	var jobs []laravelJob
+	jobs = append(jobs, dispatch("--objects=400", "--class=Record", qa)...)
+	jobs = append(jobs, dispatch("--objects=100", "--class=Record", qa, "--delay=1", "--start=401")...)
+	jobs = append(jobs, dispatch("--strings=400", qa)...)
+	jobs = append(jobs, dispatch("--strings=100", qa, "--delay=1", "--start=401")...)
 	require.Len(t, jobs, 1000)
 	raw := map[string]string{}
 	availableAt := map[string]int64{} // as the row says: dispatch.php's own clock may read the next second
-	for _, r := range d.rows(t, "SELECT id, payload, available_at FROM jobs") {
+	for _, r := range a.Rows("SELECT id, payload, available_at FROM jobs") {
 		id := fmt.Sprint(r["id"])
 		raw[id] = r["payload"].(string)
 		n, err := strconv.ParseInt(fmt.Sprint(r["available_at"]), 10, 64)
 		require.NoError(t, err)
 		availableAt[id] = n
 	}
-	byID := map[string]dbDispatched{}
+	byID := map[string]laravelJob{}
 	for _, j := range jobs {
-		byID[j.ID.String()] = j
-		require.Contains(t, raw, j.ID.String(), "row %s is in the table", j.ID)
+		byID[j.ID] = j
+		require.Contains(t, raw, j.ID, "row %s is in the table", j.ID)
 	}
 	require.Len(t, byID, 1000)
 
@@ -87,22 +89,22 @@ func testDBLaravel(t *testing.T, kind string) {
 		defer mu.Unlock()
 		return len(ran)
 	}
-	b := d.open(t, "laravel-8", 90*time.Second, bridge.WorkerConfig{Queues: []string{q}, Concurrency: 8, Sleep: 50 * time.Millisecond})
-	b.HandleFunc(lvRecordClass, func(_ context.Context, job *bridge.Job) error {
-		var c lvRecordCmd
+	b := a.Open(bridge.WorkerConfig{Queues: []string{q}, Concurrency: 8, Sleep: 50 * time.Millisecond})
+	b.HandleFunc(classRecord, func(_ context.Context, job *bridge.Job) error {
+		var c recordJob
 		err := job.Bind(&c)
 		note(job, c.props(), c.Connection, err)
 		return err
 	})
-	b.HandleFunc(lvLegacyJob, func(_ context.Context, job *bridge.Job) error {
+	b.HandleFunc(jobLegacy, func(_ context.Context, job *bridge.Job) error {
 		var data map[string]any
 		err := job.Bind(&data)
-		v, _ := lvJSONValue(data)
+		v, _ := jsonValue(data)
 		note(job, v, "", err)
 		return err
 	})
-	run := lvStart(t, b)
-	waitFor(t, "the bridge ran 1,000 jobs", func() bool { return count() == 1000 && d.count(t, "jobs", "") == 0 })
+	run := runBackground(t, b)
+	waitFor(t, "the bridge ran 1,000 jobs", func() bool { return count() == 1000 && a.Count("jobs", "") == 0 })
 	require.NoError(t, run.stop(t))
 	require.Len(t, ran, 1000)
 	for id, s := range ran {
@@ -140,10 +142,10 @@ func testDBLaravel(t *testing.T, kind string) {
 		var err error
 		if i%2 == 0 {
 			data := map[string]any{"n": n, "name": fmt.Sprintf("张三 #%d \"q\" 😀", n), "list": []any{1, 2}, "log": log}
-			id, err = b.Later(ctx, delay, q2, lvLegacyJob, data)
-			pushed[id] = lvJSON(t, data)
+			id, err = b.Later(ctx, delay, q2, jobLegacy, data)
+			pushed[id] = asJSON(t, data)
 		} else {
-			spec := lvRecordSpec{N: n, Log: log}
+			spec := recordSpec{N: n, Log: log}
 			id, err = b.LaterCommand(ctx, delay, q2, spec.command())
 			pushed[id] = spec.props(t)
 		}
@@ -156,11 +158,11 @@ func testDBLaravel(t *testing.T, kind string) {
 	waitFor(t, "the delayed pushes are due", func() bool { return time.Now().After(due.Add(time.Second)) })
 	w := a.Work("database", "--queue="+q2, "--stop-when-empty", "--sleep=0", "--events=none")
 	_ = w
-	recs := dbRecords(t, a, log)
+	recs := a.RecordsIn(log)
 	require.Len(t, recs, 200)
 	times := map[string]int{}
 	for _, r := range recs {
-		id := dbIDString(r.ID)
+		id := r.ID
 		want, ok := pushed[id]
 		require.True(t, ok, "Laravel ran a job the bridge did not push: %+v", r)
 		times[id]++
@@ -168,37 +170,33 @@ func testDBLaravel(t *testing.T, kind string) {
 		require.Equal(t, 1, r.Attempts)
 		require.Equal(t, q2, r.Queue)
 		require.Equal(t, "database", r.Connection)
-		if r.Class == lvRecordClass {
-			require.Equal(t, want, lvJSON(t, r.Props), "row %s ran with the bridge's properties", id)
+		if r.Class == classRecord {
+			require.Equal(t, want, asJSON(t, r.Props), "row %s ran with the bridge's properties", id)
 		} else {
-			require.Equal(t, lvLegacyClass, r.Class)
-			require.Equal(t, want, lvJSON(t, r.Data), "row %s ran with the bridge's data", id)
+			require.Equal(t, classLegacy, r.Class)
+			require.Equal(t, want, asJSON(t, r.Data), "row %s ran with the bridge's data", id)
 		}
 	}
 	for id, n := range times {
 		require.Equal(t, 1, n, "row %s ran %d times", id, n)
 	}
-	require.Zero(t, d.count(t, "jobs", ""))
+	require.Zero(t, a.Count("jobs", ""))
 
 	// 3. A job failing under the bridge writes Laravel's failed_jobs row.
 	const q3 = "fails"
-	failing := dbDispatch(t, a, "--objects=1", "--class=Record", "--queue="+q3, "--start=7", "--set=tries=2")
+	failing := dispatch("--objects=1", "--class=Record", "--queue="+q3, "--start=7", "--set=tries=2")
 	require.Len(t, failing, 1)
-	failRaw := d.rows(t, "SELECT payload FROM jobs WHERE id = ?", failing[0].ID.String())[0]["payload"].(string)
-	bf := d.open(t, "laravel-8", 90*time.Second, bridge.WorkerConfig{Queues: []string{q3}, Sleep: 50 * time.Millisecond})
-	var attempts []int
-	bf.HandleFunc(lvRecordClass, func(_ context.Context, job *bridge.Job) error {
-		mu.Lock()
-		attempts = append(attempts, job.Attempts())
-		mu.Unlock()
-		return &lvPHPError{Class: "RuntimeException", Message: fmt.Sprintf("Record 7 fails on attempt %d", job.Attempts())}
+	failRaw := a.Rows("SELECT payload FROM jobs WHERE id = ?", failing[0].ID)[0]["payload"].(string)
+	bf := a.Open(bridge.WorkerConfig{Queues: []string{q3}, Sleep: 50 * time.Millisecond})
+	rec := a.NewRecorder()
+	bf.HandleFunc(classRecord, func(_ context.Context, job *bridge.Job) error {
+		rec.Record(job, "throw", nil)
+		return &phpError{Class: "RuntimeException", Message: fmt.Sprintf("Record 7 fails on attempt %d", job.Attempts())}
 	})
-	run3 := lvStart(t, bf)
-	waitFor(t, "the job failed", func() bool { return d.count(t, "jobs", "") == 0 && d.count(t, "failed_jobs", "") == 1 })
+	run3 := runBackground(t, bf)
+	waitFor(t, "the job failed", func() bool { return a.Count("jobs", "") == 0 && a.Count("failed_jobs", "") == 1 })
 	require.NoError(t, run3.stop(t))
-	mu.Lock()
-	require.Equal(t, []int{1, 2}, attempts, "tries 2: released once, failed on attempt 2")
-	mu.Unlock()
+	require.Equal(t, []int{1, 2}, rec.Records().Attempts(), "tries 2: released once, failed on attempt 2")
 	rows := a.FailedJobs()
 	require.Len(t, rows, 1)
 	require.Equal(t, failing[0].UUID, rows[0].UUID)

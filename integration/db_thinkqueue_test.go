@@ -3,12 +3,9 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,22 +14,18 @@ import (
 	"github.com/queuebridge/bridge"
 )
 
-// tqFixtureDir is think-queue's captured database fixtures of one line (v1, v3).
-func tqFixtureDir(v string) string {
-	return filepath.Join(envOr("QB_FIXTURES", filepath.Join("..", "..", "shared", "fixtures")), "thinkqueue", v, "database")
-}
-
-func tqLoadJSON(t testing.TB, path string) map[string]any {
+// loadDBFixture reads think-queue's captured database fixture <v>/database/<name>.
+func loadDBFixture(t testing.TB, v, name string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(fixturePath(t, "thinkqueue", v, "database", name))
 	require.NoError(t, err)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(b, &m))
 	return m
 }
 
-// tqSeed is one row put into the jobs table as a fixture recorded it.
-type tqSeed struct {
+// dbSeed is one row put into the jobs table as a fixture recorded it.
+type dbSeed struct {
 	what     string
 	queue    string
 	payload  string
@@ -46,8 +39,8 @@ type tqSeed struct {
 	wantFailed int
 }
 
-// tqFixtureRow reads a jobs row of a per_round snapshot.
-func tqFixtureRow(t testing.TB, fx map[string]any, round int) map[string]any {
+// fixtureRow reads a jobs row of a per_round snapshot.
+func fixtureRow(t testing.TB, fx map[string]any, round int) map[string]any {
 	t.Helper()
 	rounds := fx["summary"].(map[string]any)["per_round"].([]any)
 	rows := rounds[round-1].(map[string]any)["jobs_rows_after_worker_exit"].([]any)
@@ -55,15 +48,15 @@ func tqFixtureRow(t testing.TB, fx map[string]any, round int) map[string]any {
 	return rows[0].(map[string]any)
 }
 
-func tqAtoi(v any) int {
+func atoiAny(v any) int {
 	var n int
 	_, _ = fmt.Sscan(fmt.Sprint(v), &n)
 	return n
 }
 
-// TestDBThinkQueue: think-queue v1 and v3 database fixtures on MariaDB and SQLite. The tables are created
-// with `bridge migrate` (Conn.Migrate); the fixture payloads (every push case, a foreign-encoded payload)
-// and rows captured mid-flight (a released row, expired reservations) are seeded with their bytes, attempts
+// TestDBThinkQueue: think-queue v1 and v3 database fixtures on MariaDB, PostgreSQL and SQLite. The tables
+// are created with `bridge migrate` (Conn.Migrate); the fixture payloads (every push case, a foreign-encoded
+// payload) and rows captured mid-flight (a released row, expired reservations) are seeded with their bytes, attempts
 // and times relative to now; the bridge (--tries 2, --delay 0, expire 2) runs every job exactly once with
 // the attempts() the fixtures record, delayed rows not before they are due; an always-throwing job follows
 // each version's tries arithmetic (v1: released until the pop past --tries fails it without running; v3:
@@ -81,45 +74,30 @@ func TestDBThinkQueue(t *testing.T) {
 	}
 }
 
-type tqRun struct {
-	queue    string
-	raw      string
-	id       string
-	attempts int
-	at       time.Time
-}
+// dbThrower runs every job: app\job\Fail always throws, the others succeed; every run (ok, throw) and every
+// failure hook run (failed) is recorded.
+type dbThrower struct{ rec *recorder }
 
-type tqHandler struct {
-	mu     sync.Mutex
-	runs   []tqRun
-	failed []tqRun
-}
-
-func (h *tqHandler) ProcessJob(_ context.Context, job *bridge.Job) error {
-	h.mu.Lock()
-	h.runs = append(h.runs, tqRun{queue: job.Queue(), raw: string(job.RawBody()), id: job.ID(), attempts: job.Attempts(), at: time.Now()})
-	h.mu.Unlock()
+func (h dbThrower) ProcessJob(_ context.Context, job *bridge.Job) error {
 	if job.Name() == `app\job\Fail` {
-		return errors.New("Fail job always throws")
+		h.rec.Record(job, "throw", nil)
+		return errAlwaysThrows
 	}
+	h.rec.Record(job, "ok", nil)
 	return nil
 }
 
-func (h *tqHandler) Failed(_ context.Context, job *bridge.Job, _ error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.failed = append(h.failed, tqRun{queue: job.Queue(), raw: string(job.RawBody()), attempts: job.Attempts()})
+func (h dbThrower) Failed(_ context.Context, job *bridge.Job, err error) {
+	h.rec.Record(job, "failed", func(r *record) { r.Err = err })
 }
 
 func testDBThinkQueue(t *testing.T, v, kind string) {
-	dir := tqFixtureDir(v)
 	dialect := "thinkqueue-" + v
-	d := newDBBackend(t, kind)
-	d.migrate(t, dialect)
+	be := newBackend(t, kind, dialect)
 
 	// The seeds: every push case, as pushed.
-	var seeds []tqSeed
-	push := tqLoadJSON(t, filepath.Join(dir, "push.json"))
+	var seeds []dbSeed
+	push := loadDBFixture(t, v, "push.json")
 	cases := push["summary"].(map[string]any)["per_case"].(map[string]any)
 	names := make([]string, 0, len(cases))
 	for name := range cases {
@@ -128,22 +106,22 @@ func testDBThinkQueue(t *testing.T, v, kind string) {
 	sort.Strings(names)
 	for _, name := range names {
 		c := cases[name].(map[string]any)
-		raw, err := os.ReadFile(filepath.Join(dir, c["raw_file"].(string)))
+		raw, err := os.ReadFile(fixturePath(t, "thinkqueue", v, "database", c["raw_file"].(string)))
 		require.NoError(t, err)
 		row := c["row"].(map[string]any)
 		delay := int64(c["available_minus_created"].(float64))
 		// later(): due in the future; scaled down to 1-2 s so the test waits for it.
 		delay = min(delay, 1+delay/3600)
-		seeds = append(seeds, tqSeed{what: "push " + name, queue: row["queue"].(string), payload: string(raw),
-			attempts: tqAtoi(row["attempts"]), availT: delay, wantRuns: []int{1}})
+		seeds = append(seeds, dbSeed{what: "push " + name, queue: row["queue"].(string), payload: string(raw),
+			attempts: atoiAny(row["attempts"]), availT: delay, wantRuns: []int{1}})
 	}
 	// A payload no PHP encoder wrote, pushed directly into storage.
-	foreign := tqLoadJSON(t, filepath.Join(dir, "foreign_payload.json"))["summary"].(map[string]any)
-	seeds = append(seeds, tqSeed{what: "foreign payload", queue: "foreign", payload: foreign["pushed_raw"].(string),
+	foreign := loadDBFixture(t, v, "foreign_payload.json")["summary"].(map[string]any)
+	seeds = append(seeds, dbSeed{what: "foreign payload", queue: "foreign", payload: foreign["pushed_raw"].(string),
 		wantRuns: []int{int(foreign["attempts()_inside_fire"].(float64))}})
 
 	// fail_throw: Fail always throws; --tries 2 --delay 0.
-	throw := tqLoadJSON(t, filepath.Join(dir, "fail_throw.json"))
+	throw := loadDBFixture(t, v, "fail_throw.json")
 	throwSum := throw["summary"].(map[string]any)
 	throwRaw := throwSum["fire_calls"].([]any)[0].(map[string]any)["getRawBody"].(string)
 	failedAttempts := 0
@@ -152,15 +130,15 @@ func testDBThinkQueue(t *testing.T, v, kind string) {
 	} else {
 		failedAttempts = int(throwSum["JobFailed_event"].(map[string]any)["attempts()"].(float64))
 	}
-	seeds = append(seeds, tqSeed{what: "fail_throw from push", queue: "throw_push", payload: throwRaw,
+	seeds = append(seeds, dbSeed{what: "fail_throw from push", queue: "throw_push", payload: throwRaw,
 		wantRuns: []int{1, 2}, wantFailed: failedAttempts})
 	// The row round 1 left behind (released once, waiting): round 2 runs it with attempts() 2.
-	r1 := tqFixtureRow(t, throw, 1)
-	seeds = append(seeds, tqSeed{what: "fail_throw round-1 row", queue: "throw_mid", payload: throwRaw,
-		attempts: tqAtoi(r1["attempts"]), wantRuns: []int{2}, wantFailed: failedAttempts})
+	r1 := fixtureRow(t, throw, 1)
+	seeds = append(seeds, dbSeed{what: "fail_throw round-1 row", queue: "throw_mid", payload: throwRaw,
+		attempts: atoiAny(r1["attempts"]), wantRuns: []int{2}, wantFailed: failedAttempts})
 
 	// fail_noop (expire 2, runs 3 s apart): rows left reserved by a worker that never finished them.
-	noop := tqLoadJSON(t, filepath.Join(dir, "fail_noop.json"))
+	noop := loadDBFixture(t, v, "fail_noop.json")
 	noopSum := noop["summary"].(map[string]any)
 	noopRaw := noopSum["fire_calls"].([]any)[0].(map[string]any)["getRawBody"].(string)
 	noopRound2 := int(noopSum["fire_calls"].([]any)[1].(map[string]any)["attempts()"].(float64))
@@ -170,18 +148,17 @@ func testDBThinkQueue(t *testing.T, v, kind string) {
 	} else {
 		noopFailed = int(noopSum["JobFailed_event"].(map[string]any)["attempts()"].(float64))
 	}
-	n1, n2 := tqFixtureRow(t, noop, 1), tqFixtureRow(t, noop, 2)
+	n1, n2 := fixtureRow(t, noop, 1), fixtureRow(t, noop, 2)
 	seeds = append(seeds,
-		tqSeed{what: "fail_noop round-1 row (reservation lapsed)", queue: "noop_1", payload: noopRaw,
-			attempts: tqAtoi(n1["attempts"]), reserved: true, reserveT: -3, availT: -3, wantRuns: []int{noopRound2}},
-		tqSeed{what: "fail_noop round-2 row (lapsed, past --tries)", queue: "noop_2", payload: noopRaw,
-			attempts: tqAtoi(n2["attempts"]), reserved: true, reserveT: -3, availT: -6, wantFailed: noopFailed})
+		dbSeed{what: "fail_noop round-1 row (reservation lapsed)", queue: "noop_1", payload: noopRaw,
+			attempts: atoiAny(n1["attempts"]), reserved: true, reserveT: -3, availT: -3, wantRuns: []int{noopRound2}},
+		dbSeed{what: "fail_noop round-2 row (lapsed, past --tries)", queue: "noop_2", payload: noopRaw,
+			attempts: atoiAny(n2["attempts"]), reserved: true, reserveT: -3, availT: -6, wantFailed: noopFailed})
 
 	now := time.Now().Unix()
 	queues := map[string]bool{}
 	for _, s := range seeds {
 		queues[s.queue] = true
-		var err error
 		var reserveT any
 		if s.reserved {
 			reserveT = now + s.reserveT
@@ -191,13 +168,12 @@ func testDBThinkQueue(t *testing.T, v, kind string) {
 			if s.reserved {
 				reserved = 1
 			}
-			_, err = d.DB.Exec(`INSERT INTO jobs (queue, payload, attempts, reserved, reserved_at, available_at, created_at)
+			be.Exec(`INSERT INTO jobs (queue, payload, attempts, reserved, reserved_at, available_at, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?)`, s.queue, s.payload, s.attempts, reserved, reserveT, now+s.availT, now+min(s.availT, 0))
 		} else {
-			_, err = d.DB.Exec(`INSERT INTO jobs (queue, attempts, reserve_time, available_time, create_time, payload)
+			be.Exec(`INSERT INTO jobs (queue, attempts, reserve_time, available_time, create_time, payload)
 				VALUES (?, ?, ?, ?, ?, ?)`, s.queue, s.attempts, reserveT, now+s.availT, now+min(s.availT, 0), s.payload)
 		}
-		require.NoError(t, err, s.what)
 	}
 	var qs []string
 	for q := range queues {
@@ -205,26 +181,24 @@ func testDBThinkQueue(t *testing.T, v, kind string) {
 	}
 	sort.Strings(qs)
 
-	h := &tqHandler{}
-	b := d.open(t, dialect, 2*time.Second, bridge.WorkerConfig{Queues: qs, Concurrency: 4, Tries: 2,
-		Sleep: 50 * time.Millisecond})
-	b.HandleFallback(h)
-	run := lvStart(t, b)
-	waitFor(t, "the jobs table is empty", func() bool { return d.count(t, "jobs", "") == 0 })
+	rec := be.NewRecorder()
+	be.Expire = 2 * time.Second
+	b := be.Open(bridge.WorkerConfig{Queues: qs, Concurrency: 4, Tries: 2, Sleep: 50 * time.Millisecond})
+	b.HandleFallback(dbThrower{rec: rec})
+	run := runBackground(t, b)
+	waitFor(t, "the jobs table is empty", func() bool { return be.Count("jobs", "") == 0 })
 	require.NoError(t, run.stop(t))
 
-	byQueue := map[string][]tqRun{}
-	for _, r := range h.runs {
-		byQueue[r.queue] = append(byQueue[r.queue], r)
-	}
-	failedByQueue := map[string][]tqRun{}
-	for _, r := range h.failed {
-		failedByQueue[r.queue] = append(failedByQueue[r.queue], r)
+	all := rec.Records()
+	runs := append(all.Of("ok"), all.Of("throw")...)
+	failedByQueue := map[string]records{}
+	for _, r := range all.Of("failed") {
+		failedByQueue[r.Queue] = append(failedByQueue[r.Queue], r)
 	}
 	// Seeds with the same queue and bytes (push and later of one case) are told apart by their runs' order.
 	type group struct {
-		seeds []tqSeed
-		runs  []tqRun
+		seeds []dbSeed
+		runs  records
 	}
 	groups := map[string]*group{}
 	var order []string
@@ -236,8 +210,8 @@ func testDBThinkQueue(t *testing.T, v, kind string) {
 		}
 		groups[k].seeds = append(groups[k].seeds, s)
 	}
-	for _, r := range h.runs {
-		k := r.queue + "\x00" + r.raw
+	for _, r := range runs {
+		k := r.Queue + "\x00" + r.Raw
 		require.NotNil(t, groups[k], "a run of a job nobody seeded: %+v", r)
 		groups[k].runs = append(groups[k].runs, r)
 	}
@@ -253,15 +227,15 @@ func testDBThinkQueue(t *testing.T, v, kind string) {
 			}
 		}
 		for _, r := range g.runs {
-			got = append(got, r.attempts)
+			got = append(got, r.Attempts)
 		}
 		sort.Ints(want)
 		sort.Ints(got)
 		require.Equal(t, want, got, "%v: attempts() of each run", what)
 		sort.Ints(avail)
-		sort.Slice(g.runs, func(i, j int) bool { return g.runs[i].at.Before(g.runs[j].at) })
+		sort.Slice(g.runs, func(i, j int) bool { return g.runs[i].T < g.runs[j].T })
 		for i, r := range g.runs {
-			require.GreaterOrEqual(t, r.at.Unix(), now+int64(avail[i]), "%v: a delayed row ran before it was due", what)
+			require.GreaterOrEqual(t, r.Time().Unix(), now+int64(avail[i]), "%v: a delayed row ran before it was due", what)
 		}
 		var fwant, fgot []int
 		for _, s := range g.seeds {
@@ -270,13 +244,13 @@ func testDBThinkQueue(t *testing.T, v, kind string) {
 			}
 		}
 		for _, f := range failedByQueue[g.seeds[0].queue] {
-			if f.raw == g.seeds[0].payload {
-				fgot = append(fgot, f.attempts)
+			if f.Raw == g.seeds[0].payload {
+				fgot = append(fgot, f.Attempts)
 			}
 		}
 		require.Equal(t, fwant, fgot, "%v: the failed hook ran once per failed job, with attempts()", what)
 	}
-	require.Len(t, h.runs, func() int {
+	require.Len(t, runs, func() int {
 		n := 0
 		for _, s := range seeds {
 			n += len(s.wantRuns)
@@ -285,7 +259,7 @@ func testDBThinkQueue(t *testing.T, v, kind string) {
 	}(), "no other runs")
 
 	// failed_jobs: one row per failed job (think-queue 3.x's table; the bridge keeps v1's there too).
-	rows := d.rows(t, "SELECT connection, queue, payload, exception FROM failed_jobs ORDER BY id")
+	rows := be.Rows("SELECT connection, queue, payload, exception FROM failed_jobs ORDER BY id")
 	var got []string
 	for _, r := range rows {
 		require.Equal(t, "database", r["connection"])
@@ -305,5 +279,5 @@ func testDBThinkQueue(t *testing.T, v, kind string) {
 	}
 	sort.Strings(got)
 	require.Equal(t, []string{"noop_2", "throw_mid", "throw_push"}, got)
-	require.Zero(t, d.count(t, "jobs", ""))
+	require.Zero(t, be.Count("jobs", ""))
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge"
 )
 
 // fleetWorkerScript and fleetPushScript stand in for think-queue's Redis worker and Queue::push: they send
@@ -35,19 +38,18 @@ type fleetReport struct {
 	IDs       []string `json:"ids"`
 }
 
-func (f *fixture) phpArgs() []string {
-	env := Local()
-	host, port, ok := strings.Cut(env.RedisAddr(), ":")
-	require.True(f.t, ok, "RedisAddr %q: want host:port", env.RedisAddr())
-	return []string{"--host", host, "--port", port, "--db", fmt.Sprint(env.RedisDB()),
-		"--queue", f.queue, "--dialect", phpDialect(f.dialect)}
+// fleetArgs are the fleet scripts' arguments for queue q of be.
+func fleetArgs(be *backend, q string) []string {
+	host, port, db := be.phpRedisAddr()
+	return []string{"--host", host, "--port", port, "--db", db, "--queue", q, "--dialect", phpDialect(be.Dialect)}
 }
 
-// runFleetWorker runs fleet_worker.php until the queue has stayed empty for idle seconds.
-func (f *fixture) runFleetWorker(ctx context.Context, idle string, extra ...string) (fleetReport, error) {
-	args := append(f.phpArgs(), "--idle", idle)
+// runFleetWorker runs fleet_worker.php with the queue's fleetArgs until the queue has stayed empty for idle
+// seconds. It may run off the test's goroutine.
+func runFleetWorker(ctx context.Context, env Env, queueArgs []string, idle string, extra ...string) (fleetReport, error) {
+	args := append(append([]string{}, queueArgs...), "--idle", idle)
 	args = append(args, extra...)
-	out, err := Local().PHP(ctx, fleetWorkerScript, args...)
+	out, err := env.PHP(ctx, fleetWorkerScript, args...)
 	if err != nil {
 		return fleetReport{}, err
 	}
@@ -63,25 +65,26 @@ func (f *fixture) runFleetWorker(ctx context.Context, idle string, extra ...stri
 // interleaved. Every job runs exactly once, whoever takes it, and every key ends empty.
 func TestFleetMixedWorkers(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range dialects {
+	for _, dialect := range thinkQueueDialects {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
+			ctx := testCtx(t, 5*time.Minute)
 			testbridge(t) // built before the workers start, so all three drain the queue side by side
-			f := newFixture(t, dialect)
-			log := f.key("log")
-			b := f.open()
+			be := newBackend(t, "redis", dialect)
+			q := be.Queue("fleet")
+			log := be.Key("log")
+			b := be.Open(bridge.WorkerConfig{})
+			queueArgs := fleetArgs(be, q)
 
 			const rounds, perRound = 10, 100 // 10 × (100 by the bridge, 100 by PHP) = 2,000 jobs
 			pushed := make(map[string]string, 2*rounds*perRound)
 			for range rounds {
 				for range perRound {
-					id, err := b.Push(ctx, f.queue, `test\Record`, map[string]string{"log": log})
+					id, err := b.Push(ctx, q, `test\Record`, map[string]string{"log": log})
 					require.NoError(t, err)
 					pushed[id] = "bridge"
 				}
-				out, err := Local().PHP(ctx, fleetPushScript, append(f.phpArgs(), "--count", fmt.Sprint(perRound), "--log", log)...)
+				out, err := be.env.PHP(ctx, fleetPushScript, slices.Concat(queueArgs, []string{"--count", fmt.Sprint(perRound), "--log", log})...)
 				require.NoError(t, err)
 				ids := strings.Fields(string(out))
 				require.Len(t, ids, perRound)
@@ -91,15 +94,15 @@ func TestFleetMixedWorkers(t *testing.T) {
 				}
 			}
 			require.Len(t, pushed, 2*rounds*perRound)
-			require.EqualValues(t, len(pushed), f.llen(f.list))
+			require.EqualValues(t, len(pushed), be.LLen(be.Keys(q).List))
 
 			var wg sync.WaitGroup
 			reports := make([]fleetReport, 2)
 			errs := make([]error, 2)
 			for i := range reports {
-				wg.Go(func() { reports[i], errs[i] = f.runFleetWorker(ctx, "1") })
+				wg.Go(func() { reports[i], errs[i] = runFleetWorker(ctx, be.env, queueArgs, "1") })
 			}
-			p := f.startBridge(nil, "--concurrency", "4", "--stop-when-empty", "--sleep", "0.05")
+			p := be.StartBridge(q, nil, "--concurrency", "4", "--stop-when-empty", "--sleep", "0.05")
 			st := p.wait()
 			wg.Wait()
 			require.Equal(t, 0, st.ExitCode(), "bridge exit status")
@@ -107,8 +110,9 @@ func TestFleetMixedWorkers(t *testing.T) {
 				require.NoError(t, err, "PHP worker %d", i)
 			}
 
+			// The log holds the id of every run, whoever ran it.
 			ran := make(map[string]int, len(pushed))
-			for _, id := range f.lrange(log) {
+			for _, id := range be.LRange(log) {
 				ran[id]++
 			}
 			for id, by := range pushed {
@@ -126,7 +130,7 @@ func TestFleetMixedWorkers(t *testing.T) {
 			}
 			t.Logf("%s: PHP workers ran %d + %d jobs, the bridge %d", dialect,
 				reports[0].Processed, reports[1].Processed, len(pushed)-byPHP)
-			f.requireQueueEmpty()
+			be.RequireGone(append(be.Keys(q).all(), be.FailedKeys()...)...)
 		})
 	}
 }

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,41 +14,28 @@ import (
 // acknowledged, comes back once its reservation lapses, and runs again with the next attempt.
 func TestKeepLeavesTheJobReserved(t *testing.T) {
 	t.Parallel()
-	ctx := tqxCtx(t, time.Minute)
-	rdb := tqxRedis(t)
-	setup := tqxNewSetup(t, rdb)
-	queueName, list, delayed, reserved := tqxQueue(t, rdb, tqxDialectV3, "keep")
-	cfg := setup.Config(tqxDialectV3, bridge.WorkerConfig{Queues: []string{queueName}, StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
-	cfg.Expire = time.Second
-	b, err := bridge.Open(ctx, cfg)
-	require.NoError(t, err)
-	defer b.Close()
-	var mu sync.Mutex
-	var attempts []int
+	ctx := testCtx(t, time.Minute)
+	be := newBackend(t, "redis", dialectV3)
+	be.Expire = time.Second
+	q := be.Queue("keep")
+	k := be.Keys(q)
+	rec := be.NewRecorder()
+	b := be.Open(bridge.WorkerConfig{Queues: []string{q}, StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
 	b.HandleFunc(`app\job\Keep`, func(_ context.Context, job *bridge.Job) error {
-		mu.Lock()
-		defer mu.Unlock()
-		attempts = append(attempts, job.Attempts())
-		if len(attempts) == 1 {
+		rec.Record(job, "ok", nil)
+		if len(rec.Records()) == 1 { // the first run
 			job.Keep()
 		}
 		return nil
 	})
-	_, err = b.Push(ctx, queueName, `app\job\Keep`, nil)
+	_, err := b.Push(ctx, q, `app\job\Keep`, nil)
 	require.NoError(t, err)
 
 	require.NoError(t, b.Run(ctx)) // stops while the kept job is still reserved
-	n, err := rdb.ZCard(ctx, reserved).Result()
-	require.NoError(t, err)
-	require.EqualValues(t, 1, n, "kept: still reserved, not acknowledged")
-
-	zs, err := rdb.ZRangeWithScores(ctx, reserved, 0, -1).Result()
-	require.NoError(t, err)
-	require.Len(t, zs, 1)
-	tqxWaitFor(t, ctx, "the reservation to lapse", func() (bool, error) {
-		return float64(time.Now().Unix()) >= zs[0].Score, nil
-	})
+	zs := be.ZRange(k.Reserved)
+	require.Len(t, zs, 1, "kept: still reserved, not acknowledged")
+	waitFor(t, "the reservation to lapse", func() bool { return float64(time.Now().Unix()) >= zs[0].Score })
 	require.NoError(t, b.Run(ctx))
-	require.Equal(t, []int{1, 2}, attempts)
-	tqxRequireGone(t, ctx, rdb, list, delayed, reserved)
+	require.Equal(t, []int{1, 2}, rec.Records().Attempts())
+	be.RequireQueueEmpty(q)
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/queuebridge/bridge"
 )
 
-// lvBenchJobs is how many jobs BenchmarkLaravelDrain drains per iteration; QB_LARAVEL_BENCH_JOBS overrides it.
-const lvBenchJobs = 20000
+// laravelBenchJobs is how many jobs BenchmarkLaravelDrain drains per iteration; QB_LARAVEL_BENCH_JOBS overrides it.
+const laravelBenchJobs = 20000
 
 // BenchmarkLaravelDrain drains the same 20,000 Laravel jobs (App\Jobs\Noop, dispatched by Laravel 8.83 with
 // Queue::push) twice: with the in-process bridge (a no-op Go handler, concurrency 128) and with Laravel's own
@@ -29,7 +29,7 @@ const lvBenchJobs = 20000
 //
 //	go test -run '^$' -bench LaravelDrain -benchtime 1x ./integration/
 func BenchmarkLaravelDrain(b *testing.B) {
-	jobs := lvBenchJobs
+	jobs := laravelBenchJobs
 	if s := os.Getenv("QB_LARAVEL_BENCH_JOBS"); s != "" {
 		n, err := strconv.Atoi(s)
 		require.NoError(b, err, "QB_LARAVEL_BENCH_JOBS")
@@ -45,24 +45,24 @@ func BenchmarkLaravelDrain(b *testing.B) {
 		b.StopTimer()
 		out := a.PHP("dispatch.php", "--objects="+strconv.Itoa(jobs), "--class=Noop", "--via=queue",
 			"--queue="+goQ, "--no-readback")
-		require.Len(b, laravelLines[laravelJob](b, out), jobs)
-		lvCopyQueue(b, a, goQ, phpQ, jobs)
+		require.Len(b, jsonLines[laravelJob](b, out), jobs)
+		copyQueue(b, a, goQ, phpQ, jobs)
 
 		var ran atomic.Int64
-		br := lvOpen(b, a, bridge.WorkerConfig{Queues: []string{goQ}, Concurrency: 128, StopWhenEmpty: true,
+		br := a.Open(bridge.WorkerConfig{Queues: []string{goQ}, Concurrency: 128, StopWhenEmpty: true,
 			Sleep: time.Millisecond})
 		br.HandleFunc(`App\Jobs\Noop`, func(context.Context, *bridge.Job) error {
 			ran.Add(1)
 			return nil
 		})
-		cpu0, redis0 := processCPU(b), lvRedisCPU(b, a)
+		cpu0, redis0 := processCPU(b), redisServerCPU(b, a)
 		start := time.Now()
 		b.StartTimer()
 		err := br.Run(ctx)
 		b.StopTimer()
 		bridgeSeconds += time.Since(start).Seconds()
 		goCPU += (processCPU(b) - cpu0).Seconds()
-		redisCPU += lvRedisCPU(b, a) - redis0
+		redisCPU += redisServerCPU(b, a) - redis0
 		require.NoError(b, err)
 		require.EqualValues(b, jobs, ran.Load())
 		a.RequireQueueEmpty(goQ)
@@ -90,10 +90,10 @@ func BenchmarkLaravelDrain(b *testing.B) {
 		jobs, b.N, bridgeRate, laravelRate, bridgeRate/laravelRate)
 }
 
-// lvRedisCPU is redis-server's used CPU (user + system seconds) so far, from INFO cpu.
-func lvRedisCPU(tb testing.TB, a *laravelApp) float64 {
+// redisServerCPU is redis-server's used CPU (user + system seconds) so far, from INFO cpu.
+func redisServerCPU(tb testing.TB, a *laravelApp) float64 {
 	tb.Helper()
-	info, err := a.Redis().Info(context.Background(), "cpu").Result()
+	info, err := a.Redis.Info(context.Background(), "cpu").Result()
 	require.NoError(tb, err)
 	var total float64
 	for _, line := range strings.Split(info, "\n") {
@@ -107,13 +107,12 @@ func lvRedisCPU(tb testing.TB, a *laravelApp) float64 {
 	return total
 }
 
-// lvCopyQueue appends the ready jobs of queue from to queue to, byte for byte, with one notify token each, as
+// copyQueue appends the ready jobs of queue from to queue to, byte for byte, with one notify token each, as
 // if they had been pushed there.
-func lvCopyQueue(tb testing.TB, a *laravelApp, from, to string, want int) {
+func copyQueue(tb testing.TB, a *laravelApp, from, to string, want int) {
 	tb.Helper()
 	ctx := context.Background()
-	items, err := a.Redis().LRange(ctx, a.QueueKey(from), 0, -1).Result()
-	require.NoError(tb, err)
+	items := a.LRange(a.Keys(from).List)
 	require.Len(tb, items, want)
 	for start := 0; start < len(items); start += 1000 {
 		chunk := items[start:min(start+1000, len(items))]
@@ -122,9 +121,9 @@ func lvCopyQueue(tb testing.TB, a *laravelApp, from, to string, want int) {
 		for i, s := range chunk {
 			args[i], tokens[i] = s, "1"
 		}
-		pipe := a.Redis().TxPipeline()
-		pipe.RPush(ctx, a.QueueKey(to), args...)
-		pipe.RPush(ctx, a.NotifyKey(to), tokens...)
+		pipe := a.Redis.TxPipeline()
+		pipe.RPush(ctx, a.Keys(to).List, args...)
+		pipe.RPush(ctx, a.Keys(to).Notify, tokens...)
 		_, err := pipe.Exec(ctx)
 		require.NoError(tb, err)
 	}

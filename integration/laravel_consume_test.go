@@ -14,8 +14,8 @@ import (
 	"github.com/queuebridge/bridge/compat/laravel"
 )
 
-// lvObjectPropsCmd is App\Jobs\ObjectProps as Job.Bind decodes it.
-type lvObjectPropsCmd struct {
+// objectPropsJob is App\Jobs\ObjectProps as Job.Bind decodes it.
+type objectPropsJob struct {
 	Name    string         `php:"name"`
 	Tags    map[string]any `php:"tags"`
 	Ratio   float64        `php:"ratio"`
@@ -30,22 +30,22 @@ type lvObjectPropsCmd struct {
 	laravel.Queueable
 }
 
-func (c *lvObjectPropsCmd) props() (any, error) {
-	return lvJSONValue(map[string]any{"name": c.Name, "tags": c.Tags, "ratio": c.Ratio, "whole": c.Whole,
+func (c *objectPropsJob) props() (any, error) {
+	return jsonValue(map[string]any{"name": c.Name, "tags": c.Tags, "ratio": c.Ratio, "whole": c.Whole,
 		"count": c.Count, "neg": c.Neg, "flag": c.Flag, "off": c.Off, "nothing": c.Nothing, "format": c.Format,
 		"secret": c.Secret})
 }
 
-// lvWithModelCmd is App\Jobs\WithModel as Job.Bind decodes it: SerializesModels left ModelIdentifiers.
-type lvWithModelCmd struct {
+// withModelJob is App\Jobs\WithModel as Job.Bind decodes it: SerializesModels left ModelIdentifiers.
+type withModelJob struct {
 	User  laravel.ModelIdentifier `php:"user"`
 	Users laravel.ModelIdentifier `php:"users"`
 	Note  string                  `php:"note"`
 	laravel.Queueable
 }
 
-// lvConsumed is what a Go handler saw of one job.
-type lvConsumed struct {
+// consumed is what a Go handler saw of one job.
+type consumed struct {
 	runs     int
 	name     string
 	id       string
@@ -56,7 +56,7 @@ type lvConsumed struct {
 	props    any // object jobs: the bound properties as JSON values; string jobs: the bound data
 	queueP   string
 	connP    string
-	model    *lvWithModelCmd
+	model    *withModelJob
 	err      error
 }
 
@@ -88,13 +88,13 @@ func TestLaravelConsume(t *testing.T) {
 	require.Len(t, byUUID, 2000, "uuids are unique")
 
 	var mu sync.Mutex
-	seen := make(map[string]*lvConsumed, len(jobs))
-	note := func(job *bridge.Job, f func(c *lvConsumed)) {
+	seen := make(map[string]*consumed, len(jobs))
+	note := func(job *bridge.Job, f func(c *consumed)) {
 		mu.Lock()
 		defer mu.Unlock()
 		c := seen[job.UUID()]
 		if c == nil {
-			c = &lvConsumed{}
+			c = &consumed{}
 			seen[job.UUID()] = c
 		}
 		c.runs++
@@ -107,36 +107,36 @@ func TestLaravelConsume(t *testing.T) {
 		return len(seen)
 	}
 
-	b := lvOpen(t, a, bridge.WorkerConfig{Queues: []string{q}, Concurrency: 16, Sleep: 50 * time.Millisecond})
-	b.HandleFunc(lvRecordClass, func(_ context.Context, job *bridge.Job) error {
-		var c lvRecordCmd
+	b := a.Open(bridge.WorkerConfig{Queues: []string{q}, Concurrency: 16, Sleep: 50 * time.Millisecond})
+	b.HandleFunc(classRecord, func(_ context.Context, job *bridge.Job) error {
+		var c recordJob
 		err := job.Bind(&c)
-		note(job, func(s *lvConsumed) { s.props, s.err, s.queueP, s.connP = c.props(), err, c.Queue, c.Connection })
+		note(job, func(s *consumed) { s.props, s.err, s.queueP, s.connP = c.props(), err, c.Queue, c.Connection })
 		return err
 	})
-	b.HandleFunc(lvObjectPropsClass, func(_ context.Context, job *bridge.Job) error {
-		var c lvObjectPropsCmd
+	b.HandleFunc(classObjectProps, func(_ context.Context, job *bridge.Job) error {
+		var c objectPropsJob
 		err := job.Bind(&c)
 		props, perr := c.props()
 		if err == nil {
 			err = perr
 		}
-		note(job, func(s *lvConsumed) { s.props, s.err, s.queueP, s.connP = props, err, c.Queue, c.Connection })
+		note(job, func(s *consumed) { s.props, s.err, s.queueP, s.connP = props, err, c.Queue, c.Connection })
 		return err
 	})
-	b.HandleFunc(lvWithModelClass, func(_ context.Context, job *bridge.Job) error {
-		var c lvWithModelCmd
+	b.HandleFunc(classWithModel, func(_ context.Context, job *bridge.Job) error {
+		var c withModelJob
 		err := job.Bind(&c)
-		note(job, func(s *lvConsumed) { s.model, s.err, s.queueP, s.connP = &c, err, c.Queue, c.Connection })
+		note(job, func(s *consumed) { s.model, s.err, s.queueP, s.connP = &c, err, c.Queue, c.Connection })
 		return err
 	})
-	b.HandleFunc(lvLegacyJob, func(_ context.Context, job *bridge.Job) error {
+	b.HandleFunc(jobLegacy, func(_ context.Context, job *bridge.Job) error {
 		var data map[string]any
 		err := job.Bind(&data)
-		note(job, func(s *lvConsumed) { s.props, s.err = data, err })
+		note(job, func(s *consumed) { s.props, s.err = data, err })
 		return err
 	})
-	run := lvStart(t, b)
+	run := runBackground(t, b)
 	waitFor(t, "the bridge ran 2,000 jobs", func() bool { return ran() == len(jobs) })
 	require.NoError(t, run.stop(t))
 
@@ -155,33 +155,33 @@ func TestLaravelConsume(t *testing.T) {
 			require.GreaterOrEqual(t, c.at.Unix(), j.AvailableAt, "%s ran before it was due", what)
 		}
 		switch j.Class {
-		case lvRecordClass, lvObjectPropsClass:
+		case classRecord, classObjectProps:
 			require.Equal(t, j.Class, c.name, what)
 			require.Equal(t, j.Props, c.props, "%s: Bind gives back what Laravel serialized", what)
-			if j.Class == lvRecordClass { // through the Bus: onConnection / onQueue set the Queueable properties
+			if j.Class == classRecord { // through the Bus: onConnection / onQueue set the Queueable properties
 				require.Equal(t, q, c.queueP, what)
 				require.Equal(t, "redis", c.connP, what)
 			} else { // Queue::push: untouched
 				require.Empty(t, c.queueP, what)
 				require.Empty(t, c.connP, what)
 			}
-		case lvWithModelClass:
+		case classWithModel:
 			require.Equal(t, j.Class, c.name, what)
 			// Props::of printed the models (toArray); the job carries their identifiers.
 			user := j.Props["user"].(map[string]any)
 			users := j.Props["users"].([]any)
-			require.Equal(t, laravel.ModelIdentifier{Class: lvUserClass, ID: int64(user["id"].(float64)),
+			require.Equal(t, laravel.ModelIdentifier{Class: classUser, ID: int64(user["id"].(float64)),
 				Relations: []string{}, Connection: "sqlite"}, c.model.User, what)
 			var ids []any
 			for _, u := range users {
 				ids = append(ids, int64(u.(map[string]any)["id"].(float64)))
 			}
-			require.Equal(t, laravel.ModelIdentifier{Class: lvUserClass, ID: ids, Relations: []string{},
+			require.Equal(t, laravel.ModelIdentifier{Class: classUser, ID: ids, Relations: []string{},
 				Connection: "sqlite"}, c.model.Users, what)
 			require.Equal(t, j.Props["note"], c.model.Note, what)
 			require.Equal(t, q, c.model.Queue, what)
-		case lvLegacyClass:
-			require.Equal(t, lvLegacyJob, c.name, what)
+		case classLegacy:
+			require.Equal(t, jobLegacy, c.name, what)
 			require.Equal(t, j.Data, c.props, "%s: Bind gives back the data Laravel wrote", what)
 		default:
 			require.Failf(t, "class", "%q", j.Class)
@@ -201,12 +201,12 @@ func TestLaravelConsumeChain(t *testing.T) {
 	log := a.Key("log")
 	const phpQ, goQ = "chain-php", "chain-go"
 	chain := func(q string) laravelJob {
-		out := laravelLines[laravelJob](t, a.PHP("chain.php", "--queue="+q, "--length=3", "--log="+log))
+		out := jsonLines[laravelJob](t, a.PHP("chain.php", "--queue="+q, "--length=3", "--log="+log))
 		require.Len(t, out, 1)
 		require.NotEmpty(t, out[0].Raw)
 		return out[0]
 	}
-	order := func(q string, recs []laravelRecord) []string {
+	order := func(q string, recs records) []string {
 		var out []string
 		for _, r := range recs {
 			if r.Queue == q {
@@ -227,13 +227,12 @@ func TestLaravelConsumeChain(t *testing.T) {
 	// CallQueuedHandler's work, so the bridge hands the chain's first job back untouched and Laravel's
 	// worker runs every link.
 	first := chain(goQ)
-	goLog := &lvLog{a: a}
-	b := lvOpen(t, a, bridge.WorkerConfig{Queues: []string{goQ}, StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
-	b.Handle(lvRecordClass, lvRecordHandler{log: goLog})
-	require.NoError(t, lvStart(t, b).wait(t))
-	require.Empty(t, goLog.Records(), "the bridge must not run a chain it cannot continue")
-	items, err := a.Redis().LRange(context.Background(), a.Key("queues:"+goQ), 0, -1).Result()
-	require.NoError(t, err)
+	rec := a.NewRecorder()
+	b := a.Open(bridge.WorkerConfig{Queues: []string{goQ}, StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
+	b.Handle(classRecord, recordHandler{rec: rec})
+	require.NoError(t, runBackground(t, b).wait(t))
+	require.Empty(t, rec.Records(), "the bridge must not run a chain it cannot continue")
+	items := a.LRange(a.Keys(goQ).List)
 	require.Equal(t, []string{first.Raw}, items, "the chain's first job is back on the list, byte for byte")
 	a.Work("--queue="+goQ, "--drain", "--sleep=0.1")
 	require.Equal(t, want, order(goQ, a.RecordsIn(log)), "every link of the chain ran once, in order")

@@ -31,17 +31,15 @@ func TestLaravelFailedJobsTable(t *testing.T) {
 	}
 	phpJob, goJob := dispatch(phpQ), dispatch(goQ)
 
-	cfg := lvConfig(t, a, bridge.WorkerConfig{Queues: []string{goQ}, Tries: 1, Sleep: 50 * time.Millisecond})
+	cfg := a.Config(bridge.WorkerConfig{Queues: []string{goQ}, Tries: 1, Sleep: 50 * time.Millisecond})
 	cfg.FailedDatabase = "mysql:" + a.env.MySQLDSN()
 	cfg.FailedTable = a.FailedTable
-	b, err := bridge.Open(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = b.Close() })
-	goLog := &lvLog{a: a}
-	b.Handle(lvRecordClass, lvRecordHandler{log: goLog})
-	running := lvStart(t, b)
+	b := a.OpenConfig(cfg)
+	rec := a.NewRecorder()
+	b.Handle(classRecord, recordHandler{rec: rec})
+	running := runBackground(t, b)
 	a.Work("--queue="+phpQ, "--drain", "--sleep=0.1")
-	waitFor(t, "the bridge failed its job", func() bool { return lvQueueEmpty(t, a, goQ) })
+	waitFor(t, "the bridge failed its job", func() bool { return a.QueueEmpty(goQ) })
 	require.NoError(t, running.stop(t))
 
 	rows := a.FailedJobs()
@@ -55,11 +53,11 @@ func TestLaravelFailedJobsTable(t *testing.T) {
 	require.Equal(t, pr.Connection, gr.Connection)
 	require.Equal(t, phpQ, pr.Queue)
 	require.Equal(t, goQ, gr.Queue)
-	require.Equal(t, lvWithoutIdentity(t, pr.Payload), lvWithoutIdentity(t, gr.Payload),
+	require.Equal(t, withoutIdentity(t, pr.Payload), withoutIdentity(t, gr.Payload),
 		"failed on attempt 2: both rows hold the cjson copy reserved by attempt 1")
 	require.Regexp(t, `^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$`, gr.FailedAt)
 	first, _, _ := strings.Cut(pr.Exception, "\n")
-	m := lvExceptionFirstLine.FindStringSubmatch(first)
+	m := exceptionFirstLine.FindStringSubmatch(first)
 	require.NotNil(t, m, "Laravel's exception text: %q", pr.Exception)
 	require.Equal(t, "RuntimeException", m[1])
 	require.Equal(t, "Record 7 fails on attempt 2", m[2])
@@ -74,8 +72,7 @@ func TestLaravelFailedJobsTable(t *testing.T) {
 
 	requireBackOnQueue := func(q, uuid string) {
 		t.Helper()
-		list, err := a.Redis().LRange(ctx, a.QueueKey(q), 0, -1).Result()
-		require.NoError(t, err)
+		list := a.LRange(a.Keys(q).List)
 		require.Len(t, list, 1, "queue %s", q)
 		var p laravelPayload
 		require.NoError(t, json.Unmarshal([]byte(list[0]), &p))
@@ -87,9 +84,7 @@ func TestLaravelFailedJobsTable(t *testing.T) {
 	require.Contains(t, a.Artisan("queue:retry", goJob.UUID), goJob.UUID)
 	requireBackOnQueue(goQ, goJob.UUID)
 	// The bridge's Retry of Laravel's row.
-	c, err := bridge.Open(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close() })
+	c := a.OpenConfig(cfg)
 	require.NoError(t, c.Retry(ctx, phpJob.UUID))
 	requireBackOnQueue(phpQ, phpJob.UUID)
 	require.Empty(t, a.FailedJobs(), "both rows were forgotten by the retries")

@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +23,7 @@ func TestLaravelFleet(t *testing.T) {
 	ctx := context.Background()
 	const q = "fleet"
 	log := a.Key("log")
-	pusher := lvOpen(t, a, bridge.WorkerConfig{})
+	pusher := a.Open(bridge.WorkerConfig{})
 
 	pushedBy := map[string]string{} // id → "laravel" | "bridge"
 	for round := range 2 {
@@ -34,9 +33,9 @@ func TestLaravelFleet(t *testing.T) {
 			var id string
 			var err error
 			if i%5 == 4 {
-				id, err = pusher.Push(ctx, q, lvLegacyJob, map[string]any{"n": n, "log": log})
+				id, err = pusher.Push(ctx, q, jobLegacy, map[string]any{"n": n, "log": log})
 			} else {
-				id, err = pusher.PushCommand(ctx, q, lvRecordSpec{N: n, Log: log}.command())
+				id, err = pusher.PushCommand(ctx, q, recordSpec{N: n, Log: log}.command())
 			}
 			require.NoError(t, err)
 			pushedBy[id] = "bridge"
@@ -51,9 +50,7 @@ func TestLaravelFleet(t *testing.T) {
 		}
 	}
 	require.Len(t, pushedBy, 10000)
-	n, err := a.Redis().LLen(ctx, a.QueueKey(q)).Result()
-	require.NoError(t, err)
-	require.EqualValues(t, 10000, n)
+	require.EqualValues(t, 10000, a.LLen(a.Keys(q).List))
 
 	// The Laravel workers start first (PHP boots in a fraction of a second, the bridge in microseconds); the
 	// bridge joins once both have taken a job, so the three really share the queue.
@@ -69,27 +66,21 @@ func TestLaravelFleet(t *testing.T) {
 		return len(pids) == 2
 	})
 
-	var mu sync.Mutex
-	var goRuns []laravelRecord
-	note := func(job *bridge.Job) {
-		mu.Lock()
-		goRuns = append(goRuns, laravelRecord{Runner: "bridge", UUID: job.UUID(), ID: job.ID(), Attempts: job.Attempts(), Class: job.Name()})
-		mu.Unlock()
-	}
-	b := lvOpen(t, a, bridge.WorkerConfig{Queues: []string{q}, Concurrency: 8, StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
-	b.HandleFunc(lvRecordClass, func(_ context.Context, job *bridge.Job) error {
-		var c lvRecordCmd
+	rec := a.NewRecorder()
+	b := a.Open(bridge.WorkerConfig{Queues: []string{q}, Concurrency: 8, StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
+	b.HandleFunc(classRecord, func(_ context.Context, job *bridge.Job) error {
+		var c recordJob
 		if err := job.Bind(&c); err != nil {
 			return err
 		}
-		note(job)
+		rec.Record(job, "ok", nil)
 		return nil
 	})
-	b.HandleFunc(lvLegacyJob, func(_ context.Context, job *bridge.Job) error {
-		note(job)
+	b.HandleFunc(jobLegacy, func(_ context.Context, job *bridge.Job) error {
+		rec.Record(job, "ok", nil)
 		return nil
 	})
-	require.NoError(t, lvStart(t, b).wait(t), "the bridge stops once the queue is empty")
+	require.NoError(t, runBackground(t, b).wait(t), "the bridge stops once the queue is empty")
 	var phpProcessed []int
 	for _, w := range php {
 		res := w.Wait(t)
@@ -98,6 +89,7 @@ func TestLaravelFleet(t *testing.T) {
 		require.Zero(t, res.Exit.Counts["JobExceptionOccurred"])
 	}
 
+	goRuns := rec.Records()
 	all := append(a.RecordsIn(log), goRuns...)
 	byRunner := map[string]int{}
 	uuids := map[string]int{}
@@ -156,28 +148,29 @@ func TestLaravelFleetHandOver(t *testing.T) {
 	}
 	require.Len(t, jobs, 4*perKind)
 
-	goLog := &lvLog{a: a}
-	bridgeOn := func(q string, stopWhenEmpty bool) *lvRunning {
-		b := lvOpen(t, a, bridge.WorkerConfig{Queues: []string{q}, Concurrency: 4, StopWhenEmpty: stopWhenEmpty,
+	rec := a.NewRecorder()
+	bridgeOn := func(q string, stopWhenEmpty bool) *running {
+		b := a.Open(bridge.WorkerConfig{Queues: []string{q}, Concurrency: 4, StopWhenEmpty: stopWhenEmpty,
 			Sleep: 50 * time.Millisecond})
-		b.Handle(lvRecordClass, lvRecordHandler{log: goLog})
-		return lvStart(t, b)
+		b.Handle(classRecord, recordHandler{rec: rec})
+		return runBackground(t, b)
 	}
 
 	// Round 1: every job's first attempt; the released jobs wait out their 3 s backoff, so both workers stop
-	// when their list is empty.
+	// when their list is empty. Laravel's worker also stops after as many jobs as the queue holds: on a
+	// loaded machine it may still run when the first releases come due, and those attempts are the bridge's.
 	first := bridgeOn("go-php", true)
-	a.Work("--queue=php-go", "--stop-when-empty", "--sleep=0.1")
+	a.Work("--queue=php-go", "--stop-when-empty", "--max-jobs="+fmt.Sprint(2*perKind), "--sleep=0.1")
 	require.NoError(t, first.wait(t))
 	// Round 2: the other runner, until both queues are empty (the jobs are in the delayed sets at first).
 	second := bridgeOn("php-go", false)
 	a.Work("--queue=go-php", "--drain", "--sleep=0.1")
-	waitFor(t, "the bridge drained php-go", func() bool { return lvQueueEmpty(t, a, "php-go") })
+	waitFor(t, "the bridge drained php-go", func() bool { return a.QueueEmpty("php-go") })
 	require.NoError(t, second.stop(t))
 
 	type run struct{ runner, outcome string }
 	runs := map[string]map[int]run{} // uuid → attempt → run
-	note := func(r laravelRecord) {
+	note := func(r record) {
 		if r.Outcome == "failed" {
 			return // failed() runs are counted below, by n
 		}
@@ -193,20 +186,20 @@ func TestLaravelFleetHandOver(t *testing.T) {
 	for _, r := range a.RecordsIn(log) {
 		note(r)
 	}
-	for _, r := range goLog.Records() {
+	for _, r := range rec.Records() {
 		note(r)
 	}
 
-	failedBy := map[string]lvFailedRecord{} // uuid → failed record, from both stores
+	failedBy := map[string]failedRecord{} // uuid → failed record, from both stores
 	for _, row := range a.FailedJobs() {
 		require.NotContains(t, failedBy, row.UUID)
-		failedBy[row.UUID] = lvFailedRecord{ID: "laravel", Exception: row.Exception, Queue: row.Queue}
+		failedBy[row.UUID] = failedRecord{ID: "laravel", Exception: row.Exception, Queue: row.Queue}
 	}
-	store, err := lvFailedStore(t, a).Failed(ctx)
+	store, err := a.Open(bridge.WorkerConfig{}).Failed(ctx)
 	require.NoError(t, err)
 	for _, f := range store {
 		require.NotContains(t, failedBy, f.ID)
-		failedBy[f.ID] = lvFailedRecord{ID: "bridge", Exception: f.Exception, Queue: f.Queue}
+		failedBy[f.ID] = failedRecord{ID: "bridge", Exception: f.Exception, Queue: f.Queue}
 	}
 
 	for uuid, j := range jobs {
@@ -229,15 +222,13 @@ func TestLaravelFleetHandOver(t *testing.T) {
 		require.Equal(t, secondRunner, f.ID, "%s: failed by the runner of attempt 2", what)
 		require.Equal(t, j.Queue, f.Queue, what)
 		require.Contains(t, f.Exception, fmt.Sprintf("Record %d fails on attempt 2", j.N), what)
-		n, err := a.Redis().Exists(ctx, a.Prefix+a.CachePrefix+":job-exceptions:"+uuid).Result()
-		require.NoError(t, err)
-		require.Zero(t, n, "%s: the counter is forgotten when the job fails by it", what)
+		require.False(t, a.Exists(a.ExceptionsKey(uuid)), "%s: the counter is forgotten when the job fails by it", what)
 	}
 	require.Len(t, failedBy, 2*perKind)
 
 	// failed() ran once per failed job, in PHP (Record::failed) or in Go (the handler's Failed).
 	hooks := map[string]int{} // "runner n"
-	for _, r := range append(a.RecordsIn(log), goLog.Records()...) {
+	for _, r := range append(a.RecordsIn(log), rec.Records()...) {
 		if r.Outcome == "failed" {
 			hooks[fmt.Sprintf("%s %v", r.Runner, r.Props["n"])]++
 		}
@@ -277,31 +268,29 @@ func TestLaravelFleetLeavesPHPJobs(t *testing.T) {
 		phpJobs = append(phpJobs, a.Dispatch("--objects=5", "--class=Encrypted", "--queue="+q)...)
 	}
 
-	goLog := &lvLog{a: a}
-	b := lvOpen(t, a, bridge.WorkerConfig{Queues: []string{q}, Concurrency: 4, StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
-	b.Handle(lvRecordClass, lvRecordHandler{log: goLog})
-	goLog.listen(b)
-	require.NoError(t, lvStart(t, b).wait(t))
-	require.Len(t, goLog.Records(), 30, "the bridge ran every Record")
+	rec := a.NewRecorder()
+	b := a.Open(bridge.WorkerConfig{Queues: []string{q}, Concurrency: 4, StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
+	b.Handle(classRecord, recordHandler{rec: rec})
+	rec.Listen(b)
+	require.NoError(t, runBackground(t, b).wait(t))
+	require.Len(t, rec.Records(), 30, "the bridge ran every Record")
 	// Every check below is made (assert), so one run shows every way the bridge took jobs from PHP.
 	// Differences are counted by kind, so a run shows each once.
 	failed := map[string]int{}
-	for _, e := range goLog.Events() {
+	for _, e := range rec.Events() {
 		if e.Event == "JobFailed" {
 			failed[e.Exception+": "+e.Message]++
 		}
 	}
 	assert.Empty(t, failed, "jobs the bridge failed (JobFailed), by exception")
-	store, err := lvFailedStore(t, a).Failed(ctx)
+	store, err := a.Open(bridge.WorkerConfig{}).Failed(ctx)
 	require.NoError(t, err)
 	stored := map[string]int{}
 	for _, f := range store {
 		stored[f.Exception]++
 	}
 	assert.Empty(t, stored, "records in the bridge's failed store, by exception")
-	n, err := a.Redis().LLen(ctx, a.QueueKey(q)).Result()
-	require.NoError(t, err)
-	assert.EqualValues(t, len(phpJobs), n, "PHP's jobs are back on the list")
+	assert.EqualValues(t, len(phpJobs), a.LLen(a.Keys(q).List), "PHP's jobs are back on the list")
 
 	w := a.Work("--queue="+q, "--drain", "--sleep=0.1", "--record="+log)
 	assert.Empty(t, w.Of("JobFailed"))
@@ -335,20 +324,20 @@ func TestLaravelFleetRestart(t *testing.T) {
 	php := a.StartWork("--queue="+q, "--sleep=0.1")
 	waitFor(t, "Laravel's worker ran a job", func() bool { return len(a.RecordsIn(log)) == 1 })
 	// The bridge also works a queue of its own, where the second job goes.
-	goLog := &lvLog{a: a}
-	b := lvOpen(t, a, bridge.WorkerConfig{Queues: []string{q, "bridge-only"}, Sleep: 50 * time.Millisecond})
-	b.Handle(lvRecordClass, lvRecordHandler{log: goLog})
-	goLog.listen(b)
-	running := lvStart(t, b)
+	rec := a.NewRecorder()
+	b := a.Open(bridge.WorkerConfig{Queues: []string{q, "bridge-only"}, Sleep: 50 * time.Millisecond})
+	b.Handle(classRecord, recordHandler{rec: rec})
+	rec.Listen(b)
+	running := runBackground(t, b)
 	a.Dispatch("--objects=1", "--queue=bridge-only", "--start=2")
-	waitFor(t, "the bridge ran a job", func() bool { return len(goLog.Records()) == 1 })
+	waitFor(t, "the bridge ran a job", func() bool { return len(rec.Records()) == 1 })
 
 	require.Contains(t, a.Artisan("queue:restart"), "Broadcasting queue restart signal.")
 	require.NoError(t, running.wait(t), "the bridge stops on Laravel's restart signal")
 	res := php.Wait(t)
 	require.Len(t, res.Of("WorkerStopping"), 1)
 	var reasons []string
-	for _, e := range goLog.Events() {
+	for _, e := range rec.Events() {
 		if e.Event == "WorkerStopping" {
 			reasons = append(reasons, e.Message)
 		}

@@ -16,9 +16,9 @@ import (
 	"github.com/queuebridge/bridge"
 )
 
-// lvPolicyCase is one retry-policy scenario: an App\Jobs\Record with these properties, run once by Laravel's
-// queue:work and once by the bridge with lvRecordHandler (which does what Record::handle() does).
-type lvPolicyCase struct {
+// policyCase is one retry-policy scenario: an App\Jobs\Record with these properties, run once by Laravel's
+// queue:work and once by the bridge with recordHandler (which does what Record::handle() does).
+type policyCase struct {
 	name string
 	// class is the job class (dispatch.php --class); "" is Record.
 	class string
@@ -35,47 +35,47 @@ type lvPolicyCase struct {
 	timesOut bool
 }
 
-// lvPolicyRun is what one runner (Laravel's worker or the bridge) did with the scenario's job.
-type lvPolicyRun struct {
+// policyRun is what one runner (Laravel's worker or the bridge) did with the scenario's job.
+type policyRun struct {
 	runner  string
 	queue   string
 	uuid    string
-	records []laravelRecord // handle() and failed() executions, in order
-	events  []laravelEvent  // the worker's events for the job, in order
-	returns []lvReturn
-	failed  []lvFailedRecord
+	records records  // handle() and failed() executions, in order
+	events  eventLog // the worker's events for the job, in order
+	returns []requeue
+	failed  []failedRecord
 	counter bool // the maxExceptions counter job-exceptions:<uuid> is still in the cache
 }
 
-// lvReturn is the job going back to its queue after an attempt: released (JobReleased; at = its score in
+// requeue is the job going back to its queue after an attempt: released (JobReleased; at = its score in
 // the delayed set), or, when a timeout killed Laravel's worker, left reserved until its reservation lapses
 // (at = its score in the reserved set), which is what Laravel does with a timed-out job it does not fail.
-type lvReturn struct {
+type requeue struct {
 	attempts int
 	at       int64 // when the job is available again, Unix seconds
 	now      int64 // a moment after it went back
 }
 
-// lvReturns are the job's returns to its queue as the JobReleased events of a run report them.
-func lvReturns(t testing.TB, runner string, events []laravelEvent) []lvReturn {
+// returnsOf are the job's returns to its queue as the JobReleased events of a run report them.
+func returnsOf(t testing.TB, runner string, events eventLog) []requeue {
 	t.Helper()
-	var out []lvReturn
+	var out []requeue
 	for _, e := range events {
 		if e.Event == "JobReleased" {
 			require.NotNil(t, e.AvailableAt, "%s: the released copy is in the delayed set", runner)
-			out = append(out, lvReturn{attempts: e.Attempts, at: *e.AvailableAt, now: e.Now})
+			out = append(out, requeue{attempts: e.Attempts, at: *e.AvailableAt, now: e.Now})
 		}
 	}
 	return out
 }
 
-// lvFailedRecord is a failed_jobs row (Laravel) or a record of the bridge's failed store.
-type lvFailedRecord struct {
+// failedRecord is a failed_jobs row (Laravel) or a record of the bridge's failed store.
+type failedRecord struct {
 	ID, Connection, Queue, Payload, Exception string
 }
 
 // runs are the executions of handle(), with their attempt and outcome (start, throw, release, ok).
-func (r lvPolicyRun) runs() []string {
+func (r policyRun) runs() []string {
 	var out []string
 	for _, rec := range r.records {
 		if rec.Outcome != "failed" {
@@ -86,7 +86,7 @@ func (r lvPolicyRun) runs() []string {
 }
 
 // releases are the attempts after which the job went back to its queue.
-func (r lvPolicyRun) releases() []string {
+func (r policyRun) releases() []string {
 	var out []string
 	for _, ret := range r.returns {
 		out = append(out, fmt.Sprintf("back on the queue after attempt %d", ret.attempts))
@@ -95,7 +95,7 @@ func (r lvPolicyRun) releases() []string {
 }
 
 // failures are the job's failures as the worker reports them (JobFailed) and as failed() got them.
-func (r lvPolicyRun) failures() []string {
+func (r policyRun) failures() []string {
 	var out []string
 	for _, e := range r.events {
 		if e.Event == "JobFailed" {
@@ -114,7 +114,7 @@ func (r lvPolicyRun) failures() []string {
 // attempt's last handle() record and before `now` was read, and either may fall on the other side of a
 // second boundary than the release itself. (For a job left reserved by a killed worker the interval is
 // wider: its score was set when it was reserved, and `now` is read after the kill.)
-func (r lvPolicyRun) releaseDelays(t testing.TB) [][2]int64 {
+func (r policyRun) releaseDelays(t testing.TB) [][2]int64 {
 	t.Helper()
 	var out [][2]int64
 	for _, ret := range r.returns {
@@ -130,7 +130,7 @@ func (r lvPolicyRun) releaseDelays(t testing.TB) [][2]int64 {
 	return out
 }
 
-var lvExceptionFirstLine = regexp.MustCompile(`^(\S+): (.*) in (\S+):(\d+)$`)
+var exceptionFirstLine = regexp.MustCompile(`^(\S+): (.*) in (\S+):(\d+)$`)
 
 // TestLaravelPolicy runs the same job definitions through Laravel 8.83's worker and through the bridge and
 // compares what happened: the attempts of each run and their outcomes, release delays (delayed score − now),
@@ -140,7 +140,7 @@ var lvExceptionFirstLine = regexp.MustCompile(`^(\S+): (.*) in (\S+):(\d+)$`)
 func TestLaravelPolicy(t *testing.T) {
 	t.Parallel()
 	now := time.Now().Unix()
-	cases := []lvPolicyCase{
+	cases := []policyCase{
 		// $this->release(1) twice, then success: releases count as attempts (tries 3).
 		{name: "release", sets: []string{"releaseTimes=2", "releaseDelay=1", "tries=3"}},
 		// Releases use up tries: the third reservation fails before running (MaxAttemptsExceededException).
@@ -181,12 +181,12 @@ func TestLaravelPolicy(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			lvRunPolicyCase(t, c)
+			runPolicyCase(t, c)
 		})
 	}
 }
 
-func lvRunPolicyCase(t *testing.T, c lvPolicyCase) {
+func runPolicyCase(t *testing.T, c policyCase) {
 	a := newLaravelApp(t, laravelOptions{RetryAfter: c.retryAfter})
 	ctx := context.Background()
 	const phpQ, goQ = "php", "go"
@@ -209,38 +209,37 @@ func lvRunPolicyCase(t *testing.T, c lvPolicyCase) {
 		return jobs[0]
 	}
 	phpJob, goJob := dispatch(phpQ), dispatch(goQ)
-	require.Equal(t, lvWithoutIdentity(t, phpJob.Raw), lvWithoutIdentity(t, goJob.Raw), "the same job twice")
+	require.Equal(t, withoutIdentity(t, phpJob.Raw), withoutIdentity(t, goJob.Raw), "the same job twice")
 
 	// The bridge works its queue meanwhile, as Laravel's worker would: --tries 1, --timeout 60 (defaults).
 	tries := c.tries
 	if tries == 0 {
 		tries = 1
 	}
-	goLog := &lvLog{a: a}
-	b := lvOpen(t, a, bridge.WorkerConfig{Queues: []string{goQ}, Concurrency: 1, Tries: tries, Backoff: c.backoff,
+	rec := a.NewRecorder()
+	b := a.Open(bridge.WorkerConfig{Queues: []string{goQ}, Concurrency: 1, Tries: tries, Backoff: c.backoff,
 		Sleep: 100 * time.Millisecond})
-	goLog.listen(b)
-	b.Handle(lvRecordClass, lvRecordHandler{log: goLog})
-	b.Handle(lvLegacyJob, lvLegacyHandler{log: goLog})
-	b.Handle(lvFailsManually, lvFailsManuallyHandler{log: goLog})
-	running := lvStart(t, b)
+	rec.Listen(b)
+	b.Handle(classRecord, recordHandler{rec: rec})
+	b.Handle(jobLegacy, legacyHandler{rec: rec})
+	b.Handle(classFailsManually, failsManuallyHandler{rec: rec})
+	running := runBackground(t, b)
 
 	// Laravel's worker, until the queue is empty; a job timeout kills it, then another one takes over.
 	work := append([]string{"--queue=" + phpQ, "--drain", "--sleep=0.1"}, c.work...)
-	var phpEvents []laravelEvent
-	var leftReserved []lvReturn
+	var phpEvents eventLog
+	var leftReserved []requeue
 	if c.timesOut {
-		for run := 0; !lvQueueEmpty(t, a, phpQ); run++ {
+		for run := 0; !a.QueueEmpty(phpQ); run++ {
 			require.Less(t, run, 3, "Laravel's worker still has the job after 3 runs")
 			w, err := a.TryWork(work...)
 			require.Error(t, err, "a job timeout kills queue:work (SIGKILL)")
 			phpEvents = append(phpEvents, w.Events...)
-			held, err := a.Redis().ZRangeWithScores(ctx, a.ReservedKey(phpQ), 0, -1).Result()
-			require.NoError(t, err)
+			held := a.ZRange(a.Keys(phpQ).Reserved)
 			if len(held) == 1 { // not failed: it comes back when its reservation lapses
 				processing := w.Of("JobProcessing")
 				require.NotEmpty(t, processing)
-				leftReserved = append(leftReserved, lvReturn{attempts: processing[len(processing)-1].Attempts,
+				leftReserved = append(leftReserved, requeue{attempts: processing[len(processing)-1].Attempts,
 					at: int64(held[0].Score), now: time.Now().Unix()})
 			}
 		}
@@ -248,40 +247,36 @@ func lvRunPolicyCase(t *testing.T, c lvPolicyCase) {
 		phpEvents = a.Work(work...).Events
 	}
 
-	waitFor(t, "the bridge is done with the job", func() bool { return lvQueueEmpty(t, a, goQ) })
+	waitFor(t, "the bridge is done with the job", func() bool { return a.QueueEmpty(goQ) })
 	require.NoError(t, running.stop(t))
 
-	counterKey := func(uuid string) bool {
-		n, err := a.Redis().Exists(ctx, a.Prefix+a.CachePrefix+":job-exceptions:"+uuid).Result()
-		require.NoError(t, err)
-		return n == 1
-	}
-	php := lvPolicyRun{runner: "laravel", queue: phpQ, uuid: phpJob.UUID, records: a.RecordsIn(log), counter: counterKey(phpJob.UUID)}
+	counterKey := func(uuid string) bool { return a.Exists(a.ExceptionsKey(uuid)) }
+	php := policyRun{runner: "laravel", queue: phpQ, uuid: phpJob.UUID, records: a.RecordsIn(log), counter: counterKey(phpJob.UUID)}
 	for _, e := range phpEvents {
 		if e.UUID == phpJob.UUID {
 			php.events = append(php.events, e)
 		}
 	}
-	php.returns = append(lvReturns(t, php.runner, php.events), leftReserved...)
-	slices.SortStableFunc(php.returns, func(x, y lvReturn) int { return x.attempts - y.attempts })
+	php.returns = append(returnsOf(t, php.runner, php.events), leftReserved...)
+	slices.SortStableFunc(php.returns, func(x, y requeue) int { return x.attempts - y.attempts })
 	for _, row := range a.FailedJobs() {
 		require.Equal(t, phpJob.UUID, row.UUID, "a failed_jobs row of another job")
-		php.failed = append(php.failed, lvFailedRecord{ID: row.UUID, Connection: row.Connection, Queue: row.Queue,
+		php.failed = append(php.failed, failedRecord{ID: row.UUID, Connection: row.Connection, Queue: row.Queue,
 			Payload: row.Payload, Exception: row.Exception})
 	}
-	gor := lvPolicyRun{runner: "bridge", queue: goQ, uuid: goJob.UUID, records: goLog.Records(), events: goLog.Events(), counter: counterKey(goJob.UUID)}
-	failedStore, err := lvFailedStore(t, a).Failed(ctx)
+	gor := policyRun{runner: "bridge", queue: goQ, uuid: goJob.UUID, records: rec.Records(), events: rec.Events(), counter: counterKey(goJob.UUID)}
+	failedStore, err := a.Open(bridge.WorkerConfig{}).Failed(ctx)
 	require.NoError(t, err)
 	for _, f := range failedStore {
-		gor.failed = append(gor.failed, lvFailedRecord{ID: f.ID, Connection: f.Connection, Queue: f.Queue,
+		gor.failed = append(gor.failed, failedRecord{ID: f.ID, Connection: f.Connection, Queue: f.Queue,
 			Payload: string(f.Payload), Exception: f.Exception})
 	}
-	gor.returns = lvReturns(t, gor.runner, gor.events)
+	gor.returns = returnsOf(t, gor.runner, gor.events)
 	for _, r := range gor.records {
 		require.Equal(t, goJob.UUID, r.UUID, "the bridge ran another job")
 	}
 
-	for _, r := range []lvPolicyRun{php, gor} {
+	for _, r := range []policyRun{php, gor} {
 		var names []string
 		for _, e := range r.events {
 			names = append(names, fmt.Sprintf("%s#%d", e.Event, e.Attempts))
@@ -313,15 +308,15 @@ func lvRunPolicyCase(t *testing.T, c lvPolicyCase) {
 		assert.Equal(t, pf.Connection, gf.Connection)
 		assert.Equal(t, php.queue, pf.Queue)
 		assert.Equal(t, gor.queue, gf.Queue)
-		assert.Equal(t, lvWithoutIdentity(t, pf.Payload), lvWithoutIdentity(t, gf.Payload),
+		assert.Equal(t, withoutIdentity(t, pf.Payload), withoutIdentity(t, gf.Payload),
 			"the payload as it was when the job failed")
 		// Both store PHP's (string)$e: "<class>: <message> in <file>:<line>\nStack trace:\n#0 …"; the class
 		// and message must be the same (file, line and frames are each side's own).
 		first, _, _ := strings.Cut(pf.Exception, "\n")
-		m := lvExceptionFirstLine.FindStringSubmatch(first)
+		m := exceptionFirstLine.FindStringSubmatch(first)
 		require.NotNil(t, m, "Laravel's exception text: %q", pf.Exception)
 		goFirst, _, _ := strings.Cut(gf.Exception, "\n")
-		g := lvExceptionFirstLine.FindStringSubmatch(goFirst)
+		g := exceptionFirstLine.FindStringSubmatch(goFirst)
 		require.NotNil(t, g, "the bridge's exception text: %q", gf.Exception)
 		require.Contains(t, gf.Exception, "\nStack trace:\n#0 ")
 		assert.Equal(t, m[1], g[1], "the failed record's exception class")

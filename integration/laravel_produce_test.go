@@ -15,31 +15,7 @@ import (
 	"github.com/queuebridge/bridge/compat/laravel"
 )
 
-// lvCommandOf returns data.command of a stored payload.
-func lvCommandOf(t testing.TB, raw string) string {
-	t.Helper()
-	var p struct {
-		Data struct {
-			CommandName string `json:"commandName"`
-			Command     string `json:"command"`
-		} `json:"data"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(raw), &p), raw)
-	return p.Data.Command
-}
-
-// lvWithoutIdentity parses a payload and blanks what differs between two pushes of the same job: uuid and id.
-func lvWithoutIdentity(t testing.TB, raw string) map[string]any {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal([]byte(raw), &m), raw)
-	require.Contains(t, m, "uuid")
-	require.Contains(t, m, "id")
-	m["uuid"], m["id"] = "<uuid>", "<id>"
-	return m
-}
-
-// TestLaravelProduceCommandMatchesLaravel: the Go description of App\Jobs\Record (lvRecordSpec.command) gives
+// TestLaravelProduceCommandMatchesLaravel: the Go description of App\Jobs\Record (recordSpec.command) gives
 // the very bytes Laravel 8.83 writes for the same object pushed with Queue::push: the whole payload when uuid
 // and id are taken from Laravel's push, and data.command plus every envelope key when the bridge's
 // PushCommand writes it to Redis itself.
@@ -47,7 +23,7 @@ func TestLaravelProduceCommandMatchesLaravel(t *testing.T) {
 	t.Parallel()
 	a := newLaravelApp(t, laravelOptions{})
 	ctx := context.Background()
-	b := lvOpen(t, a, bridge.WorkerConfig{})
+	b := a.Open(bridge.WorkerConfig{})
 	d, err := laravel.ParseDialect("laravel-8")
 	require.NoError(t, err)
 	d.Prefix = a.Prefix
@@ -56,18 +32,18 @@ func TestLaravelProduceCommandMatchesLaravel(t *testing.T) {
 	three, two, thirty := 3, 2, 30
 	yes, no := true, false
 	cases := []struct {
-		spec lvRecordSpec
+		spec recordSpec
 		sets []string
 	}{
-		{spec: lvRecordSpec{N: 1}},
-		{spec: lvRecordSpec{N: 2, Log: a.Key("log")}},
-		{spec: lvRecordSpec{N: 17, Log: a.Key("log"), FailTimes: 1, ReleaseTimes: 2, ReleaseDelay: 5, SleepMs: 10,
+		{spec: recordSpec{N: 1}},
+		{spec: recordSpec{N: 2, Log: a.Key("log")}},
+		{spec: recordSpec{N: 17, Log: a.Key("log"), FailTimes: 1, ReleaseTimes: 2, ReleaseDelay: 5, SleepMs: 10,
 			Tries: &three, Backoff: []int{1, 2}, MaxExceptions: &two, Timeout: &thirty, FailOnTimeout: &yes,
 			RetryUntil: &retryUntil},
 			sets: []string{"failTimes=1", "releaseTimes=2", "releaseDelay=5", "sleepMs=10", "tries=3",
 				"backoff=[1,2]", "maxExceptions=2", "timeout=30", "failOnTimeout=true",
 				"retryUntil=" + strconv.FormatInt(retryUntil, 10)}},
-		{spec: lvRecordSpec{N: 100, Log: a.Key("log"), Backoff: []int{7}, FailOnTimeout: &no},
+		{spec: recordSpec{N: 100, Log: a.Key("log"), Backoff: []int{7}, FailOnTimeout: &no},
 			sets: []string{"backoff=[7]", "failOnTimeout=false"}},
 	}
 	for _, c := range cases {
@@ -81,7 +57,7 @@ func TestLaravelProduceCommandMatchesLaravel(t *testing.T) {
 		jobs := a.Dispatch(args...)
 		require.Len(t, jobs, 1)
 		j := jobs[0]
-		require.Equal(t, c.spec.props(t), lvJSON(t, j.Props), "n=%d: the spec describes the object PHP pushed", c.spec.N)
+		require.Equal(t, c.spec.props(t), asJSON(t, j.Props), "n=%d: the spec describes the object PHP pushed", c.spec.N)
 
 		cmd := c.spec.command()
 		// The whole payload, byte for byte, with Laravel's uuid and id.
@@ -92,12 +68,12 @@ func TestLaravelProduceCommandMatchesLaravel(t *testing.T) {
 		// What PushCommand stores.
 		id, err := b.PushCommand(ctx, "fromgo", cmd)
 		require.NoError(t, err)
-		raw, err := a.Redis().LIndex(ctx, a.QueueKey("fromgo"), -1).Result()
+		raw, err := a.Redis.LIndex(ctx, a.Keys("fromgo").List, -1).Result()
 		require.NoError(t, err)
 		require.Contains(t, raw, `"id":"`+id+`"`)
-		require.Equal(t, lvCommandOf(t, j.Raw), lvCommandOf(t, raw), "n=%d: data.command bytes", c.spec.N)
-		require.Equal(t, laravelPayloadKeys(t, j.Raw), laravelPayloadKeys(t, raw), "n=%d: envelope keys in order", c.spec.N)
-		require.Equal(t, lvWithoutIdentity(t, j.Raw), lvWithoutIdentity(t, raw), "n=%d: envelope values", c.spec.N)
+		require.Equal(t, commandOf(t, j.Raw), commandOf(t, raw), "n=%d: data.command bytes", c.spec.N)
+		require.Equal(t, payloadKeys(t, j.Raw), payloadKeys(t, raw), "n=%d: envelope keys in order", c.spec.N)
+		require.Equal(t, withoutIdentity(t, j.Raw), withoutIdentity(t, raw), "n=%d: envelope values", c.spec.N)
 		var p laravelPayload
 		require.NoError(t, json.Unmarshal([]byte(raw), &p))
 		require.Regexp(t, laravelUUID, p.UUID)
@@ -112,7 +88,7 @@ func TestLaravelProduce(t *testing.T) {
 	t.Parallel()
 	a := newLaravelApp(t, laravelOptions{})
 	ctx := context.Background()
-	b := lvOpen(t, a, bridge.WorkerConfig{})
+	b := a.Open(bridge.WorkerConfig{})
 	const q = "produce"
 	log := a.Key("log")
 
@@ -134,10 +110,10 @@ func TestLaravelProduce(t *testing.T) {
 			data := map[string]any{"n": n, "name": fmt.Sprintf("张三 #%d <b>&amp;</b> \"q\" 😀", n), "f": 1.5,
 				"list": []any{1, 2, 3}, "nested": map[string]any{"a": map[string]any{"b": nil}}, "b": true,
 				"empty": []any{}, "slash": "a/b", "log": log}
-			id, err = b.Later(ctx, delay, q, lvLegacyJob, data)
-			all[id] = pushed{kind: "string", data: lvJSON(t, data)}
+			id, err = b.Later(ctx, delay, q, jobLegacy, data)
+			all[id] = pushed{kind: "string", data: asJSON(t, data)}
 		} else {
-			spec := lvRecordSpec{N: n, Log: log}
+			spec := recordSpec{N: n, Log: log}
 			id, err = b.LaterCommand(ctx, delay, q, spec.command())
 			all[id] = pushed{kind: "object", props: spec.props(t)}
 		}
@@ -165,11 +141,11 @@ func TestLaravelProduce(t *testing.T) {
 		require.Equal(t, "redis", r.Connection)
 		require.Regexp(t, laravelUUID, r.UUID)
 		if p.kind == "object" {
-			require.Equal(t, lvRecordClass, r.Class)
-			require.Equal(t, p.props, lvJSON(t, r.Props), "job %s ran with the properties the bridge serialized", r.ID)
+			require.Equal(t, classRecord, r.Class)
+			require.Equal(t, p.props, asJSON(t, r.Props), "job %s ran with the properties the bridge serialized", r.ID)
 		} else {
-			require.Equal(t, lvLegacyClass, r.Class)
-			require.Equal(t, p.data, lvJSON(t, r.Data), "string job %s ran with the bridge's data", r.ID)
+			require.Equal(t, classLegacy, r.Class)
+			require.Equal(t, p.data, asJSON(t, r.Data), "string job %s ran with the bridge's data", r.ID)
 		}
 	}
 	for id, n := range ran {
@@ -185,34 +161,34 @@ func TestLaravelProduceFailed(t *testing.T) {
 	t.Parallel()
 	a := newLaravelApp(t, laravelOptions{})
 	ctx := context.Background()
-	b := lvOpen(t, a, bridge.WorkerConfig{})
+	b := a.Open(bridge.WorkerConfig{})
 	const q = "fails"
 	log := a.Key("log")
 	two := 2
-	spec := lvRecordSpec{N: 7, Log: log, FailTimes: 99, Tries: &two}
+	spec := recordSpec{N: 7, Log: log, FailTimes: 99, Tries: &two}
 
 	php := a.Dispatch("--objects=1", "--via=queue", "--queue="+q, "--start=7", "--log="+log, "--raw",
 		"--set=failTimes=99", "--set=tries=2")
 	require.Len(t, php, 1)
 	goID, err := b.PushCommand(ctx, q, spec.command())
 	require.NoError(t, err)
-	goRaw, err := a.Redis().LIndex(ctx, a.QueueKey(q), -1).Result()
+	goRaw, err := a.Redis.LIndex(ctx, a.Keys(q).List, -1).Result()
 	require.NoError(t, err)
-	require.Equal(t, lvWithoutIdentity(t, php[0].Raw), lvWithoutIdentity(t, goRaw), "the two pushes are the same job")
+	require.Equal(t, withoutIdentity(t, php[0].Raw), withoutIdentity(t, goRaw), "the two pushes are the same job")
 	var goPayload laravelPayload
 	require.NoError(t, json.Unmarshal([]byte(goRaw), &goPayload))
 	goUUID := goPayload.UUID
 	require.Equal(t, goID, goPayload.ID)
 
 	w := a.Work("--queue="+q, "--drain", "--sleep=0.1")
-	byUUID := map[string][]laravelEvent{}
+	byUUID := map[string][]event{}
 	for _, e := range w.Events {
 		if e.UUID != "" {
 			byUUID[e.UUID] = append(byUUID[e.UUID], e)
 		}
 	}
 	require.Len(t, byUUID, 2)
-	sequence := func(es []laravelEvent) []string {
+	sequence := func(es []event) []string {
 		var out []string
 		for _, e := range es {
 			s := fmt.Sprintf("%s attempts=%d", e.Event, e.Attempts)
@@ -229,7 +205,7 @@ func TestLaravelProduceFailed(t *testing.T) {
 	require.Contains(t, goSeq, "JobFailed attempts=2 RuntimeException: Record 7 fails on attempt 2")
 
 	// Record::failed() ran for both, with the same exception.
-	var failedCalls []laravelRecord
+	var failedCalls []record
 	for _, r := range a.RecordsIn(log) {
 		if r.Outcome == "failed" {
 			failedCalls = append(failedCalls, r)
@@ -249,7 +225,7 @@ func TestLaravelProduceFailed(t *testing.T) {
 	require.Equal(t, goUUID, gr.UUID, "a failed_jobs row for the bridge-pushed job")
 	require.Equal(t, pr.Connection, gr.Connection)
 	require.Equal(t, pr.Queue, gr.Queue)
-	require.Equal(t, lvWithoutIdentity(t, pr.Payload), lvWithoutIdentity(t, gr.Payload),
+	require.Equal(t, withoutIdentity(t, pr.Payload), withoutIdentity(t, gr.Payload),
 		"failed on attempt 2, both rows hold the cjson copy reserved by attempt 1")
 	require.Contains(t, gr.Payload, `"id":"`+goID+`"`)
 	require.Equal(t, strings.SplitN(pr.Exception, "\n", 2)[0], strings.SplitN(gr.Exception, "\n", 2)[0])

@@ -37,7 +37,7 @@ func BenchmarkPHPExecutorDrain(b *testing.B) {
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		require.NoError(b, err)
 		defer ex.Close()
-		br := lvOpen(b, a, bridge.WorkerConfig{Queues: []string{q}, Concurrency: 4, StopWhenEmpty: true,
+		br := a.Open(bridge.WorkerConfig{Queues: []string{q}, Concurrency: 4, StopWhenEmpty: true,
 			Sleep: time.Millisecond, PHP: ex})
 		start := time.Now()
 		require.NoError(b, br.Run(ctx))
@@ -49,16 +49,16 @@ func BenchmarkPHPExecutorDrain(b *testing.B) {
 		const poolQ, perJobQ, phpQ, listenQ = "exec-pool", "exec-perjob", "exec-laravel", "exec-listen"
 		out := a.PHP("dispatch.php", "--objects="+strconv.Itoa(jobs), "--class=Noop", "--via=queue",
 			"--queue="+poolQ, "--no-readback")
-		require.Len(b, laravelLines[laravelJob](b, out), jobs)
-		lvCopyQueue(b, a, poolQ, phpQ, jobs)
+		require.Len(b, jsonLines[laravelJob](b, out), jobs)
+		copyQueue(b, a, poolQ, phpQ, jobs)
 		const perJobJobs = 200 // a fresh PHP process per job: fewer jobs keep the run short
 		out = a.PHP("dispatch.php", "--objects="+strconv.Itoa(perJobJobs), "--class=Noop", "--via=queue",
 			"--queue="+perJobQ, "--no-readback")
-		require.Len(b, laravelLines[laravelJob](b, out), perJobJobs)
+		require.Len(b, jsonLines[laravelJob](b, out), perJobJobs)
 		const listenJobs = 100 // queue:listen: a fresh PHP process per job as well
 		out = a.PHP("dispatch.php", "--objects="+strconv.Itoa(listenJobs), "--class=Noop", "--via=queue",
 			"--queue="+listenQ, "--no-readback")
-		require.Len(b, laravelLines[laravelJob](b, out), listenJobs)
+		require.Len(b, jsonLines[laravelJob](b, out), listenJobs)
 
 		pool = drain(poolQ, php.ModePool, jobs)
 		perJob = drain(perJobQ, php.ModePerJob, perJobJobs)
@@ -70,7 +70,7 @@ func BenchmarkPHPExecutorDrain(b *testing.B) {
 		// Listener::listen runs `php artisan queue:work <conn> --once --queue=Q …` again and again.
 		start := time.Now()
 		for range listenJobs {
-			w := laravelParseWork(b, a.PHP("work.php", "redis", "--queue="+listenQ, "--once", "--tries=1",
+			w := parseWork(b, a.PHP("work.php", "redis", "--queue="+listenQ, "--once", "--tries=1",
 				"--sleep=0", "--events=none"))
 			require.NotNil(b, w.Exit.Status)
 			require.Equal(b, 0, *w.Exit.Status)

@@ -1,11 +1,8 @@
 package integration
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,19 +30,18 @@ func TestPHPExecutorRunsUnportedJobs(t *testing.T) {
 	require.NoError(t, err)
 	boot := filepath.Join(t.TempDir(), "boot.php")
 	require.NoError(t, os.WriteFile(boot, []byte("<?php\nrequire '"+filepath.Join(harness, "bootstrap.php")+"';\nreturn qb_app();\n"), 0o644))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testCtx(t, 2*time.Minute)
 	ex, err := php.New(ctx, php.Options{
 		App: harness, Boot: boot, Workers: 2, Env: a.Vars(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: a.Logger(),
 	})
 	require.NoError(t, err)
 	defer ex.Close()
 
-	goLog := &lvLog{a: a}
-	b := lvOpen(t, a, bridge.WorkerConfig{Queues: []string{q}, StopWhenEmpty: true, Sleep: 10 * time.Millisecond, Concurrency: 2, PHP: ex})
-	b.Handle(`App\Jobs\Legacy@handle`, lvLegacyHandler{log: goLog}) // ported: runs in Go
-	require.NoError(t, lvStart(t, b).wait(t))
+	rec := a.NewRecorder()
+	b := a.Open(bridge.WorkerConfig{Queues: []string{q}, StopWhenEmpty: true, Sleep: 10 * time.Millisecond, Concurrency: 2, PHP: ex})
+	b.Handle(jobLegacy, legacyHandler{rec: rec}) // ported: runs in Go
+	require.NoError(t, runBackground(t, b).wait(t))
 
 	inPHP := map[string]int{}
 	for _, r := range a.RecordsIn(log) {
@@ -54,7 +50,7 @@ func TestPHPExecutorRunsUnportedJobs(t *testing.T) {
 		inPHP[r.UUID]++
 	}
 	inGo := map[string]int{}
-	for _, r := range goLog.Records() {
+	for _, r := range rec.Records() {
 		inGo[r.UUID]++
 	}
 	for _, j := range dispatched {
@@ -71,20 +67,19 @@ func TestPHPExecutorRunsUnportedJobs(t *testing.T) {
 // queue_failed listeners with a deleted think\queue\Job — as think-queue's worker does.
 func TestPHPExecutorThinkPHPFailureHooks(t *testing.T) {
 	t.Parallel()
-	ctx := tqxCtx(t, time.Minute)
-	rdb := tqxRedis(t)
-	setup := tqxNewSetup(t, rdb)
-	queueName, _, delayed, reserved := tqxQueue(t, rdb, tqxDialectV1, "phpexec")
+	ctx := testCtx(t, time.Minute)
+	be := newBackend(t, "redis", dialectV1)
+	q := be.Queue("phpexec")
+	k := be.Keys(q)
 	app, err := filepath.Abs(filepath.Join("..", "executor", "php", "testdata", "thinkphp", "tp50"))
 	require.NoError(t, err)
 	marks := filepath.Join(t.TempDir(), "marks.jsonl")
 
-	ex, err := php.New(ctx, php.Options{App: app, Framework: php.FrameworkThinkPHP50, Workers: 1, Logger: setup.Log})
+	ex, err := php.New(ctx, php.Options{App: app, Framework: php.FrameworkThinkPHP50, Workers: 1, Logger: be.Logger()})
 	require.NoError(t, err)
 	defer ex.Close()
-	b := setup.Open(t, ctx, tqxDialectV1, bridge.WorkerConfig{Queues: []string{queueName}, Tries: 2,
-		StopWhenEmpty: true, Sleep: 10 * time.Millisecond, PHP: ex})
-	_, err = b.Push(ctx, queueName, `app\job\Act`, map[string]string{"mark": marks, "what": "throw"})
+	b := be.Open(bridge.WorkerConfig{Queues: []string{q}, Tries: 2, StopWhenEmpty: true, Sleep: 10 * time.Millisecond, PHP: ex})
+	_, err = b.Push(ctx, q, `app\job\Act`, map[string]string{"mark": marks, "what": "throw"})
 	require.NoError(t, err)
 	require.NoError(t, b.Run(ctx))
 
@@ -111,8 +106,8 @@ func TestPHPExecutorThinkPHPFailureHooks(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"start@1", "start@2", "failed", "queue_failed"}, events)
-	code, out, errOut := setup.CLI(ctx, tqxDialectV1, "failed", "list")
+	code, out, errOut := be.CLI(ctx, "failed", "list")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, `app\job\Act`, "the failed store holds the job")
-	tqxRequireGone(t, ctx, rdb, delayed, reserved)
+	be.RequireGone(k.Delayed, k.Reserved)
 }

@@ -5,18 +5,16 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/queuebridge/bridge"
-	"github.com/queuebridge/bridge/events"
 )
 
-// tqxPoison is a payload no worker can run, and what must become of it.
-type tqxPoison struct {
+// poison is a payload no worker can run, and what must become of it.
+type poison struct {
 	payload string
 	reason  string // the failed record's Exception must mention it
 	listed  string // the Job column of `failed list`
@@ -24,7 +22,7 @@ type tqxPoison struct {
 	retryV3 string
 }
 
-var tqxPoisons = []tqxPoison{
+var poisons = []poison{
 	{payload: `this is not JSON {`, reason: "not valid JSON", listed: "(not JSON)"},
 	{payload: `[]`, reason: "not a JSON object", listed: "(no job)"},
 	{payload: `{"data":1}`, reason: `no "job" field`, listed: "(no job)"},
@@ -36,9 +34,9 @@ var tqxPoisons = []tqxPoison{
 	{payload: "{\"job\":\"app\\\\job\\\\Good\",\"data\":\"\xff\xfe\"}", reason: "not valid UTF-8", listed: "(not JSON)"},
 }
 
-func (p tqxPoison) retried(dialect string) string {
+func (p poison) retried(dialect string) string {
 	r := p.retryV3
-	if dialect == tqxDialectV1 {
+	if dialect == dialectV1 {
 		r = p.retryV1
 	}
 	if r == "" {
@@ -52,81 +50,67 @@ func (p tqxPoison) retried(dialect string) string {
 // and `failed flush` work on them.
 func TestPoison(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range []string{tqxDialectV1, tqxDialectV3} {
+	for _, dialect := range thinkQueueDialects {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			ctx := tqxCtx(t, time.Minute)
-			rdb := tqxRedis(t)
-			setup := tqxNewSetup(t, rdb)
-			queueName, list, delayed, reserved := tqxQueue(t, rdb, dialect, "poison")
+			ctx := testCtx(t, time.Minute)
+			be := newBackend(t, "redis", dialect)
+			q := be.Queue("poison")
+			k := be.Keys(q)
 
-			var (
-				mu     sync.Mutex
-				ran    = map[string]int{}
-				failed []events.JobFailed
-			)
-			b := setup.Open(t, ctx, dialect, bridge.WorkerConfig{
-				Queues: []string{queueName}, Concurrency: 2, StopWhenEmpty: true, Sleep: 10 * time.Millisecond,
-			})
+			rec := be.NewRecorder()
+			b := be.Open(bridge.WorkerConfig{Queues: []string{q}, Concurrency: 2, StopWhenEmpty: true, Sleep: 10 * time.Millisecond})
 			b.HandleFunc(`app\job\Good`, func(_ context.Context, job *bridge.Job) error {
 				var v struct{ N int }
 				if err := job.Bind(&v); err != nil {
 					return err
 				}
-				mu.Lock()
-				ran[job.ID()]++
-				mu.Unlock()
+				rec.Record(job, "ok", nil)
 				return nil
 			})
-			b.Listen(func(_ context.Context, ev any) {
-				if f, ok := ev.(events.JobFailed); ok {
-					mu.Lock()
-					failed = append(failed, f)
-					mu.Unlock()
-				}
-			})
+			rec.Listen(b)
 
 			// valid, poison, valid, poison, …, valid
 			var good []string
 			push := func(i int) {
-				id, err := b.Push(ctx, queueName, `app\job\Good`, map[string]int{"n": i})
+				id, err := b.Push(ctx, q, `app\job\Good`, map[string]int{"n": i})
 				require.NoError(t, err)
 				good = append(good, id)
 			}
-			for i, p := range tqxPoisons {
+			for i, p := range poisons {
 				push(i)
-				require.NoError(t, rdb.RPush(ctx, list, p.payload).Err())
+				require.NoError(t, be.Redis.RPush(ctx, k.List, p.payload).Err())
 			}
-			push(len(tqxPoisons))
+			push(len(poisons))
 
 			require.NoError(t, b.Run(ctx))
 
-			mu.Lock()
+			ran := rec.Records().ByID()
 			for _, id := range good {
 				require.Equal(t, 1, ran[id], "valid job %s around the poison", id)
 			}
 			require.Len(t, ran, len(good))
-			require.Len(t, failed, len(tqxPoisons), "JobFailed once per poison payload")
+			failed := rec.Events().Of("JobFailed")
+			require.Len(t, failed, len(poisons), "JobFailed once per poison payload")
 			for _, f := range failed {
 				require.Nil(t, f.Job, "a payload that is not a job has no Job")
-				require.Equal(t, queueName, f.Reservation.Queue)
+				require.Equal(t, q, f.Queue, "the reservation's queue")
 			}
-			mu.Unlock()
-			tqxRequireGone(t, ctx, rdb, list, delayed, reserved)
+			be.RequireQueueEmpty(q)
 
-			cn := tqxOpenConn(t, ctx, setup, dialect)
-			tqxCheckPoisonStore(t, ctx, setup, dialect, queueName)
+			cn := be.Open(bridge.WorkerConfig{})
+			checkPoisonStore(t, ctx, cn, q)
 
 			// failed list
-			code, out, errOut := setup.CLI(ctx, dialect, "failed", "list")
+			code, out, errOut := be.CLI(ctx, "failed", "list")
 			require.Equal(t, 0, code, errOut)
 			lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-			require.Len(t, lines, 1+len(tqxPoisons), out)
+			require.Len(t, lines, 1+len(poisons), out)
 			require.Regexp(t, `^ID\s+Connection\s+Queue\s+Job\s+Failed At\s+Error$`, lines[0])
 			store, err := cn.Failed(ctx)
 			require.NoError(t, err)
 			for _, rec := range store {
-				p := tqxPoisonFor(t, rec.Payload)
+				p := poisonFor(t, rec.Payload)
 				var row string
 				for _, l := range lines[1:] {
 					if strings.HasPrefix(l, rec.ID+" ") {
@@ -134,19 +118,18 @@ func TestPoison(t *testing.T) {
 					}
 				}
 				require.NotEmpty(t, row, "failed list has no row for %s:\n%s", rec.ID, out)
-				require.Contains(t, row, queueName)
+				require.Contains(t, row, q)
 				require.Contains(t, row, p.listed)
 				require.Contains(t, row, p.reason)
 			}
 
 			// failed retry all: back onto the queue (RetryCopy for JSON, unchanged bytes otherwise), store empty.
-			code, out, errOut = setup.CLI(ctx, dialect, "failed", "retry", "all")
+			code, out, errOut = be.CLI(ctx, "failed", "retry", "all")
 			require.Equal(t, 0, code, errOut)
-			require.Equal(t, len(tqxPoisons), strings.Count(out, "has been pushed back onto the queue"), out)
-			items, err := rdb.LRange(ctx, list, 0, -1).Result()
-			require.NoError(t, err)
+			require.Equal(t, len(poisons), strings.Count(out, "has been pushed back onto the queue"), out)
+			items := be.LRange(k.List)
 			var want []string
-			for _, p := range tqxPoisons {
+			for _, p := range poisons {
 				want = append(want, p.retried(dialect))
 			}
 			slices.Sort(items)
@@ -155,50 +138,50 @@ func TestPoison(t *testing.T) {
 			store, err = cn.Failed(ctx)
 			require.NoError(t, err)
 			require.Empty(t, store)
-			code, out, errOut = setup.CLI(ctx, dialect, "failed", "list")
+			code, out, errOut = be.CLI(ctx, "failed", "list")
 			require.Equal(t, 0, code, errOut)
 			require.Contains(t, out, "No failed jobs!")
 
 			// The retried poison fails again, and the worker still finishes.
 			require.NoError(t, b.Run(ctx))
-			tqxRequireGone(t, ctx, rdb, list, delayed, reserved)
+			be.RequireQueueEmpty(q)
 			store, err = cn.Failed(ctx)
 			require.NoError(t, err)
-			require.Len(t, store, len(tqxPoisons))
+			require.Len(t, store, len(poisons))
 
 			// failed flush
-			code, out, errOut = setup.CLI(ctx, dialect, "failed", "flush")
+			code, out, errOut = be.CLI(ctx, "failed", "flush")
 			require.Equal(t, 0, code, errOut)
-			require.Contains(t, out, fmt.Sprintf("%d failed jobs deleted.", len(tqxPoisons)))
+			require.Contains(t, out, fmt.Sprintf("%d failed jobs deleted.", len(poisons)))
 			store, err = cn.Failed(ctx)
 			require.NoError(t, err)
 			require.Empty(t, store)
-			tqxRequireGone(t, ctx, rdb, setup.FailedKeys()...)
+			be.RequireGone(be.FailedKeys()...)
 		})
 	}
 }
 
-// tqxPoisonFor finds the poison a failed record's payload came from.
-func tqxPoisonFor(t testing.TB, payload []byte) tqxPoison {
+// poisonFor finds the poison a failed record's payload came from.
+func poisonFor(t testing.TB, payload []byte) poison {
 	t.Helper()
-	for _, p := range tqxPoisons {
+	for _, p := range poisons {
 		if p.payload == string(payload) {
 			return p
 		}
 	}
 	require.FailNow(t, "unexpected failed payload", "%q", payload)
-	return tqxPoison{}
+	return poison{}
 }
 
-// tqxCheckPoisonStore: one record per poison, holding its exact bytes and a reason that says why.
-func tqxCheckPoisonStore(t *testing.T, ctx context.Context, setup tqxSetup, dialect, queueName string) {
+// checkPoisonStore: one record per poison, holding its exact bytes and a reason that says why.
+func checkPoisonStore(t *testing.T, ctx context.Context, b *bridge.Bridge, queueName string) {
 	t.Helper()
-	store, err := tqxOpenConn(t, ctx, setup, dialect).Failed(ctx)
+	store, err := b.Failed(ctx)
 	require.NoError(t, err)
-	require.Len(t, store, len(tqxPoisons))
+	require.Len(t, store, len(poisons))
 	seen := map[string]bool{}
 	for _, rec := range store {
-		p := tqxPoisonFor(t, rec.Payload)
+		p := poisonFor(t, rec.Payload)
 		require.False(t, seen[p.payload], "two failed records for %q", p.payload)
 		seen[p.payload] = true
 		require.Equal(t, queueName, rec.Queue)

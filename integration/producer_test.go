@@ -6,9 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -20,17 +18,17 @@ import (
 	"github.com/queuebridge/bridge"
 )
 
-// tqxPHPRedisArgs are the host, port and db arguments tq_push.php takes.
-func tqxPHPRedisArgs(t testing.TB) []string {
-	t.Helper()
-	env := Local()
-	host, port, err := net.SplitHostPort(env.RedisAddr())
-	require.NoError(t, err)
-	return []string{host, port, strconv.Itoa(env.RedisDB())}
+// tqPushScript is the PHP producer of think-queue jobs, relative to this package's directory.
+const tqPushScript = "testdata/php/tq_push.php"
+
+// tqPushArgs are tq_push.php's first arguments: the command, then the Redis host, port and db.
+func tqPushArgs(be *backend, command string) []string {
+	host, port, db := be.phpRedisAddr()
+	return []string{command, host, port, db}
 }
 
-// tqxPushCase is one entry of v{1,3}/redis/push.json.
-type tqxPushCase struct {
+// pushCase is one entry of v{1,3}/redis/push.json.
+type pushCase struct {
 	Case             string   `json:"case"`
 	PHPCall          string   `json:"php_call"`
 	RedisType        string   `json:"redis_type"`
@@ -44,16 +42,16 @@ type tqxPushCase struct {
 // fixture, it stores the fixture's exact bytes (and, for later, the score time()+delay).
 func TestProducerFixtures(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ version, dialect string }{{"v1", tqxDialectV1}, {"v3", tqxDialectV3}} {
+	for _, tc := range []struct{ version, dialect string }{{"v1", dialectV1}, {"v3", dialectV3}} {
 		t.Run(tc.version, func(t *testing.T) {
 			t.Parallel()
-			ctx := tqxCtx(t, time.Minute)
-			rdb := tqxRedis(t)
+			ctx := testCtx(t, time.Minute)
+			be := newBackend(t, "redis", tc.dialect)
 
 			var push struct {
-				Cases []tqxPushCase `json:"cases"`
+				Cases []pushCase `json:"cases"`
 			}
-			raw, err := os.ReadFile(tqxFixturePath(t, filepath.Join(tc.version, "redis", "push.json")))
+			raw, err := os.ReadFile(fixturePath(t, "thinkqueue", tc.version, "redis", "push.json"))
 			require.NoError(t, err)
 			require.NoError(t, json.Unmarshal(raw, &push))
 			require.NotEmpty(t, push.Cases)
@@ -65,7 +63,7 @@ func TestProducerFixtures(t *testing.T) {
 					// payload a producer of job names writes, so tq_push.php has no way to make them.
 					continue
 				}
-				file := tqxFixturePath(t, filepath.Join(tc.version, "redis", c.RawFile))
+				file := fixturePath(t, "thinkqueue", tc.version, "redis", c.RawFile)
 				want, err := os.ReadFile(file)
 				require.NoError(t, err)
 				require.Equal(t, c.Raw, string(want), "%s: push.json and %s disagree", c.Case, c.RawFile)
@@ -75,15 +73,15 @@ func TestProducerFixtures(t *testing.T) {
 				}
 				require.NoError(t, json.Unmarshal(want, &fx), c.Case)
 
-				queue, list, delayed, _ := tqxQueue(t, rdb, tc.dialect, c.Case)
+				queue := be.Queue(c.Case)
+				k := be.Keys(queue)
 				call, delay := "push", 0
 				if c.PHPCall == "later" {
 					require.NotNil(t, c.ScoreMinusBefore, c.Case)
 					call, delay = "later", int(*c.ScoreMinusBefore)
 				}
-				args := append([]string{"fixture"}, tqxPHPRedisArgs(t)...)
-				args = append(args, tc.version, queue, call, strconv.Itoa(delay), file)
-				out, err := Local().PHP(ctx, tqxPushScript, args...)
+				args := append(tqPushArgs(be, "fixture"), tc.version, queue, call, strconv.Itoa(delay), file)
+				out, err := be.env.PHP(ctx, tqPushScript, args...)
 				require.NoError(t, err, c.Case)
 				var res struct {
 					ID      string `json:"id"`
@@ -95,15 +93,13 @@ func TestProducerFixtures(t *testing.T) {
 				require.Equal(t, fx.ID, res.ID, c.Case)
 
 				if call == "push" {
-					require.Equal(t, list, res.Key, c.Case)
-					items, err := rdb.LRange(ctx, list, 0, -1).Result()
-					require.NoError(t, err)
+					require.Equal(t, k.List, res.Key, c.Case)
+					items := be.LRange(k.List)
 					require.Len(t, items, 1, c.Case)
 					require.Equal(t, string(want), items[0], "%s: PHP producer bytes differ from the fixture", c.Case)
 				} else {
-					require.Equal(t, delayed, res.Key, c.Case)
-					zs, err := tqxZMembers(ctx, rdb, delayed)
-					require.NoError(t, err)
+					require.Equal(t, k.Delayed, res.Key, c.Case)
+					zs := be.ZRange(k.Delayed)
 					require.Len(t, zs, 1, c.Case)
 					require.Equal(t, string(want), zs[0].Member, "%s: PHP producer bytes differ from the fixture", c.Case)
 					require.NotNil(t, res.Score, c.Case)
@@ -124,17 +120,17 @@ func TestProducerFixtures(t *testing.T) {
 // exactly once by the bridge, with the data PHP pushed.
 func TestProducerBulkV1(t *testing.T) {
 	t.Parallel()
-	tqxProducerBulk(t, "v1", tqxDialectV1, 1001)
+	producerBulk(t, "v1", dialectV1, 1001)
 }
 
 // TestProducerBulkV3: the same for the think-queue 3.x format.
 func TestProducerBulkV3(t *testing.T) {
 	t.Parallel()
-	tqxProducerBulk(t, "v3", tqxDialectV3, 3003)
+	producerBulk(t, "v3", dialectV3, 3003)
 }
 
-// tqxBulkLine is what tq_push.php bulk prints for each job.
-type tqxBulkLine struct {
+// bulkLine is what tq_push.php bulk prints for each job.
+type bulkLine struct {
 	ID       string `json:"id"`
 	Queue    string `json:"queue"`
 	Job      string `json:"job"`
@@ -144,7 +140,7 @@ type tqxBulkLine struct {
 	Stored   string `json:"stored"`
 }
 
-type tqxBulkRun struct {
+type bulkRun struct {
 	count int
 	seq   int64
 	name  string
@@ -155,37 +151,35 @@ type tqxBulkRun struct {
 	err   error
 }
 
-func tqxProducerBulk(t *testing.T, version, dialect string, seed int) {
+func producerBulk(t *testing.T, version, dialect string, seed int) {
 	const (
 		n        = 1000
 		jobName  = `app\job\Bulk`
 		workers  = 8
 		deadline = 3 * time.Minute
 	)
-	ctx := tqxCtx(t, deadline)
-	rdb := tqxRedis(t)
-	setup := tqxNewSetup(t, rdb)
-	high, highList, highDelayed, highReserved := tqxQueue(t, rdb, dialect, "high")
-	low, lowList, lowDelayed, lowReserved := tqxQueue(t, rdb, dialect, "low")
-	allKeys := []string{highList, highDelayed, highReserved, lowList, lowDelayed, lowReserved}
+	ctx := testCtx(t, deadline)
+	be := newBackend(t, "redis", dialect)
+	rdb := be.Redis
+	high, low := be.Queue("high"), be.Queue("low")
+	hk, lk := be.Keys(high), be.Keys(low)
 
 	// PHP pushes everything before the bridge starts.
-	args := append([]string{"bulk"}, tqxPHPRedisArgs(t)...)
-	args = append(args, version, high, low, strconv.Itoa(n), strconv.Itoa(seed), jobName)
-	out, err := Local().PHP(ctx, tqxPushScript, args...)
+	args := append(tqPushArgs(be, "bulk"), version, high, low, strconv.Itoa(n), strconv.Itoa(seed), jobName)
+	out, err := be.env.PHP(ctx, tqPushScript, args...)
 	require.NoError(t, err)
-	var lines []tqxBulkLine
+	var lines []bulkLine
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		var l tqxBulkLine
+		var l bulkLine
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &l), "php line %q", sc.Text())
 		lines = append(lines, l)
 	}
 	require.NoError(t, sc.Err())
 	require.Len(t, lines, n)
 
-	byID := make(map[string]tqxBulkLine, n)
+	byID := make(map[string]bulkLine, n)
 	readyHigh, delayedJobs := 0, 0
 	for _, l := range lines {
 		require.NotContains(t, byID, l.ID, "PHP made the id %s twice", l.ID)
@@ -200,20 +194,17 @@ func tqxProducerBulk(t *testing.T, version, dialect string, seed int) {
 	require.Greater(t, delayedJobs, 50, "too few later() jobs in the mix")
 	require.GreaterOrEqual(t, readyHigh, workers, "the priority check needs the high queue to fill every slot")
 	stored := int64(0)
-	for _, k := range []string{highList, lowList} {
-		stored += rdb.LLen(ctx, k).Val()
-	}
-	for _, k := range []string{highDelayed, lowDelayed} {
-		stored += rdb.ZCard(ctx, k).Val()
+	for _, k := range []queueKeys{hk, lk} {
+		stored += rdb.LLen(ctx, k.List).Val() + rdb.ZCard(ctx, k.Delayed).Val()
 	}
 	require.Equal(t, int64(n), stored, "PHP did not store every job")
 
 	var (
 		mu   sync.Mutex
-		runs = make(map[string]*tqxBulkRun, n)
+		runs = make(map[string]*bulkRun, n)
 		seq  atomic.Int64
 	)
-	b := setup.Open(t, ctx, dialect, bridge.WorkerConfig{
+	b := be.Open(bridge.WorkerConfig{
 		Queues:        []string{high, low},
 		Concurrency:   workers,
 		StopWhenEmpty: true,
@@ -228,7 +219,7 @@ func tqxProducerBulk(t *testing.T, version, dialect string, seed int) {
 		defer mu.Unlock()
 		r := runs[job.ID()]
 		if r == nil {
-			r = &tqxBulkRun{seq: s, name: job.Name(), queue: job.Queue(), at: at,
+			r = &bulkRun{seq: s, name: job.Name(), queue: job.Queue(), at: at,
 				data: bytes.Clone(job.Data()), value: v, err: bindErr}
 			runs[job.ID()] = r
 		}
@@ -248,17 +239,18 @@ func tqxProducerBulk(t *testing.T, version, dialect string, seed int) {
 		if seen() == n {
 			break
 		}
-		tqxWaitFor(t, ctx, fmt.Sprintf("more due jobs (%d of %d ran)", seen(), n), func() (bool, error) {
+		waitFor(t, fmt.Sprintf("more due jobs (%d of %d ran)", seen(), n), func() bool {
 			now := strconv.FormatInt(time.Now().Unix(), 10)
-			for _, q := range [][2]string{{highList, highDelayed}, {lowList, lowDelayed}} {
-				if l, err := rdb.LLen(ctx, q[0]).Result(); err != nil || l > 0 {
-					return l > 0, err
-				}
-				if due, err := rdb.ZCount(ctx, q[1], "-inf", now).Result(); err != nil || due > 0 {
-					return due > 0, err
+			for _, k := range []queueKeys{hk, lk} {
+				l, err := rdb.LLen(ctx, k.List).Result()
+				require.NoError(t, err)
+				due, err := rdb.ZCount(ctx, k.Delayed, "-inf", now).Result()
+				require.NoError(t, err)
+				if l > 0 || due > 0 {
+					return true
 				}
 			}
-			return false, nil
+			return false
 		})
 	}
 
@@ -272,7 +264,7 @@ func tqxProducerBulk(t *testing.T, version, dialect string, seed int) {
 			t.Errorf(format, args...)
 		}
 	}
-	var first *tqxBulkRun
+	var first *bulkRun
 	for id, l := range byID {
 		r := runs[id]
 		if r == nil {
@@ -297,7 +289,7 @@ func tqxProducerBulk(t *testing.T, version, dialect string, seed int) {
 			report("job %s: PHP's expected JSON %q does not decode: %v", id, l.Expected, err)
 			continue
 		}
-		if !tqxSameValue(want, r.value) {
+		if !sameValue(want, r.value) {
 			report("job %s: Bind gave %#v, PHP pushed %s", id, r.value, l.Expected)
 		}
 		if !bytes.Equal(r.data, []byte(l.Stored)) {
@@ -310,15 +302,15 @@ func tqxProducerBulk(t *testing.T, version, dialect string, seed int) {
 	require.Zero(t, problems, "%d problems (first 20 shown)", problems)
 	require.Equal(t, high, first.queue, "the first job run came from the low-priority queue while the high one was full")
 
-	tqxRequireGone(t, ctx, rdb, allKeys...)
-	failed, err := rdb.Exists(ctx, setup.FailedKeys()...).Result()
+	be.RequireGone(append(hk.all(), lk.all()...)...)
+	failed, err := rdb.Exists(ctx, be.FailedKeys()...).Result()
 	require.NoError(t, err)
 	require.Zero(t, failed, "jobs ended in the failed store")
 }
 
-// tqxSameValue compares two values decoded by encoding/json after one more pass through it, so both sides are
+// sameValue compares two values decoded by encoding/json after one more pass through it, so both sides are
 // in exactly the same form.
-func tqxSameValue(want, got any) bool {
+func sameValue(want, got any) bool {
 	a, errA := json.Marshal(want)
 	b, errB := json.Marshal(got)
 	if errA != nil || errB != nil {
@@ -328,10 +320,10 @@ func tqxSameValue(want, got any) bool {
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
 		return false
 	}
-	return tqxDeepEqual(x, y)
+	return deepEqual(x, y)
 }
 
-func tqxDeepEqual(x, y any) bool {
+func deepEqual(x, y any) bool {
 	switch x := x.(type) {
 	case map[string]any:
 		m, ok := y.(map[string]any)
@@ -340,7 +332,7 @@ func tqxDeepEqual(x, y any) bool {
 		}
 		for k, v := range x {
 			w, ok := m[k]
-			if !ok || !tqxDeepEqual(v, w) {
+			if !ok || !deepEqual(v, w) {
 				return false
 			}
 		}
@@ -351,7 +343,7 @@ func tqxDeepEqual(x, y any) bool {
 			return false
 		}
 		for i := range x {
-			if !tqxDeepEqual(x[i], l[i]) {
+			if !deepEqual(x[i], l[i]) {
 				return false
 			}
 		}

@@ -1,12 +1,13 @@
 package integration
 
 import (
-	"context"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge"
 )
 
 // TestSignalFinishesRunningJob sends SIGTERM while a job runs: the bridge stops reserving at once (jobs pushed
@@ -17,37 +18,36 @@ import (
 // and pushed more jobs, so "the signal came while the job ran" holds by construction, not by timing.
 func TestSignalFinishesRunningJob(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range dialects {
+	for _, dialect := range thinkQueueDialects {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
-			f := newFixture(t, dialect)
-			started, done, gate, log := f.key("started"), f.key("done"), f.key("gate"), f.key("log")
-			b := f.open()
-			id, _ := f.push(b, `test\Block`, map[string]any{"started": started, "done": done, "gate": gate, "ms": 60_000})
+			be := newBackend(t, "redis", dialect)
+			q := be.Queue("signal")
+			k := be.Keys(q)
+			started, done, gate, log := be.Key("started"), be.Key("done"), be.Key("gate"), be.Key("log")
+			b := be.Open(bridge.WorkerConfig{})
+			id, _ := be.Push(b, q, `test\Block`, blockData{Started: started, Done: done, Gate: gate, MS: 60_000})
 
-			p := f.startBridge(nil, "--sleep", "0.1", "--grace", "30")
-			waitFor(t, "the job to start", func() bool { return f.llen(started) >= 1 })
+			p := be.StartBridge(q, nil, "--sleep", "0.1", "--grace", "30")
+			waitFor(t, "the job to start", func() bool { return be.LLen(started) >= 1 })
 			p.signal(syscall.SIGTERM)
 			p.waitOutput(`msg="worker stopping"`, "reason=signal", "running=1")
-			require.Zero(t, f.llen(done), "the job must still be running when the worker stops")
+			require.Zero(t, be.LLen(done), "the job must still be running when the worker stops")
 
 			var after []string
 			for range 3 {
-				_, raw := f.push(b, `test\Record`, map[string]string{"log": log})
+				_, raw := be.Push(b, q, `test\Record`, map[string]string{"log": log})
 				after = append(after, raw)
 			}
-			require.NoError(t, f.rdb.RPush(ctx, gate, "go").Err())
+			be.OpenGate(gate)
 
 			st := p.wait()
 			require.Equal(t, 0, st.ExitCode(), "exit status after SIGTERM")
-			require.Equal(t, []string{id}, f.lrange(done), "the running job finished")
-			n, err := f.rdb.Exists(ctx, f.reserved).Result()
-			require.NoError(t, err)
-			require.Zero(t, n, "the finished job was acknowledged: nothing left in :reserved")
-			require.Equal(t, after, f.lrange(f.list), "jobs pushed after the signal stay in the list, untouched")
-			require.Zero(t, f.llen(log), "no job pushed after the signal ran")
-			require.Len(t, f.lrange(started), 1)
+			require.Equal(t, []string{id}, be.RecordsIn(done).IDs(), "the running job finished")
+			require.False(t, be.Exists(k.Reserved), "the finished job was acknowledged: nothing left in :reserved")
+			require.Equal(t, after, be.LRange(k.List), "jobs pushed after the signal stay in the list, untouched")
+			require.Zero(t, be.LLen(log), "no job pushed after the signal ran")
+			require.Len(t, be.RecordsIn(started), 1)
 		})
 	}
 }
@@ -57,30 +57,28 @@ func TestSignalFinishesRunningJob(t *testing.T) {
 // exactly as it was pushed (v3: the raw body with attempts 0, not the reserved copy), and the bridge exits 0.
 func TestSignalGraceHandsBackUnfinishedJob(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range dialects {
+	for _, dialect := range thinkQueueDialects {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
-			f := newFixture(t, dialect)
-			started, done := f.key("started"), f.key("done")
-			_, raw := f.push(f.open(), `test\Block`, map[string]string{"started": started, "done": done})
+			be := newBackend(t, "redis", dialect)
+			q := be.Queue("grace")
+			k := be.Keys(q)
+			started, done := be.Key("started"), be.Key("done")
+			_, raw := be.Push(be.Open(bridge.WorkerConfig{}), q, `test\Block`, blockData{Started: started, Done: done})
 
-			p := f.startBridge(nil, "--sleep", "0.1", "--grace", "0.2")
-			waitFor(t, "the job to start", func() bool { return f.llen(started) >= 1 })
-			held := f.zrange(f.reserved)
-			require.Len(t, held, 1, "the job is reserved while it runs")
+			p := be.StartBridge(q, nil, "--sleep", "0.1", "--grace", "0.2")
+			waitFor(t, "the job to start", func() bool { return be.LLen(started) >= 1 })
+			require.Len(t, be.ZRange(k.Reserved), 1, "the job is reserved while it runs")
 			p.signal(syscall.SIGTERM)
 
 			st := p.wait()
 			require.Equal(t, 0, st.ExitCode(), "exit status after SIGTERM")
-			require.Equal(t, []string{raw}, f.lrange(f.list), "the cancelled job is back in the list, same bytes as pushed")
-			n, err := f.rdb.Exists(ctx, f.reserved, f.delayed, done).Result()
-			require.NoError(t, err)
-			require.Zero(t, n, "nothing reserved, nothing delayed, the job did not finish")
-			require.Len(t, f.lrange(started), 1)
-			failed, err := f.rdb.Exists(ctx, "{"+f.failedPrefix+":failed}").Result()
-			require.NoError(t, err)
-			require.Zero(t, failed, "a cancelled job is not a failed one")
+			require.Equal(t, []string{raw}, be.LRange(k.List), "the cancelled job is back in the list, same bytes as pushed")
+			for _, key := range []string{k.Reserved, k.Delayed, done} {
+				require.False(t, be.Exists(key), "nothing reserved, nothing delayed, the job did not finish: %s", key)
+			}
+			require.Len(t, be.RecordsIn(started), 1)
+			require.False(t, be.Exists(be.FailedKeys()[0]), "a cancelled job is not a failed one")
 		})
 	}
 }
@@ -92,25 +90,26 @@ func TestSignalGraceHandsBackUnfinishedJob(t *testing.T) {
 // handler called job.Release(0)) goes to :delayed as the dialect's released copy.
 func TestSignalSettlesJobFinishedAfterGrace(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range dialects {
+	for _, dialect := range thinkQueueDialects {
 		for _, outcome := range []string{"delete", "release"} {
 			t.Run(dialect+"/"+outcome, func(t *testing.T) {
 				t.Parallel()
-				ctx := context.Background()
-				f := newFixture(t, dialect)
-				started, done, gate := f.key("started"), f.key("done"), f.key("gate")
-				id, raw := f.push(f.open(), `test\Block`, map[string]any{"started": started, "done": done, "gate": gate,
-					"ignore_ctx": true, "release": outcome == "release"})
+				be := newBackend(t, "redis", dialect)
+				q := be.Queue("settle")
+				k := be.Keys(q)
+				started, done, gate := be.Key("started"), be.Key("done"), be.Key("gate")
+				id, raw := be.Push(be.Open(bridge.WorkerConfig{}), q, `test\Block`, blockData{Started: started,
+					Done: done, Gate: gate, IgnoreCtx: true, Release: outcome == "release"})
 
-				p := f.startBridge(nil, "--sleep", "0.1", "--grace", "0.2")
-				waitFor(t, "the job to start", func() bool { return f.llen(started) >= 1 })
+				p := be.StartBridge(q, nil, "--sleep", "0.1", "--grace", "0.2")
+				waitFor(t, "the job to start", func() bool { return be.LLen(started) >= 1 })
 				p.signal(syscall.SIGTERM)
 				p.waitOutput(`msg="grace period over`)
-				require.NoError(t, f.rdb.RPush(ctx, gate, "go").Err())
+				be.OpenGate(gate)
 
 				st := p.wait()
 				require.Equal(t, 0, st.ExitCode(), "exit status after SIGTERM")
-				require.Equal(t, []string{id}, f.lrange(done), "the job finished")
+				require.Equal(t, []string{id}, be.RecordsIn(done).IDs(), "the job finished")
 				if outcome == "release" {
 					// v1 releases the popped bytes with attempts+1, v3 the reserved copy (attempts 1).
 					var want string
@@ -119,12 +118,13 @@ func TestSignalSettlesJobFinishedAfterGrace(t *testing.T) {
 					} else {
 						want = withAttempts(t, raw, 1, 2)
 					}
-					delayed := f.zrange(f.delayed)
+					delayed := be.ZRange(k.Delayed)
 					require.Len(t, delayed, 1, "the released job is in :delayed")
 					require.Equal(t, want, delayed[0].Member)
-					require.NoError(t, f.rdb.Del(ctx, f.delayed).Err())
+					require.NoError(t, be.Redis.Del(t.Context(), k.Delayed).Err())
 				}
-				f.requireQueueEmpty() // not in :reserved, not handed back to the list
+				// Not in :reserved, not handed back to the list, nothing failed.
+				be.RequireGone(append(k.all(), be.FailedKeys()...)...)
 			})
 		}
 	}

@@ -3,9 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -18,56 +16,57 @@ import (
 	"github.com/queuebridge/bridge/events"
 )
 
-// tqxFxKey is one Redis key of a fixture's state snapshot.
-type tqxFxKey struct {
+// fxKey is one Redis key of a fixture's state snapshot.
+type fxKey struct {
 	Type  string          `json:"type"`
 	Items json.RawMessage `json:"items"`
 }
 
-type tqxFxZ struct {
+type fxZ struct {
 	Member string  `json:"member"`
 	Score  float64 `json:"score"`
 }
 
-type tqxFxState struct {
-	Now   int64               `json:"now"`
-	Redis map[string]tqxFxKey `json:"redis"`
+type fxState struct {
+	Now   int64            `json:"now"`
+	Redis map[string]fxKey `json:"redis"`
 }
 
-type tqxFxJob struct {
+type fxJob struct {
 	GetRawBody     string `json:"getRawBody"`
 	Attempts       int    `json:"attempts"`
 	GetReservedJob string `json:"getReservedJob"`
 }
 
-// tqxScenario is the raw capture of a worker fixture (fail_throw.json, release.json).
-type tqxScenario struct {
+// fxScenario is the raw capture of a think-queue worker fixture (fail_throw.json, release.json).
+type fxScenario struct {
 	Summary json.RawMessage `json:"summary"`
 	Pushed  struct {
-		State tqxFxState `json:"state"`
+		State fxState `json:"state"`
 	} `json:"pushed"`
 	Rounds []struct {
 		Round          int `json:"round"`
 		ObservedInside []struct {
-			Where string     `json:"where"`
-			Job   *tqxFxJob  `json:"job"`
-			State tqxFxState `json:"state"`
+			Where string  `json:"where"`
+			Job   *fxJob  `json:"job"`
+			State fxState `json:"state"`
 		} `json:"observed_inside"`
-		StateAfterExit tqxFxState `json:"state_after_exit"`
+		StateAfterExit fxState `json:"state_after_exit"`
 	} `json:"rounds"`
 }
 
-func tqxLoadScenario(t testing.TB, rel string) *tqxScenario {
+// loadScenario reads the think-queue worker fixture <version>/redis/<name>.
+func loadScenario(t testing.TB, version, name string) *fxScenario {
 	t.Helper()
-	raw, err := os.ReadFile(tqxFixturePath(t, rel))
+	raw, err := os.ReadFile(fixturePath(t, "thinkqueue", version, "redis", name))
 	require.NoError(t, err)
-	var s tqxScenario
-	require.NoError(t, json.Unmarshal(raw, &s), rel)
+	var s fxScenario
+	require.NoError(t, json.Unmarshal(raw, &s), name)
 	return &s
 }
 
 // list returns the items of a list key of a snapshot (nil when the key is absent).
-func (s tqxFxState) list(t testing.TB, key string) []string {
+func (s fxState) list(t testing.TB, key string) []string {
 	t.Helper()
 	k, ok := s.Redis[key]
 	if !ok {
@@ -80,19 +79,19 @@ func (s tqxFxState) list(t testing.TB, key string) []string {
 }
 
 // zset returns the members of a zset key of a snapshot (nil when the key is absent).
-func (s tqxFxState) zset(t testing.TB, key string) []tqxFxZ {
+func (s fxState) zset(t testing.TB, key string) []fxZ {
 	t.Helper()
 	k, ok := s.Redis[key]
 	if !ok {
 		return nil
 	}
 	require.Equal(t, "zset", k.Type, key)
-	var items []tqxFxZ
+	var items []fxZ
 	require.NoError(t, json.Unmarshal(k.Items, &items), key)
 	return items
 }
 
-func tqxMembers(zs []goredis.Z) []string {
+func members(zs []goredis.Z) []string {
 	out := make([]string, len(zs))
 	for i, z := range zs {
 		out[i] = z.Member.(string)
@@ -100,7 +99,7 @@ func tqxMembers(zs []goredis.Z) []string {
 	return out
 }
 
-func tqxFxMembers(zs []tqxFxZ) []string {
+func fxMembers(zs []fxZ) []string {
 	out := make([]string, len(zs))
 	for i, z := range zs {
 		out[i] = z.Member
@@ -108,103 +107,53 @@ func tqxFxMembers(zs []tqxFxZ) []string {
 	return out
 }
 
-// tqxOpenConn opens the internal connection the CLI uses, to read the failed store.
-func tqxOpenConn(t testing.TB, ctx context.Context, setup tqxSetup, dialect string) *bridge.Bridge {
-	t.Helper()
-	c, err := bridge.Open(ctx, setup.Config(dialect, bridge.WorkerConfig{}))
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// tqxThrower always fails; it records what each run saw, and what its Failed hook got.
-type tqxThrower struct {
-	rdb      *goredis.Client
-	reserved string
-
-	mu     sync.Mutex
-	runs   []tqxThrowerRun
-	failed []tqxThrowerFailed
-}
-
-type tqxThrowerRun struct {
-	attempts int
-	raw      string
-	member   string
-	start    time.Time
+// held is what a handler saw of the reserved set while it ran.
+type held struct {
 	reserved []goredis.Z
 	err      error
 }
 
-type tqxThrowerFailed struct {
-	attempts int
-	raw      string
-	err      error
+// errAlwaysThrows is the exception the fixtures' app\job\Fail throws.
+var errAlwaysThrows = &phpError{Class: "Exception", Message: "Fail job always throws"}
+
+// thrower always fails; each run is recorded (throw) with the time it started and what it saw of the
+// reserved set (Seen), and its Failed hook too (failed, with the error it got).
+type thrower struct {
+	rec      *recorder
+	rdb      *goredis.Client
+	reserved string
 }
 
-var errTqxAlwaysThrows = errors.New("Fail job always throws")
-
-func (h *tqxThrower) ProcessJob(ctx context.Context, job *bridge.Job) error {
-	r := tqxThrowerRun{attempts: job.Attempts(), raw: string(job.RawBody()),
-		member: string(job.Reservation().Member), start: time.Now()}
-	r.reserved, r.err = tqxZMembers(ctx, h.rdb, h.reserved)
-	h.mu.Lock()
-	h.runs = append(h.runs, r)
-	h.mu.Unlock()
-	return errTqxAlwaysThrows
+func (h thrower) ProcessJob(ctx context.Context, job *bridge.Job) error {
+	start := time.Now()
+	zs, err := h.rdb.ZRangeWithScores(ctx, h.reserved, 0, -1).Result()
+	h.rec.Record(job, "throw", func(r *record) {
+		r.T, r.Seen = float64(start.UnixMicro())/1e6, held{reserved: zs, err: err}
+	})
+	return errAlwaysThrows
 }
 
-func (h *tqxThrower) Failed(_ context.Context, job *bridge.Job, err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.failed = append(h.failed, tqxThrowerFailed{attempts: job.Attempts(), raw: string(job.RawBody()), err: err})
+func (h thrower) Failed(_ context.Context, job *bridge.Job, err error) {
+	h.rec.Record(job, "failed", func(r *record) { r.Err = err })
 }
 
-func (h *tqxThrower) snapshot() ([]tqxThrowerRun, []tqxThrowerFailed) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]tqxThrowerRun(nil), h.runs...), append([]tqxThrowerFailed(nil), h.failed...)
-}
-
-// tqxEventLog records the events a bridge dispatches.
-type tqxEventLog struct {
-	mu     sync.Mutex
-	events []any
-}
-
-func (l *tqxEventLog) listen(_ context.Context, ev any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, ev)
-}
-
-func (l *tqxEventLog) failed() []events.JobFailed {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []events.JobFailed
-	for _, ev := range l.events {
-		if f, ok := ev.(events.JobFailed); ok {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// tqxCheckRun compares what a failing run saw inside its handler with what PHP saw inside fire().
+// checkRun compares what a failing run saw inside its handler with what PHP saw inside fire().
 // runFrom is the Unix second before the worker started, a lower bound of the pop time.
-func tqxCheckRun(t *testing.T, round int, runFrom int64, run tqxThrowerRun, fx tqxFxJob, fxState tqxFxState, fxReserved string, expire int64) {
+func checkRun(t *testing.T, round int, runFrom int64, run record, fx fxJob, fxState fxState, fxReserved string, expire int64) {
 	t.Helper()
-	require.NoError(t, run.err)
-	require.Equal(t, fx.Attempts, run.attempts, "round %d: attempts()", round)
-	require.Equal(t, fx.GetRawBody, run.raw, "round %d: raw body", round)
+	h, ok := run.Seen.(held)
+	require.True(t, ok, "round %d: the run saw nothing", round)
+	require.NoError(t, h.err)
+	require.Equal(t, fx.Attempts, run.Attempts, "round %d: attempts()", round)
+	require.Equal(t, fx.GetRawBody, run.Raw, "round %d: raw body", round)
 	wantHeld := fxState.zset(t, fxReserved)
 	require.Len(t, wantHeld, 1, "fixture round %d", round)
-	require.Equal(t, tqxFxMembers(wantHeld), tqxMembers(run.reserved), "round %d: the reserved member while the job runs", round)
-	require.Equal(t, wantHeld[0].Member, run.member, "round %d: Job.Reservation().Member", round)
+	require.Equal(t, fxMembers(wantHeld), members(h.reserved), "round %d: the reserved member while the job runs", round)
+	require.Equal(t, wantHeld[0].Member, run.Member, "round %d: Job.Reservation().Member", round)
 	// PHP: score = pop time + expire, whole seconds.
-	score := int64(run.reserved[0].Score)
+	score := int64(h.reserved[0].Score)
 	require.GreaterOrEqual(t, score, runFrom+expire, "round %d: reserved score", round)
-	require.LessOrEqual(t, score, run.start.Unix()+expire, "round %d: reserved score", round)
+	require.LessOrEqual(t, score, run.Time().Unix()+expire, "round %d: reserved score", round)
 }
 
 // TestTriesV1 follows v1/redis/fail_throw.json: --tries 2, --delay 0, a job that always throws. It runs at
@@ -212,26 +161,23 @@ func tqxCheckRun(t *testing.T, round int, runFrom int64, run tqxThrowerRun, fx t
 // fails the job without running it; the failed record keeps the popped bytes (attempts 3).
 func TestTriesV1(t *testing.T) {
 	t.Parallel()
-	const dialect = tqxDialectV1
-	ctx := tqxCtx(t, time.Minute)
-	rdb := tqxRedis(t)
-	setup := tqxNewSetup(t, rdb)
-	queueName, list, delayed, reserved := tqxQueue(t, rdb, dialect, "fail")
-	fxList, fxDelayed, fxReserved := tqxQueueKeys(t, dialect, thinkqueue.DefaultQueue)
+	const dialect = dialectV1
+	ctx := testCtx(t, time.Minute)
+	be := newBackend(t, "redis", dialect)
+	q := be.Queue("fail")
+	k := be.Keys(q)
+	fxk := keysOf(dialect, "", thinkqueue.DefaultQueue)
 
-	fx := tqxLoadScenario(t, filepath.Join("v1", "redis", "fail_throw.json"))
+	fx := loadScenario(t, "v1", "fail_throw.json")
 	require.Len(t, fx.Rounds, 3)
-	pushed := fx.Pushed.State.list(t, fxList)
+	pushed := fx.Pushed.State.list(t, fxk.List)
 	require.Len(t, pushed, 1)
-	require.NoError(t, rdb.RPush(ctx, list, pushed[0]).Err())
+	require.NoError(t, be.Redis.RPush(ctx, k.List, pushed[0]).Err())
 
-	h := &tqxThrower{rdb: rdb, reserved: reserved}
-	evs := &tqxEventLog{}
-	b := setup.Open(t, ctx, dialect, bridge.WorkerConfig{
-		Queues: []string{queueName}, Tries: 2, Delay: 0, Sleep: 10 * time.Millisecond, Once: true,
-	})
-	b.Handle(`app\job\Fail`, h)
-	b.Listen(evs.listen)
+	rec := be.NewRecorder()
+	b := be.Open(bridge.WorkerConfig{Queues: []string{q}, Tries: 2, Delay: 0, Sleep: 10 * time.Millisecond, Once: true})
+	b.Handle(`app\job\Fail`, thrower{rec: rec, rdb: be.Redis, reserved: k.Reserved})
+	rec.Listen(b)
 
 	// Rounds 1 and 2: the job runs, throws and is released with attempts+1.
 	for i := range 2 {
@@ -239,28 +185,27 @@ func TestTriesV1(t *testing.T) {
 		require.NoError(t, b.Run(ctx))
 		after := time.Now().Unix()
 
-		runs, failed := h.snapshot()
+		runs := rec.Records().Of("throw")
 		require.Len(t, runs, i+1, "round %d: the handler should have run once more", i+1)
-		require.Empty(t, failed)
+		require.Empty(t, rec.Records().Of("failed"))
 		inside := fx.Rounds[i].ObservedInside[0]
 		require.Equal(t, "Fail::fire", inside.Where)
-		tqxCheckRun(t, i+1, before, runs[i], *inside.Job, inside.State, fxReserved, 60)
+		checkRun(t, i+1, before, runs[i], *inside.Job, inside.State, fxk.Reserved, 60)
 
-		want := fx.Rounds[i].StateAfterExit.zset(t, fxDelayed)
+		want := fx.Rounds[i].StateAfterExit.zset(t, fxk.Delayed)
 		require.Len(t, want, 1)
-		got, err := tqxZMembers(ctx, rdb, delayed)
-		require.NoError(t, err)
-		require.Equal(t, tqxFxMembers(want), tqxMembers(got), "round %d: the released member (attempts+1, re-encoded)", i+1)
+		got := be.ZRange(k.Delayed)
+		require.Equal(t, fxMembers(want), members(got), "round %d: the released member (attempts+1, re-encoded)", i+1)
 		// --delay 0: the member is due at once, scored with the release's own second.
 		require.GreaterOrEqual(t, int64(got[0].Score), before)
 		require.LessOrEqual(t, int64(got[0].Score), after)
-		tqxRequireGone(t, ctx, rdb, list, reserved)
+		be.RequireGone(k.List, k.Reserved)
 	}
 
 	// Round 3: popped with attempts 3 > tries 2, so it fails without running.
 	require.NoError(t, b.Run(ctx))
-	runs, failed := h.snapshot()
-	require.Len(t, runs, 2, "the job ran on the pop that must fail it")
+	require.Len(t, rec.Records().Of("throw"), 2, "the job ran on the pop that must fail it")
+	failed := rec.Records().Of("failed")
 	require.Len(t, failed, 1, "the Failed hook must run exactly once")
 
 	var hook struct {
@@ -270,27 +215,27 @@ func TestTriesV1(t *testing.T) {
 		} `json:"queue_failed_hook"`
 	}
 	require.NoError(t, json.Unmarshal(fx.Summary, &hook))
-	require.Equal(t, hook.QueueFailedHook.Attempts, failed[0].attempts)
-	require.Equal(t, hook.QueueFailedHook.GetRawBody, failed[0].raw)
+	require.Equal(t, hook.QueueFailedHook.Attempts, failed[0].Attempts)
+	require.Equal(t, hook.QueueFailedHook.GetRawBody, failed[0].Raw)
 	var exceeded *thinkqueue.MaxAttemptsExceededError
-	require.ErrorAs(t, failed[0].err, &exceeded)
+	require.ErrorAs(t, failed[0].Err, &exceeded)
 
-	jf := evs.failed()
+	jf := rec.Events().Of("JobFailed")
 	require.Len(t, jf, 1, "JobFailed must fire exactly once")
 	require.NotNil(t, jf[0].Job)
 	require.Equal(t, hook.QueueFailedHook.GetRawBody, string(jf[0].Job.RawBody()))
 	require.ErrorAs(t, jf[0].Err, &exceeded)
 
-	store, err := tqxOpenConn(t, ctx, setup, dialect).Failed(ctx)
+	store, err := be.Open(bridge.WorkerConfig{}).Failed(ctx)
 	require.NoError(t, err)
 	require.Len(t, store, 1)
 	require.Equal(t, hook.QueueFailedHook.GetRawBody, string(store[0].Payload), "failed record payload (attempts 3)")
-	require.Equal(t, queueName, store[0].Queue)
+	require.Equal(t, q, store[0].Queue)
 	require.Equal(t, "redis", store[0].Connection)
 	require.Contains(t, store[0].Exception, "has been attempted too many times")
 
 	require.Empty(t, fx.Rounds[2].StateAfterExit.Redis, "fixture: nothing left after round 3")
-	tqxRequireGone(t, ctx, rdb, list, delayed, reserved)
+	be.RequireQueueEmpty(q)
 }
 
 // TestTriesV3 follows v3/redis/fail_throw.json: --tries 2, a job that always throws. It runs at attempts 1 and
@@ -298,18 +243,18 @@ func TestTriesV1(t *testing.T) {
 // tries); the failed record holds the raw list copy (attempts 1).
 func TestTriesV3(t *testing.T) {
 	t.Parallel()
-	const dialect = tqxDialectV3
-	ctx := tqxCtx(t, time.Minute)
-	rdb := tqxRedis(t)
-	setup := tqxNewSetup(t, rdb)
-	queueName, list, delayed, reserved := tqxQueue(t, rdb, dialect, "fail")
-	fxList, fxDelayed, fxReserved := tqxQueueKeys(t, dialect, thinkqueue.DefaultQueue)
+	const dialect = dialectV3
+	ctx := testCtx(t, time.Minute)
+	be := newBackend(t, "redis", dialect)
+	q := be.Queue("fail")
+	k := be.Keys(q)
+	fxk := keysOf(dialect, "", thinkqueue.DefaultQueue)
 
-	fx := tqxLoadScenario(t, filepath.Join("v3", "redis", "fail_throw.json"))
+	fx := loadScenario(t, "v3", "fail_throw.json")
 	require.Len(t, fx.Rounds, 2)
-	pushed := fx.Pushed.State.list(t, fxList)
+	pushed := fx.Pushed.State.list(t, fxk.List)
 	require.Len(t, pushed, 1)
-	require.NoError(t, rdb.RPush(ctx, list, pushed[0]).Err())
+	require.NoError(t, be.Redis.RPush(ctx, k.List, pushed[0]).Err())
 
 	var summary struct {
 		PerRound []struct {
@@ -325,72 +270,68 @@ func TestTriesV3(t *testing.T) {
 	require.Len(t, summary.PerRound[1].FailedJobsRows, 1)
 	wantFailed := summary.PerRound[1].FailedJobsRows[0]
 
-	h := &tqxThrower{rdb: rdb, reserved: reserved}
-	evs := &tqxEventLog{}
-	b := setup.Open(t, ctx, dialect, bridge.WorkerConfig{
-		Queues: []string{queueName}, Tries: 2, Delay: 0, Sleep: 10 * time.Millisecond, Once: true,
-	})
-	b.Handle(`app\job\Fail`, h)
-	b.Listen(evs.listen)
+	rec := be.NewRecorder()
+	b := be.Open(bridge.WorkerConfig{Queues: []string{q}, Tries: 2, Delay: 0, Sleep: 10 * time.Millisecond, Once: true})
+	b.Handle(`app\job\Fail`, thrower{rec: rec, rdb: be.Redis, reserved: k.Reserved})
+	rec.Listen(b)
 
 	// Round 1: runs, throws, released: the reserved copy (attempts 1) goes to :delayed unchanged.
 	before := time.Now().Unix()
 	require.NoError(t, b.Run(ctx))
 	after := time.Now().Unix()
-	runs, failed := h.snapshot()
+	runs := rec.Records().Of("throw")
 	require.Len(t, runs, 1)
-	require.Empty(t, failed)
+	require.Empty(t, rec.Records().Of("failed"))
 	inside := fx.Rounds[0].ObservedInside[0]
 	require.Equal(t, "Fail::fire", inside.Where)
-	tqxCheckRun(t, 1, before, runs[0], *inside.Job, inside.State, fxReserved, 60)
-	require.Equal(t, inside.Job.GetReservedJob, runs[0].member)
+	checkRun(t, 1, before, runs[0], *inside.Job, inside.State, fxk.Reserved, 60)
+	require.Equal(t, inside.Job.GetReservedJob, runs[0].Member)
 
-	want := fx.Rounds[0].StateAfterExit.zset(t, fxDelayed)
+	want := fx.Rounds[0].StateAfterExit.zset(t, fxk.Delayed)
 	require.Len(t, want, 1)
-	got, err := tqxZMembers(ctx, rdb, delayed)
-	require.NoError(t, err)
-	require.Equal(t, tqxFxMembers(want), tqxMembers(got), "round 1: the released member (the reserved copy, unchanged)")
-	require.Equal(t, runs[0].member, tqxMembers(got)[0])
+	got := be.ZRange(k.Delayed)
+	require.Equal(t, fxMembers(want), members(got), "round 1: the released member (the reserved copy, unchanged)")
+	require.Equal(t, runs[0].Member, members(got)[0])
 	require.GreaterOrEqual(t, int64(got[0].Score), before)
 	require.LessOrEqual(t, int64(got[0].Score), after)
-	tqxRequireGone(t, ctx, rdb, list, reserved)
+	be.RequireGone(k.List, k.Reserved)
 
 	// Round 2: runs at attempts 2, throws, and fails in the same run.
 	before = time.Now().Unix()
 	require.NoError(t, b.Run(ctx))
-	runs, failed = h.snapshot()
+	runs = rec.Records().Of("throw")
 	require.Len(t, runs, 2)
 	inside = fx.Rounds[1].ObservedInside[0]
 	require.Equal(t, "Fail::fire", inside.Where)
-	tqxCheckRun(t, 2, before, runs[1], *inside.Job, inside.State, fxReserved, 60)
+	checkRun(t, 2, before, runs[1], *inside.Job, inside.State, fxk.Reserved, 60)
+	failed := rec.Records().Of("failed")
 	require.Len(t, failed, 1, "the Failed hook must run exactly once")
-	require.Equal(t, 2, failed[0].attempts)
-	require.Equal(t, wantFailed.Payload, failed[0].raw)
-	require.ErrorIs(t, failed[0].err, errTqxAlwaysThrows)
+	require.Equal(t, 2, failed[0].Attempts)
+	require.Equal(t, wantFailed.Payload, failed[0].Raw)
+	require.ErrorIs(t, failed[0].Err, errAlwaysThrows)
 
-	jf := evs.failed()
+	jf := rec.Events().Of("JobFailed")
 	require.Len(t, jf, 1, "JobFailed must fire exactly once")
-	require.ErrorIs(t, jf[0].Err, errTqxAlwaysThrows)
+	require.ErrorIs(t, jf[0].Err, errAlwaysThrows)
 
-	store, err := tqxOpenConn(t, ctx, setup, dialect).Failed(ctx)
+	store, err := be.Open(bridge.WorkerConfig{}).Failed(ctx)
 	require.NoError(t, err)
 	require.Len(t, store, 1)
 	require.Equal(t, wantFailed.Payload, string(store[0].Payload), "failed record payload = the raw list copy (attempts 1)")
-	require.Equal(t, queueName, store[0].Queue)
+	require.Equal(t, q, store[0].Queue)
 	require.Equal(t, wantFailed.Connection, store[0].Connection)
-	require.Contains(t, store[0].Exception, errTqxAlwaysThrows.Error())
-	tqxRequireGone(t, ctx, rdb, list, delayed, reserved)
+	require.Contains(t, store[0].Exception, errAlwaysThrows.Error())
+	be.RequireQueueEmpty(q)
 
 	// Nothing is left to run.
 	require.NoError(t, b.Run(ctx))
-	runs, failed = h.snapshot()
-	require.Len(t, runs, 2)
-	require.Len(t, failed, 1)
-	require.Len(t, evs.failed(), 1)
+	require.Len(t, rec.Records().Of("throw"), 2)
+	require.Len(t, rec.Records().Of("failed"), 1)
+	require.Len(t, rec.Events().Of("JobFailed"), 1)
 }
 
-// tqxReleaseRound is one run of the releasing probe.
-type tqxReleaseRound struct {
+// releaseRound is one run of the releasing probe.
+type releaseRound struct {
 	attempts int
 	start    time.Time
 	returned time.Time
@@ -407,17 +348,16 @@ type tqxReleaseRound struct {
 // with attempts+1.
 func TestTriesReleaseDelay(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ version, dialect string }{{"v1", tqxDialectV1}, {"v3", tqxDialectV3}} {
+	for _, tc := range []struct{ version, dialect string }{{"v1", dialectV1}, {"v3", dialectV3}} {
 		t.Run(tc.version, func(t *testing.T) {
 			t.Parallel()
 			const delay = 2 * time.Second
-			ctx := tqxCtx(t, time.Minute)
-			rdb := tqxRedis(t)
-			setup := tqxNewSetup(t, rdb)
-			queueName, list, delayed, reserved := tqxQueue(t, rdb, tc.dialect, "release")
-			fxList, _, _ := tqxQueueKeys(t, tc.dialect, thinkqueue.DefaultQueue)
+			ctx := testCtx(t, time.Minute)
+			be := newBackend(t, "redis", tc.dialect)
+			q := be.Queue("release")
+			k := be.Keys(q)
 
-			fx := tqxLoadScenario(t, filepath.Join(tc.version, "redis", "release.json"))
+			fx := loadScenario(t, tc.version, "release.json")
 			var summary struct {
 				Rounds []struct {
 					Attempts       int     `json:"attempts()_inside_fire"`
@@ -428,20 +368,18 @@ func TestTriesReleaseDelay(t *testing.T) {
 			}
 			require.NoError(t, json.Unmarshal(fx.Summary, &summary))
 			require.Len(t, summary.Rounds, 3)
-			pushed := fx.Pushed.State.list(t, fxList)
+			pushed := fx.Pushed.State.list(t, keysOf(tc.dialect, "", thinkqueue.DefaultQueue).List)
 			require.Len(t, pushed, 1)
-			require.NoError(t, rdb.RPush(ctx, list, pushed[0]).Err())
+			require.NoError(t, be.Redis.RPush(ctx, k.List, pushed[0]).Err())
 
 			var (
 				mu     sync.Mutex
-				rounds []*tqxReleaseRound
+				rounds []*releaseRound
 			)
-			b := setup.Open(t, ctx, tc.dialect, bridge.WorkerConfig{
-				Queues: []string{queueName}, Delay: 0, Sleep: 10 * time.Millisecond,
-			})
+			b := be.Open(bridge.WorkerConfig{Queues: []string{q}, Delay: 0, Sleep: 10 * time.Millisecond})
 			b.HandleFunc(`app\job\Probe@release`, func(ctx context.Context, job *bridge.Job) error {
-				r := &tqxReleaseRound{attempts: job.Attempts(), start: time.Now()}
-				r.reserved, r.err = tqxZMembers(ctx, rdb, reserved)
+				r := &releaseRound{attempts: job.Attempts(), start: time.Now()}
+				r.reserved, r.err = be.Redis.ZRangeWithScores(ctx, k.Reserved, 0, -1).Result()
 				mu.Lock()
 				rounds = append(rounds, r)
 				n := len(rounds)
@@ -457,7 +395,7 @@ func TestTriesReleaseDelay(t *testing.T) {
 					return
 				}
 				at := time.Now()
-				zs, err := tqxZMembers(ctx, rdb, delayed)
+				zs, err := be.Redis.ZRangeWithScores(ctx, k.Delayed, 0, -1).Result()
 				mu.Lock()
 				defer mu.Unlock()
 				r := rounds[len(rounds)-1]
@@ -467,21 +405,14 @@ func TestTriesReleaseDelay(t *testing.T) {
 				}
 			})
 
-			runCtx, stop := context.WithCancel(ctx)
-			done := make(chan error, 1)
-			go func() { done <- b.Run(runCtx) }()
-			tqxWaitFor(t, ctx, "the 4th run and its delete", func() (bool, error) {
+			run := runBackground(t, b)
+			waitFor(t, "the 4th run and its delete", func() bool {
 				mu.Lock()
 				n := len(rounds)
 				mu.Unlock()
-				if n < 4 {
-					return false, nil
-				}
-				left, err := tqxKeysLeft(ctx, rdb, list, delayed, reserved)
-				return len(left) == 0, err
+				return n >= 4 && be.QueueEmpty(q)
 			})
-			stop()
-			require.NoError(t, <-done)
+			require.NoError(t, run.stop(t))
 
 			mu.Lock()
 			defer mu.Unlock()
@@ -510,8 +441,8 @@ func TestTriesReleaseDelay(t *testing.T) {
 					"round %d: the released job ran again at %s, before its availability second %d",
 					i+2, next.start.Format(time.RFC3339Nano), score)
 			}
-			tqxRequireGone(t, ctx, rdb, list, delayed, reserved)
-			store, err := tqxOpenConn(t, ctx, setup, tc.dialect).Failed(ctx)
+			be.RequireQueueEmpty(q)
+			store, err := be.Open(bridge.WorkerConfig{}).Failed(ctx)
 			require.NoError(t, err)
 			require.Empty(t, store)
 		})

@@ -5,19 +5,24 @@
 // The handlers' Redis is TESTBRIDGE_REDIS_ADDR (host:port) and TESTBRIDGE_REDIS_DB (default 0); the queue's
 // own Redis is the --connection flag, as for any bridge binary.
 //
-//	test\Record  data {"log":"<list>"}: RPUSH the job id onto <list>.
+//	test\Record  data {"log":"<list>"}: RPUSH the job id onto <list> (as the PHP stand-ins in testdata/php
+//	             do, so one list holds the ids of every run, whoever ran it).
 //	test\Block   data {"started":"<list>", "done":"<list>", "ms":N, "gate":"<list>", "ignore_ctx":bool,
 //	                   "release":bool}:
-//	             RPUSH "<id>|<attempts()>|<unix seconds now>" onto started, then block until the job's
-//	             context is done (returns its error: the job did not finish), N ms passed (N > 0), or an
-//	             element could be popped from gate (when set); then RPUSH the id onto done (when set),
-//	             call job.Release(0) when release is set, and return nil. With ignore_ctx the job's context
-//	             is not watched: the handler finishes only by ms or gate, as a handler that never checks
-//	             ctx would.
+//	             RPUSH a record with outcome "start" onto started, then block until the job's context is
+//	             done (returns its error: the job did not finish), N ms passed (N > 0), or an element could
+//	             be popped from gate (when set); then RPUSH a record with outcome "ok" (or "release") onto
+//	             done (when set), call job.Release(0) when release is set, and return nil. With ignore_ctx
+//	             the job's context is not watched: the handler finishes only by ms or gate, as a handler
+//	             that never checks ctx would.
+//
+// A record is a JSON object in the shape of the Laravel test app's App\Support\Recorder lines, which the
+// tests read the same way: {"runner":"testbridge","pid","t","class","outcome","uuid","id","attempts","queue"}.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -67,8 +72,7 @@ func main() {
 			return err
 		}
 		if d.Started != "" {
-			mark := fmt.Sprintf("%s|%d|%d", job.ID(), job.Attempts(), time.Now().Unix())
-			if err := rdb.RPush(ctx, d.Started, mark).Err(); err != nil {
+			if err := record(ctx, rdb, d.Started, job, "start"); err != nil {
 				return err
 			}
 		}
@@ -80,8 +84,12 @@ func main() {
 			return err
 		}
 		if d.Done != "" {
+			outcome := "ok"
+			if d.Release {
+				outcome = "release"
+			}
 			// The job finished: its trace must land even if a stop cancels ctx right now.
-			if err := rdb.RPush(context.WithoutCancel(ctx), d.Done, job.ID()).Err(); err != nil {
+			if err := record(context.WithoutCancel(ctx), rdb, d.Done, job, outcome); err != nil {
 				return err
 			}
 		}
@@ -91,6 +99,25 @@ func main() {
 		return nil
 	})
 	b.Main()
+}
+
+// record appends a record of this run of job onto the list key.
+func record(ctx context.Context, rdb *goredis.Client, key string, job *bridge.Job, outcome string) error {
+	rec, err := json.Marshal(map[string]any{
+		"runner":   "testbridge",
+		"pid":      os.Getpid(),
+		"t":        float64(time.Now().UnixMicro()) / 1e6,
+		"class":    job.Name(),
+		"outcome":  outcome,
+		"uuid":     job.UUID(),
+		"id":       job.ID(),
+		"attempts": job.Attempts(),
+		"queue":    job.Queue(),
+	})
+	if err != nil {
+		return err
+	}
+	return rdb.RPush(ctx, key, rec).Err()
 }
 
 // block waits until ctx is done (its error), d passed (d > 0), or an element was popped from gate.
