@@ -32,7 +32,7 @@ func (p pushParams) laravel() laravel.PayloadParams {
 type format interface {
 	name() string
 	keys() redisstore.QueueKeyer
-	rules(cache goredis.UniversalClient, cachePrefix string) worker.Dialect
+	rules(cache goredis.UniversalClient, cachePrefix string) worker.Rules
 	payload(job string, data any, p pushParams) ([]byte, error)
 	retryCopy(raw []byte) ([]byte, error)
 	restartKey(cachePrefix string) string
@@ -74,7 +74,7 @@ func (f thinkqueueFormat) name() string                       { return f.d.Name(
 func (f thinkqueueFormat) keys() redisstore.QueueKeyer        { return f.d }
 func (f thinkqueueFormat) newID() string                      { return thinkqueue.NewID() }
 func (f thinkqueueFormat) retryCopy(b []byte) ([]byte, error) { return f.d.RetryCopy(b) }
-func (f thinkqueueFormat) rules(goredis.UniversalClient, string) worker.Dialect {
+func (f thinkqueueFormat) rules(goredis.UniversalClient, string) worker.Rules {
 	return thinkqueueRules{f.d}
 }
 
@@ -105,7 +105,7 @@ type laravelFormat struct{ d laravel.Dialect }
 func (f laravelFormat) name() string                { return f.d.Name() }
 func (f laravelFormat) keys() redisstore.QueueKeyer { return f.d }
 func (f laravelFormat) newID() string               { return laravel.NewID() }
-func (f laravelFormat) rules(cache goredis.UniversalClient, cachePrefix string) worker.Dialect {
+func (f laravelFormat) rules(cache goredis.UniversalClient, cachePrefix string) worker.Rules {
 	return laravelRules{d: f.d, cache: cache, cachePrefix: f.cachePrefix(cachePrefix)}
 }
 

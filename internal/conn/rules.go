@@ -78,7 +78,7 @@ func (r thinkqueueRules) FailAfterError(_ context.Context, j *queue.Job, err err
 }
 
 // RetryDelay is think-queue's --delay: the same for every attempt.
-func (r thinkqueueRules) RetryDelay(j *queue.Job, _ error, backoff []time.Duration) time.Duration {
+func (r thinkqueueRules) RetryDelay(j *queue.Job, _ error, backoff []time.Duration, _ time.Time) time.Duration {
 	return backoffFor(j.Attempts(), backoff)
 }
 
@@ -198,9 +198,9 @@ func (r laravelRules) FailAfterError(ctx context.Context, j *queue.Job, err erro
 
 // RetryDelay is Worker::calculateBackoff after an exception. A run past its timeout is not released by
 // Laravel: its worker dies and the job comes back when its reservation lapses, so it waits until then.
-func (r laravelRules) RetryDelay(j *queue.Job, err error, backoff []time.Duration) time.Duration {
+func (r laravelRules) RetryDelay(j *queue.Job, err error, backoff []time.Duration, now time.Time) time.Duration {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return max(time.Until(j.Reservation().Expires), 0)
+		return max(j.Reservation().Expires.Sub(now), 0)
 	}
 	seconds := make([]int, len(backoff))
 	for i, d := range backoff {
