@@ -85,7 +85,12 @@ func TestReserveNeverAboveFreeSlots(t *testing.T) {
 		eventually(t, 5*time.Second, "a job to run", func() bool { return running.Load() > 0 })
 		gate <- struct{}{}
 	}
-	require.NoError(t, <-done)
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the worker did not stop")
+	}
 	require.Empty(t, violations)
 	s := h.broker.snapshot()
 	require.Len(t, s.deleted, 10)
@@ -128,6 +133,28 @@ func TestLeaseExtendedWhileJobRuns(t *testing.T) {
 		require.False(t, e.until.Before(e.at.Add(time.Second-10*time.Millisecond)), "extends to at least now+expire")
 	}
 	require.Equal(t, []string{"slow#1"}, s.deleted)
+}
+
+// TestLeaseHeldBeforeHandlerStarts: a reservation taken in the last millisecond of a second holds for
+// just that millisecond with a 1s expire (the stores keep whole seconds); it is extended before the
+// handler starts.
+func TestLeaseHeldBeforeHandlerStarts(t *testing.T) {
+	h := newHarness(t)
+	clock := newFakeClock()
+	clock.Advance(999 * time.Millisecond)
+	h.useClock(clock)
+	h.cfg.Expire = time.Second
+	h.cfg.StopWhenEmpty = true
+	h.broker.expire = time.Second
+	h.broker.push("default", "job#1")
+	var ahead time.Duration
+	h.handle("job", func(context.Context, *queue.Job) error {
+		until, _ := h.broker.lapseOf("job#1")
+		ahead = until.Sub(clock.Now())
+		return nil
+	})
+	require.NoError(t, h.run(h.worker(), 5*time.Second))
+	require.GreaterOrEqual(t, ahead, time.Second, "the reservation holds for expire when the handler starts")
 }
 
 // TestStopGraceAndHandBack: Stop lets a running job finish within the grace period and hands back one
