@@ -106,8 +106,11 @@ func (w *Worker) round(free int) (res roundResult) {
 	}()
 	fullScan := w.fullScan
 	w.fullScan = false
+	done := func() bool {
+		return res.started == free || w.cfg.Once && res.settled > 0 || len(held) >= maxHeld || w.stopCtx.Err() != nil
+	}
 	for _, q := range w.cfg.Queues {
-		if res.started == free || w.cfg.Once && res.settled > 0 || len(held) >= maxHeld {
+		if done() {
 			break
 		}
 		if w.paused(q) {
@@ -118,7 +121,7 @@ func (w *Worker) round(free int) (res roundResult) {
 			continue
 		}
 		ran, heldHere := 0, 0
-		for res.started < free && !(w.cfg.Once && res.settled > 0) && len(held) < maxHeld && w.stopCtx.Err() == nil {
+		for !done() {
 			n := min(free-res.started, w.cfg.Batch)
 			rs, err := w.broker.Reserve(w.workCtx, q, n)
 			if !checked {

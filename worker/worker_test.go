@@ -554,6 +554,7 @@ func TestOnce(t *testing.T) {
 func TestTimeoutStuckHandler(t *testing.T) {
 	for _, outcome := range []string{"released", "failed"} {
 		t.Run(outcome, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t)
 			h.cfg.Timeout = 100 * time.Millisecond
 			h.cfg.Expire = time.Second
