@@ -14,8 +14,10 @@ import (
 //
 // The stores keep reservations in whole Unix seconds and count one as lapsed from its second on, so the
 // extender asks for a whole second (now + expire, rounded up) and remembers exactly that. It looks every
-// expire/4 and extends what has less than 3/4 of expire left: a reservation it extended has at least
-// expire left, and at least half of expire when it is looked at again.
+// expire/4 and extends every reservation with less than expire left, the moment an extension moves it:
+// a reservation is extended with at least 3/4 of expire left, minus how late the look comes. The
+// reservations due at one look are extended side by side, so a slow store delays each by one round trip,
+// not by one per running job.
 type extender struct {
 	broker Broker
 	expire time.Duration
@@ -43,12 +45,7 @@ func (e *extender) start(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				for _, r := range e.runs() {
-					if !e.extendIfDue(ctx, r) && !r.settled.Load() {
-						e.log.Warn("reservation lost while the job runs: another worker may run it too",
-							"job", r.job.Name(), "id", r.job.ID(), "queue", r.job.Queue())
-					}
-				}
+				e.extendAll(ctx)
 			}
 		}
 	})
@@ -59,16 +56,50 @@ func (e *extender) stop() {
 	e.wg.Wait()
 }
 
-// extendIfDue extends r's reservation when less than 3/4 of expire is left; false when r is no longer
+// maxExtending bounds the extensions one look has in flight.
+const maxExtending = 16
+
+// extendAll extends the running jobs' reservations that are due.
+func (e *extender) extendAll(ctx context.Context) {
+	slots := make(chan struct{}, maxExtending)
+	var wg sync.WaitGroup
+	for _, r := range e.runs() {
+		if !e.due(r, e.expire) {
+			continue
+		}
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if !e.extendIfDue(ctx, r, e.expire) && !r.settled.Load() {
+				e.log.Warn("reservation lost while the job runs: another worker may run it too",
+					"job", r.job.Name(), "id", r.job.ID(), "queue", r.job.Queue())
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// due reports whether r's reservation has less than left left. With expire, an extension now moves it.
+func (e *extender) due(r *run, left time.Duration) bool {
+	return r.reservation().Expires.Sub(e.clock()) < left
+}
+
+// hold extends the reservation of a job about to run when the extender's next look may come too late:
+// reserved in the last instant of a second, with a small expire, it may have almost nothing left. It
+// returns false when the job is no longer reserved, so another worker has it.
+func (e *extender) hold(ctx context.Context, r *run) bool {
+	return e.extendIfDue(ctx, r, e.expire*3/4)
+}
+
+// extendIfDue extends r's reservation when it has less than left left; false when r is no longer
 // reserved. A store error keeps the old reservation, which the next look tries again.
-func (e *extender) extendIfDue(ctx context.Context, r *run) bool {
-	res := r.reservation()
-	now := e.clock()
-	if res.Expires.Sub(now) >= e.expire*3/4 {
+func (e *extender) extendIfDue(ctx context.Context, r *run, left time.Duration) bool {
+	if !e.due(r, left) {
 		return true
 	}
+	now := e.clock()
 	until := ceilSecond(now.Add(e.expire))
-	ok, err := e.broker.Extend(ctx, res, until)
+	ok, err := e.broker.Extend(ctx, r.reservation(), until)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.log.Warn("extend reservation", "job", r.job.Name(), "id", r.job.ID(), "err", err)

@@ -25,6 +25,7 @@ type fakeBroker struct {
 	clock        func() time.Time
 	expire       time.Duration
 	headHandBack bool
+	extendDelay  time.Duration // how long an Extend takes
 
 	// hooks, set before the worker starts
 	beforeReserve func(call int, queue string, n int) error // a non-nil error fails the reserve
@@ -166,6 +167,7 @@ func (b *fakeBroker) HandBack(ctx context.Context, r queue.Reservation) (bool, e
 }
 
 func (b *fakeBroker) Extend(ctx context.Context, r queue.Reservation, until time.Time) (bool, error) {
+	time.Sleep(b.extendDelay)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m := string(r.Member)

@@ -1,13 +1,13 @@
 package worker_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	dbsql "database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -74,6 +74,7 @@ func TestLeaseNeverLapses(t *testing.T) {
 			for i, r := range results {
 				t.Run(fmt.Sprintf("expire=%s", expires[i]), func(t *testing.T) {
 					require.NoError(t, r.err)
+					require.Empty(t, r.warnings)
 					require.Empty(t, r.lapses)
 					require.Greater(t, r.samples, 500, "the handlers looked at their reservations")
 					require.Len(t, r.runs, len(leaseDurations), "every job ran")
@@ -97,6 +98,26 @@ type leaseResult struct {
 	samples int
 	runs    map[string]int // job id → runs
 	left    int64          // jobs left in the queue afterwards
+	// warnings are what the worker logged at Warn and above.
+	warnings string
+}
+
+// lockedBuffer is a bytes.Buffer for a logger that several goroutines write to.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // runLease pushes leaseDurations' jobs and drains them with a worker whose reservations last expire.
@@ -108,6 +129,8 @@ func runLease(s leaseStore, expire time.Duration) (res leaseResult) {
 		}
 	}
 	var mu sync.Mutex
+	var warnings lockedBuffer
+	defer func() { res.warnings = warnings.String() }()
 	res.runs = map[string]int{}
 	handler := queue.HandlerFunc(func(ctx context.Context, job *queue.Job) error {
 		var p struct {
@@ -126,6 +149,9 @@ func runLease(s leaseStore, expire time.Duration) (res leaseResult) {
 			lapse, held, err := s.lapse(ctx, job.Reservation())
 			now := time.Now()
 			mu.Lock()
+			if n := res.runs[job.ID()]; n > 1 {
+				res.lapses = append(res.lapses, fmt.Sprintf("job %s: run %d at %s while the store holds it until %d", job.ID(), n, now.Format(time.StampMilli), lapse))
+			}
 			res.samples++
 			switch {
 			case err != nil:
@@ -148,7 +174,7 @@ func runLease(s leaseStore, expire time.Duration) (res leaseResult) {
 		StopWhenEmpty: true,
 		Sleep:         10 * time.Millisecond,
 		Memory:        -1,
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:        slog.New(slog.NewTextHandler(&warnings, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		IDFunc:        func() string { return "failed" },
 	})
 	if err != nil {

@@ -111,9 +111,7 @@ func (w *Worker) settleCtx() context.Context { return context.WithoutCancel(w.wo
 func (w *Worker) execute(r *run) {
 	defer func() { <-w.slots }()
 	job := r.job
-	// A reservation taken in the last instant of a second, with a small expire, may have almost nothing
-	// left: it is extended before the handler runs, and the job is left alone if another worker has it.
-	if w.lease != nil && !w.lease.extendIfDue(w.workCtx, r) {
+	if w.lease != nil && !w.lease.hold(w.workCtx, r) {
 		if w.claim(r) {
 			w.log.Warn("reservation lapsed before the job started and another worker took it: not run here",
 				"job", job.Name(), "id", job.ID(), "queue", job.Queue())

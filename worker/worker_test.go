@@ -135,6 +135,40 @@ func TestLeaseExtendedWhileJobRuns(t *testing.T) {
 	require.Equal(t, []string{"slow#1"}, s.deleted)
 }
 
+// TestLeaseExtendedSideBySide: with a store that takes 150ms per extension, eight running jobs still
+// keep their 1s reservations: one look extends them side by side, not one after the other.
+func TestLeaseExtendedSideBySide(t *testing.T) {
+	t.Parallel()
+	const jobs = 8
+	h := newHarness(t)
+	h.cfg.Expire = time.Second
+	h.cfg.Concurrency = jobs
+	h.cfg.StopWhenEmpty = true
+	h.broker.expire = time.Second
+	h.broker.extendDelay = 150 * time.Millisecond
+	for i := range jobs {
+		h.broker.push("default", fmt.Sprintf("slow#%d", i))
+	}
+	var mu sync.Mutex
+	var lapsed []string
+	h.handle("slow", func(_ context.Context, job *queue.Job) error {
+		member := string(job.Reservation().Member)
+		end := time.Now().Add(1600 * time.Millisecond)
+		for time.Now().Before(end) {
+			if until, _ := h.broker.lapseOf(member); !until.After(time.Now()) {
+				mu.Lock()
+				lapsed = append(lapsed, fmt.Sprintf("%s lapsed at %s", member, until.Format(time.StampMilli)))
+				mu.Unlock()
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		return nil
+	})
+	require.NoError(t, h.run(h.worker(), 10*time.Second))
+	require.Empty(t, lapsed)
+	require.Len(t, h.broker.snapshot().deleted, jobs)
+}
+
 // TestLeaseHeldBeforeHandlerStarts: a reservation taken in the last millisecond of a second holds for
 // just that millisecond with a 1s expire (the stores keep whole seconds); it is extended before the
 // handler starts.
