@@ -79,9 +79,9 @@ func (e *extender) extendAll(ctx context.Context) {
 	wg.Wait()
 }
 
-// due reports whether r's reservation has less than left left. With expire, an extension now moves it.
-func (e *extender) due(r *run, left time.Duration) bool {
-	return r.reservation().Expires.Sub(e.clock()) < left
+// due reports whether r's reservation lapses within d. Within expire, an extension now moves it.
+func (e *extender) due(r *run, d time.Duration) bool {
+	return r.reservation().Expires.Sub(e.clock()) < d
 }
 
 // hold extends the reservation of a job about to run when the extender's next look may come too late:
@@ -91,10 +91,10 @@ func (e *extender) hold(ctx context.Context, r *run) bool {
 	return e.extendIfDue(ctx, r, e.expire*3/4)
 }
 
-// extendIfDue extends r's reservation when it has less than left left; false when r is no longer
-// reserved. A store error keeps the old reservation, which the next look tries again.
-func (e *extender) extendIfDue(ctx context.Context, r *run, left time.Duration) bool {
-	if !e.due(r, left) {
+// extendIfDue extends r's reservation when it lapses within d; false when r is no longer reserved. A
+// store error keeps the old reservation, which the next look tries again.
+func (e *extender) extendIfDue(ctx context.Context, r *run, d time.Duration) bool {
+	if !e.due(r, d) {
 		return true
 	}
 	now := e.clock()
