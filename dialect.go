@@ -32,7 +32,7 @@ func (p pushParams) laravel() laravel.PayloadParams {
 type format interface {
 	name() string
 	keys() redisstore.QueueKeyer
-	rules(cache goredis.UniversalClient, cachePrefix string) worker.Dialect
+	rules(cache goredis.UniversalClient, cachePrefix string) worker.Rules
 	payload(job string, data any, p pushParams) ([]byte, error)
 	retryCopy(raw []byte) ([]byte, error)
 	restartKey(cachePrefix string) string
@@ -74,8 +74,8 @@ func (f thinkqueueFormat) name() string                       { return f.d.Name(
 func (f thinkqueueFormat) keys() redisstore.QueueKeyer        { return f.d }
 func (f thinkqueueFormat) newID() string                      { return thinkqueue.NewID() }
 func (f thinkqueueFormat) retryCopy(b []byte) ([]byte, error) { return f.d.RetryCopy(b) }
-func (f thinkqueueFormat) rules(goredis.UniversalClient, string) worker.Dialect {
-	return clockless{thinkqueue.NewRules(f.d)}
+func (f thinkqueueFormat) rules(goredis.UniversalClient, string) worker.Rules {
+	return thinkqueue.NewRules(f.d)
 }
 
 func (f thinkqueueFormat) failedTable() jobstable.Failed { return thinkqueue.FailedTable() }
@@ -102,12 +102,12 @@ func (f laravelFormat) newID() string               { return laravel.NewID() }
 
 // rules keeps maxExceptions' count where Laravel does, in the app's Redis cache store; without one, there
 // is no count, as in PHP without a cache store.
-func (f laravelFormat) rules(cache goredis.UniversalClient, cachePrefix string) worker.Dialect {
+func (f laravelFormat) rules(cache goredis.UniversalClient, cachePrefix string) worker.Rules {
 	var counter laravel.ExceptionCounter
 	if cache != nil {
 		counter = redisstore.NewExceptionCounter(cache)
 	}
-	return clockless{laravel.NewRules(f.d, counter, f.cachePrefix(cachePrefix))}
+	return laravel.NewRules(f.d, counter, f.cachePrefix(cachePrefix))
 }
 
 func (f laravelFormat) failedTable() jobstable.Failed { return laravel.FailedTable() }

@@ -19,7 +19,7 @@ import (
 // before it runs — 1.x fails it on the pop past --tries, after it was released — is recorded with the
 // error that used up its tries, not only "attempted too many times". The payload PHP sees is unchanged.
 type lastErrorRules struct {
-	worker.Dialect
+	worker.Rules
 	errs lastErrors
 }
 
@@ -48,7 +48,7 @@ func jobKey(j *queue.Job) string {
 }
 
 func (r lastErrorRules) FailAfterError(ctx context.Context, j *queue.Job, err error, tries int, now time.Time) error {
-	reason := r.Dialect.FailAfterError(ctx, j, err, tries, now)
+	reason := r.Rules.FailAfterError(ctx, j, err, tries, now)
 	if reason == nil {
 		r.errs.remember(ctx, jobKey(j), err.Error())
 	} else {
@@ -58,7 +58,7 @@ func (r lastErrorRules) FailAfterError(ctx context.Context, j *queue.Job, err er
 }
 
 func (r lastErrorRules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) error {
-	reason := r.Dialect.CheckBeforeRun(j, tries, now)
+	reason := r.Rules.CheckBeforeRun(j, tries, now)
 	if reason == nil {
 		return nil
 	}

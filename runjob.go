@@ -80,7 +80,7 @@ func (b *Bridge) RunJob(ctx context.Context, queueName string, payload []byte, w
 		if len(backoff) == 0 {
 			backoff = []time.Duration{wc.Delay}
 		}
-		r.Outcome, r.Delay = OutcomeReleased, rules.RetryDelay(job, err, backoff)
+		r.Outcome, r.Delay = OutcomeReleased, rules.RetryDelay(job, err, backoff, now)
 		b.events.Dispatch(ctx, events.JobReleased{Job: job, Delay: r.Delay})
 	}
 	if err == nil {

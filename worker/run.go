@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -13,129 +14,30 @@ import (
 	"github.com/queuebridge/bridge/queue"
 )
 
-// run is one job in flight. Exactly one party settles it: the job's goroutine when the handler returns, or
-// the drain when a handler outlived the grace period.
+// timeoutGrace is how long a handler may outlive its timeout before its job is settled without it.
+const timeoutGrace = time.Second
+
+// PanicError is a handler's panic, as the error its run ended in.
+type PanicError struct {
+	Job   string // the job's name
+	Value any    // what the handler panicked with
+	Stack []byte // the handler goroutine's stack at the panic
+}
+
+// Error is one line, without the stack (the worker logs the stack on its own).
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("panic in handler for %s: %v", e.Job, e.Value)
+}
+
+// run is one job in flight. Exactly one party settles it: the job's goroutine when the handler returns,
+// the timeout watchdog when the handler outlived its timeout, or the drain when it outlived the stop.
 type run struct {
 	job     *queue.Job
-	settled atomic.Bool
+	handler queue.Handler
+	settled atomic.Bool // set under Worker.mu, with the counts that go with it
 
 	mu  sync.Mutex
 	res queue.Reservation // Expires moves when the extender pushes the reservation out
-}
-
-func (r *run) settle() bool { return r.settled.CompareAndSwap(false, true) }
-
-// startResult says what start did with a reservation.
-type startResult int
-
-const (
-	startRunning    startResult = iota // its handler runs on the slot the caller gave
-	startSettled                       // failed here (poison, out of tries); the slot is free again
-	startHandedBack                    // no handler here: back on its queue untouched; the slot is free again
-)
-
-// start decodes a reservation and starts its handler on a slot the caller holds.
-func (w *Worker) start(jobCtx context.Context, res queue.Reservation, slots chan struct{}, jobs *sync.WaitGroup, acks *completer) startResult {
-	job, err := w.dialect.NewJob(res)
-	var h queue.Handler
-	switch {
-	case errors.Is(err, queue.ErrPHPOnly) && w.cfg.PHP != nil:
-		h = w.cfg.PHP
-	case errors.Is(err, queue.ErrPHPOnly):
-		if _, ok := w.router.Lookup(job.Name()); ok {
-			w.log.Warn("a Go handler is registered for this job, but only PHP can finish it: handed back", "job", job.Name(), "why", err)
-		}
-		w.handBack(jobCtx, res, err.Error())
-		return startHandedBack
-	case err != nil:
-		w.fail(jobCtx, nil, nil, res, fmt.Errorf("invalid payload: %w", err))
-		return startSettled
-	default:
-		var ok bool
-		if h, ok = w.router.Lookup(job.Name()); !ok && w.cfg.PHP != nil {
-			h = w.cfg.PHP
-		} else if !ok {
-			w.handBack(jobCtx, res, "no handler for "+job.Name())
-			return startHandedBack
-		}
-	}
-	if err := w.dialect.CheckBeforeRun(job, w.cfg.Tries, w.cfg.Clock()); err != nil {
-		// The PHP workers' order: the job is processing, fails, then the exception is reported.
-		w.events.Dispatch(jobCtx, events.JobProcessing{Job: job})
-		w.fail(jobCtx, h, job, res, err)
-		w.events.Dispatch(jobCtx, events.JobExceptionOccurred{Job: job, Err: err})
-		return startSettled
-	}
-	r := &run{job: job, res: res}
-	w.mu.Lock()
-	w.running[r] = struct{}{}
-	w.mu.Unlock()
-	jobs.Add(1)
-	go func() {
-		defer func() {
-			w.mu.Lock()
-			delete(w.running, r)
-			w.mu.Unlock()
-			<-slots
-			jobs.Done()
-		}()
-		w.execute(jobCtx, r, h, acks)
-	}()
-	return startRunning
-}
-
-// execute runs the handler and carries out its outcome.
-func (w *Worker) execute(jobCtx context.Context, r *run, h queue.Handler, acks *completer) {
-	job := r.job
-	ctx, cancel := w.jobContext(jobCtx, job)
-	defer cancel()
-	w.events.Dispatch(ctx, events.JobProcessing{Job: job})
-	err := call(ctx, h, job)
-	if !r.settle() {
-		return // handed back by the drain
-	}
-	if err != nil && jobCtx.Err() != nil {
-		// Cancelled by a stop: the attempt did not finish, so the job goes back as it came.
-		w.handBack(context.WithoutCancel(jobCtx), r.reservation(), "stopped before it finished")
-		return
-	}
-	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
-	}
-	if err != nil {
-		w.log.Warn("job failed an attempt", "job", job.Name(), "id", job.ID(), "queue", job.Queue(), "attempts", job.Attempts(), "err", err)
-	}
-	// The handler finished: what it decided must reach the store even if a stop cancelled the job meanwhile.
-	jobCtx = context.WithoutCancel(jobCtx)
-	w.settle(jobCtx, h, job, r.reservation(), err, acks)
-	// As in PHP's workers, the job is settled (failed, released) before JobProcessed or JobExceptionOccurred.
-	if err == nil {
-		w.events.Dispatch(jobCtx, events.JobProcessed{Job: job})
-	} else {
-		w.events.Dispatch(jobCtx, events.JobExceptionOccurred{Job: job, Err: err})
-	}
-}
-
-// settle carries out what became of a run: the handler's own decision, else success (delete) or the
-// dialect's rule after an error (fail, or release for another attempt).
-func (w *Worker) settle(ctx context.Context, h queue.Handler, job *queue.Job, res queue.Reservation, err error, acks *completer) {
-	outcome, delay, failErr := job.Outcome()
-	switch {
-	case outcome == queue.OutcomeFailed:
-		w.fail(ctx, h, job, res, failErr)
-	case outcome == queue.OutcomeReleased:
-		w.release(ctx, h, job, res, delay)
-	case outcome == queue.OutcomeKept && err == nil:
-		// No acknowledgement: the reservation lapses and the job runs again, as in PHP.
-	case outcome == queue.OutcomeDeleted || err == nil:
-		acks.delete(res.Queue, res.Member)
-	default:
-		if reason := w.dialect.FailAfterError(ctx, job, err, w.cfg.Tries, w.cfg.Clock()); reason != nil {
-			w.fail(ctx, h, job, res, reason)
-			return
-		}
-		w.release(ctx, h, job, res, w.dialect.RetryDelay(job, err, w.backoff()))
-	}
 }
 
 func (r *run) reservation() queue.Reservation {
@@ -144,23 +46,244 @@ func (r *run) reservation() queue.Reservation {
 	return r.res
 }
 
-// jobContext bounds a run by the payload's timeout, or the worker's.
-func (w *Worker) jobContext(parent context.Context, job *queue.Job) (context.Context, context.CancelFunc) {
+func (r *run) setExpires(t time.Time) {
+	r.mu.Lock()
+	r.res.Expires = t
+	r.mu.Unlock()
+}
+
+// startResult says what start did with a reservation.
+type startResult int
+
+const (
+	startRunning  startResult = iota // its handler runs on a slot the caller holds
+	startSettled                     // failed here (poison, out of tries); the slot is free again
+	startUnserved                    // no handler here: the caller hands it back; the slot is free again
+)
+
+// start decodes a reservation and starts its handler on a slot the caller holds. For an unserved job it
+// also returns the job's name and why nobody here runs it.
+func (w *Worker) start(res queue.Reservation) (out startResult, name, why string) {
+	job, err := w.rules.NewJob(res)
+	var h queue.Handler
+	switch {
+	case errors.Is(err, queue.ErrPHPOnly) && w.cfg.PHP != nil:
+		h = w.cfg.PHP
+	case errors.Is(err, queue.ErrPHPOnly):
+		why = err.Error()
+		if _, ok := w.router.Lookup(job.Name()); ok {
+			why = "a Go handler is registered for this job, but only PHP can finish it: " + why
+		}
+		return startUnserved, job.Name(), why
+	case err != nil:
+		w.fail(w.settleCtx(), nil, nil, res, fmt.Errorf("invalid payload: %w", err))
+		return startSettled, "", ""
+	default:
+		var ok bool
+		if h, ok = w.router.Lookup(job.Name()); !ok && w.cfg.PHP != nil {
+			h = w.cfg.PHP
+		} else if !ok {
+			return startUnserved, job.Name(), "no handler for " + job.Name()
+		}
+	}
+	if err := w.rules.CheckBeforeRun(job, w.cfg.Tries, w.cfg.Clock()); err != nil {
+		// The PHP workers' order: the job is processing, fails, then the exception is reported.
+		ctx := w.settleCtx()
+		w.events.Dispatch(ctx, events.JobProcessing{Job: job})
+		w.fail(ctx, h, job, res, err)
+		w.events.Dispatch(ctx, events.JobExceptionOccurred{Job: job, Err: err})
+		return startSettled, job.Name(), ""
+	}
+	r := &run{job: job, handler: h, res: res}
+	w.mu.Lock()
+	w.running[r] = struct{}{}
+	w.handlers++
+	w.mu.Unlock()
+	go w.execute(r)
+	return startRunning, job.Name(), ""
+}
+
+// settleCtx is for store calls that must land even after the running jobs were cancelled: what a job
+// decided, and jobs going back to their queue.
+func (w *Worker) settleCtx() context.Context { return context.WithoutCancel(w.workCtx) }
+
+// execute runs the handler and carries out its outcome. It holds its slot until the handler returns.
+func (w *Worker) execute(r *run) {
+	defer func() { <-w.slots }()
+	job := r.job
+	if w.lease != nil && !w.lease.hold(w.workCtx, r) {
+		if w.claim(r) {
+			w.log.Warn("reservation lapsed before the job started and another worker took it: not run here",
+				"job", job.Name(), "id", job.ID(), "queue", job.Queue())
+			w.finish(r)
+		}
+		return
+	}
+	ctx, cancel, timeout := w.jobContext(job)
+	defer cancel()
+	var watchdog *time.Timer
+	if timeout >= 0 {
+		watchdog = time.AfterFunc(timeout+timeoutGrace, func() { w.timedOut(r, timeout) })
+	}
+	w.events.Dispatch(ctx, events.JobProcessing{Job: job})
+	began := time.Now()
+	err := call(ctx, r.handler, job)
+	took := time.Since(began)
+	if watchdog != nil {
+		watchdog.Stop()
+	}
+	if !w.claim(r) {
+		w.log.Warn("handler returned after its job was settled without it: its result is ignored",
+			"job", job.Name(), "id", job.ID(), "queue", job.Queue(), "took", took, "err", err)
+		return
+	}
+	defer w.finish(r)
+	sctx := w.settleCtx()
+	if err != nil && w.workCtx.Err() != nil {
+		// Cancelled by a stop: the attempt did not finish, so the job goes back as it came.
+		w.handBack(sctx, r.reservation(), "stopped before it finished")
+		w.log.Info("job handed back untouched: stopped before it finished", "job", job.Name(), "id", job.ID(), "queue", job.Queue())
+		return
+	}
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	}
+	if pe, ok := errors.AsType[*PanicError](err); ok {
+		w.log.Error("handler panicked", "job", job.Name(), "id", job.ID(), "queue", job.Queue(),
+			"panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+	}
+	// The handler finished: what it decided must reach the store even if a stop cancelled the job meanwhile.
+	outcome := w.settle(sctx, r, err)
+	w.logProcessed(job, took, outcome, err)
+	// As in PHP's workers, the job is settled (failed, released) before JobProcessed or JobExceptionOccurred.
+	if err == nil {
+		w.events.Dispatch(sctx, events.JobProcessed{Job: job})
+	} else {
+		w.events.Dispatch(sctx, events.JobExceptionOccurred{Job: job, Err: err})
+	}
+}
+
+// timedOut settles a run whose handler outlived its timeout by timeoutGrace, as the PHP library settles
+// the job of a worker it killed: the rules decide between failing it and releasing it. Its reservation is
+// extended no more; the handler keeps its slot until it returns.
+func (w *Worker) timedOut(r *run, timeout time.Duration) {
+	if !w.takeOver(r) {
+		return
+	}
+	job := r.job
+	err := fmt.Errorf("job %s still running %s after its timeout of %s: %w", job.Name(), timeoutGrace, timeout, context.DeadlineExceeded)
+	w.log.Error("job timed out and its handler ignores its context: settled without it",
+		"job", job.Name(), "id", job.ID(), "queue", job.Queue(), "timeout", timeout)
+	ctx := w.settleCtx()
+	outcome := w.settleError(ctx, r, err)
+	w.logProcessed(job, timeout+timeoutGrace, outcome, err)
+	w.events.Dispatch(ctx, events.JobExceptionOccurred{Job: job, Err: err})
+	w.finish(r)
+}
+
+// claim settles r for its handler, which returned; false when r was settled without it (the handler was
+// stuck).
+func (w *Worker) claim(r *run) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.handlers--
+	if !r.settled.CompareAndSwap(false, true) {
+		w.stuck--
+		return false
+	}
+	return true
+}
+
+// takeOver settles r in its handler's stead; false when the handler returned first.
+func (w *Worker) takeOver(r *run) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !r.settled.CompareAndSwap(false, true) {
+		return false
+	}
+	w.stuck++
+	return true
+}
+
+// finish marks r's settlement done.
+func (w *Worker) finish(r *run) {
+	w.mu.Lock()
+	delete(w.running, r)
+	w.mu.Unlock()
+	select {
+	case w.finished <- struct{}{}:
+	default:
+	}
+}
+
+// settle carries out what became of a run: the handler's own decision, else success (delete) or the
+// rules' decision after an error. It returns the outcome for the log.
+func (w *Worker) settle(ctx context.Context, r *run, err error) string {
+	job, res := r.job, r.reservation()
+	outcome, delay, failErr := job.Outcome()
+	switch {
+	case outcome == queue.OutcomeFailed:
+		w.fail(ctx, r.handler, job, res, failErr)
+		return "failed"
+	case outcome == queue.OutcomeReleased:
+		w.release(ctx, r.handler, job, res, delay)
+		return "released"
+	case outcome == queue.OutcomeKept && err == nil:
+		// No acknowledgement: the reservation lapses and the job runs again, as in PHP.
+		return "kept"
+	case outcome == queue.OutcomeDeleted || err == nil:
+		w.acks.delete(res.Queue, res.Member)
+		return "deleted"
+	}
+	return w.settleError(ctx, r, err)
+}
+
+// settleError fails a run that ended in err, or releases it for another attempt, as the rules say.
+func (w *Worker) settleError(ctx context.Context, r *run, err error) string {
+	job, res, now := r.job, r.reservation(), w.cfg.Clock()
+	if reason := w.rules.FailAfterError(ctx, job, err, w.cfg.Tries, now); reason != nil {
+		w.fail(ctx, r.handler, job, res, reason)
+		return "failed"
+	}
+	w.release(ctx, r.handler, job, res, w.rules.RetryDelay(job, err, w.backoff(), now))
+	return "released"
+}
+
+// logProcessed writes the line every processed job gets, as think-queue prints "Processed: app\job\Hello".
+func (w *Worker) logProcessed(job *queue.Job, took time.Duration, outcome string, err error) {
+	ctx := context.Background()
+	if !w.log.Enabled(ctx, w.jobLevel) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("job", job.Name()), slog.String("queue", job.Queue()), slog.String("id", job.ID()),
+		slog.Int("attempts", job.Attempts()), slog.Duration("took", took), slog.String("outcome", outcome),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.Any("err", err))
+	}
+	w.log.LogAttrs(ctx, w.jobLevel, "job processed", attrs...)
+}
+
+// jobContext bounds a run by the payload's timeout, or the worker's; it also returns that timeout, -1 for none.
+func (w *Worker) jobContext(job *queue.Job) (context.Context, context.CancelFunc, time.Duration) {
 	timeout := w.cfg.Timeout
 	if job.Timeout() > 0 {
 		timeout = job.Timeout()
 	}
 	if timeout < 0 {
-		return context.WithCancel(parent)
+		ctx, cancel := context.WithCancel(w.workCtx)
+		return ctx, cancel, -1
 	}
-	return context.WithTimeout(parent, timeout)
+	ctx, cancel := context.WithTimeout(w.workCtx, timeout)
+	return ctx, cancel, timeout
 }
 
-// call runs the handler, turning a panic into an error that says where it happened.
+// call runs the handler, turning a panic into a *PanicError.
 func call(ctx context.Context, h queue.Handler, job *queue.Job) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic in handler for %s: %v\n%s", job.Name(), p, debug.Stack())
+			err = &PanicError{Job: job.Name(), Value: p, Stack: debug.Stack()}
 		}
 	}()
 	return h.ProcessJob(ctx, job)
@@ -175,18 +298,24 @@ func (w *Worker) backoff() []time.Duration {
 }
 
 func (w *Worker) release(ctx context.Context, h queue.Handler, job *queue.Job, res queue.Reservation, delay time.Duration) {
-	payload, err := w.dialect.ReleasedCopy(res)
+	payload, err := w.rules.ReleasedCopy(res)
 	if err != nil {
 		w.fail(ctx, h, job, res, fmt.Errorf("release: %w", err))
 		return
 	}
-	ok, err := w.broker.Release(ctx, res, payload, w.cfg.Clock().Add(delay))
+	at := w.cfg.Clock().Add(delay)
+	ok, err := w.broker.Release(ctx, res, payload, at)
 	switch {
 	case err != nil:
 		w.log.Error("release job", "job", job.Name(), "id", job.ID(), "err", err)
 	case !ok:
 		w.log.Warn("release: job was no longer reserved (its reservation lapsed)", "job", job.Name(), "id", job.ID())
 	default:
+		w.mu.Lock()
+		if at.After(w.releasedUntil) {
+			w.releasedUntil = at
+		}
+		w.mu.Unlock()
 		w.events.Dispatch(ctx, events.JobReleased{Job: job, Delay: delay})
 	}
 }
@@ -199,7 +328,7 @@ func (w *Worker) fail(ctx context.Context, h queue.Handler, job *queue.Job, res 
 		Connection: w.cfg.Connection,
 		Queue:      res.Queue,
 		Payload:    res.Raw,
-		Exception:  w.dialect.ExceptionText(reason),
+		Exception:  w.rules.ExceptionText(reason),
 		FailedAt:   w.cfg.Clock(),
 	}
 	if err := w.broker.Fail(ctx, res, rec); err != nil {
@@ -240,12 +369,14 @@ func (w *Worker) callFailed(ctx context.Context, h queue.Handler, job *queue.Job
 	fh.Failed(ctx, job, err)
 }
 
+// handBack returns a reserved job to its queue untouched. Its callers say so in the log, each in its own
+// words: one line per stop, per restart, or per job name for jobs nobody here runs.
 func (w *Worker) handBack(ctx context.Context, res queue.Reservation, why string) {
 	ok, err := w.broker.HandBack(ctx, res)
 	switch {
 	case err != nil:
-		w.log.Error("hand job back", "queue", res.Queue, "err", err)
+		w.log.Error("hand job back", "queue", res.Queue, "why", why, "err", err)
 	case ok:
-		w.log.Info("job handed back untouched", "queue", res.Queue, "why", why)
+		w.log.Debug("job handed back untouched", "queue", res.Queue, "why", why)
 	}
 }

@@ -1,64 +1,90 @@
 package worker
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
-// maxUnservedSeen bounds the memory spent per queue on recognising handed-back jobs; past it the queue is
-// treated as gone round.
-const maxUnservedSeen = 1000
+// handBackSummaryEvery is how often the log sums up the jobs of one name handed back since the last line.
+const handBackSummaryEvery = time.Minute
 
-// unserved tracks, per queue, the jobs handed back because no handler here can run them. A hand-back puts
-// the job at the tail of its list, so meeting one of them again means the bridge went round the whole queue
-// and what is left is for the PHP workers: the queue then rests (1s, doubling to 30s) instead of spinning,
-// or, with StopWhenEmpty, counts as empty. Jobs for Go behind jobs for PHP are still reached at once.
+// unserved keeps what the loop knows about jobs no handler here runs, which go back to their queue
+// untouched for the PHP workers. A queue whose round offered nothing but such jobs rests (1s, doubling to
+// 30s while it keeps doing so) instead of being reserved from and handed back again at every round; a
+// queue that gave a job to a handler rests no more. The log says "handed back" once per queue and job
+// name, then sums up once a minute. Only the loop goroutine uses it.
 type unserved struct {
-	queues map[string]*unservedQueue
+	clock  func() time.Time
+	log    *slog.Logger
+	queues map[string]*queueRest
+	names  map[queueJob]*handBackTally
 }
 
-type unservedQueue struct {
-	seen      map[string]struct{}
-	rest      time.Duration
-	until     time.Time
-	goneRound bool
+type queueRest struct {
+	rest  time.Duration
+	until time.Time
 }
 
-func (u *unserved) queue(q string) *unservedQueue {
-	uq := u.queues[q]
-	if uq == nil {
-		uq = &unservedQueue{seen: make(map[string]struct{})}
-		u.queues[q] = uq
+type queueJob struct{ queue, job string }
+
+type handBackTally struct {
+	n     int // handed back since the last line
+	since time.Time
+}
+
+func newUnserved(clock func() time.Time, log *slog.Logger) unserved {
+	return unserved{clock: clock, log: log, queues: make(map[string]*queueRest), names: make(map[queueJob]*handBackTally)}
+}
+
+// resting reports whether to leave q alone this round.
+func (u *unserved) resting(q string) bool {
+	qr := u.queues[q]
+	return qr != nil && u.clock().Before(qr.until)
+}
+
+// offeredNothing records a round in which q offered only jobs nobody here runs.
+func (u *unserved) offeredNothing(q string) {
+	qr := u.queues[q]
+	if qr == nil {
+		qr = &queueRest{}
+		u.queues[q] = qr
 	}
-	return uq
+	qr.rest = min(max(2*qr.rest, time.Second), 30*time.Second)
+	qr.until = u.clock().Add(qr.rest)
 }
 
-// skip reports whether to leave q alone this round: it is resting, or (stopWhenEmpty) holds only jobs for PHP.
-func (u *unserved) skip(q string, stopWhenEmpty bool) bool {
-	uq := u.queues[q]
-	if uq == nil {
-		return false
-	}
-	if stopWhenEmpty {
-		return uq.goneRound
-	}
-	return time.Now().Before(uq.until)
+// served records a round in which q gave a job to a handler here: the next rest starts short again.
+func (u *unserved) served(q string) {
+	delete(u.queues, q)
 }
 
-// handedBack records a job of q handed back untouched.
-func (u *unserved) handedBack(q string, raw []byte) {
-	uq := u.queue(q)
-	key := string(raw)
-	if _, again := uq.seen[key]; !again && len(uq.seen) < maxUnservedSeen {
-		uq.seen[key] = struct{}{}
+// handedBack records a job of q handed back untouched, and logs it the first time for its name.
+func (u *unserved) handedBack(q, job, why string) {
+	now := u.clock()
+	k := queueJob{q, job}
+	t := u.names[k]
+	if t == nil {
+		u.names[k] = &handBackTally{since: now}
+		u.log.Info("job handed back untouched, for a worker that can run it", "queue", q, "job", job, "why", why)
 		return
 	}
-	uq.goneRound = true
-	uq.rest = min(max(2*uq.rest, time.Second), 30*time.Second)
-	uq.until = time.Now().Add(uq.rest)
-	clear(uq.seen)
+	t.n++
+	if now.Sub(t.since) >= handBackSummaryEvery {
+		u.summarize(k, t, now)
+	}
 }
 
-// served records a job of q that a handler here took: the next rest starts short again.
-func (u *unserved) served(q string) {
-	if uq := u.queues[q]; uq != nil {
-		uq.rest = 0
+// flush sums up what was handed back since the last lines.
+func (u *unserved) flush() {
+	now := u.clock()
+	for k, t := range u.names {
+		if t.n > 0 {
+			u.summarize(k, t, now)
+		}
 	}
+}
+
+func (u *unserved) summarize(k queueJob, t *handBackTally, now time.Time) {
+	u.log.Info("jobs handed back untouched", "queue", k.queue, "job", k.job, "count", t.n, "since", t.since)
+	t.n, t.since = 0, now
 }

@@ -1,6 +1,6 @@
 // Package worker is the loop of `bridge work`: reserve jobs from the queues in priority order, run each with a
-// timeout, then delete, release or fail it as the dialect's rules say. It knows neither the storage nor the
-// format: both arrive through the Broker and Dialect interfaces.
+// timeout, then delete, release or fail it as the PHP library's rules say. It knows neither the storage nor
+// the format: both arrive through the Broker and Rules interfaces.
 package worker
 
 import (
@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -17,7 +16,7 @@ import (
 	"github.com/queuebridge/bridge/queue"
 )
 
-// ErrMemoryExceeded is returned by Run when the process grew past Config.Memory; the worker stopped
+// ErrMemoryExceeded is why a worker stopped when the process grew past Config.Memory; the worker stopped
 // gracefully and its supervisor should start a fresh one (think-queue 3.x exits 12).
 var ErrMemoryExceeded = errors.New("worker: memory limit exceeded")
 
@@ -31,8 +30,8 @@ type Broker interface {
 	Fail(ctx context.Context, r queue.Reservation, rec queue.FailedJob) error
 }
 
-// Dialect is the PHP library's rulebook for one job format.
-type Dialect interface {
+// Rules is the PHP library's rulebook for one job format (compat/thinkqueue.Rules, compat/laravel.Rules).
+type Rules interface {
 	// NewJob decodes a reservation. An error means the payload is poison: it goes to the failed store; but
 	// an error wrapping queue.ErrPHPOnly comes with the job, which goes back to its queue for PHP.
 	NewJob(r queue.Reservation) (*queue.Job, error)
@@ -45,7 +44,7 @@ type Dialect interface {
 	FailAfterError(ctx context.Context, j *queue.Job, err error, tries int, now time.Time) error
 	// RetryDelay is how long a job whose run ended in err waits before its next attempt, given the worker's
 	// backoff (one delay per attempt, the last one repeating).
-	RetryDelay(j *queue.Job, err error, backoff []time.Duration) time.Duration
+	RetryDelay(j *queue.Job, err error, backoff []time.Duration, now time.Time) time.Duration
 	// ReleasedCopy is what a released job goes back to the delayed set as.
 	ReleasedCopy(r queue.Reservation) ([]byte, error)
 	// ExceptionText is how a failed record states its reason, as the PHP library writes it.
@@ -74,7 +73,10 @@ type Config struct {
 	Backoff []time.Duration
 	// Sleep is how long to wait when every queue is empty. Default 3s, as think-queue's --sleep.
 	Sleep time.Duration
-	// Timeout bounds one job's run through its context; a payload's own timeout wins. Default 60s; -1 disables it.
+	// Timeout bounds one job's run through its context; a payload's own timeout wins. Default 60s; -1
+	// disables it. A handler still running a second after its timeout has its job settled as timed out, as
+	// the PHP library settles the job of a worker it killed: failed, or released for another attempt. The
+	// handler's slot stays busy until it returns, and what it returns is ignored.
 	Timeout time.Duration
 	// Expire is the storage's reservation lifetime; running jobs have their reservation pushed out before it
 	// lapses so nobody else runs them twice. Default 60s; -1 means reservations never lapse.
@@ -83,7 +85,9 @@ type Config struct {
 	Memory int64
 	// Once runs at most one job, then returns.
 	Once bool
-	// StopWhenEmpty returns once every queue is empty.
+	// StopWhenEmpty returns once every queue is empty: no job of this worker is running, and a look at every
+	// queue after the last one finished found nothing to run. A job this worker released with a delay d is
+	// waited for: the worker stops no sooner than d after the release, so the job gets its next attempt.
 	StopWhenEmpty bool
 	// GracePeriod is how long a stopping worker lets running jobs finish before it cancels them and hands
 	// their jobs back. Default 30s.
@@ -100,6 +104,9 @@ type Config struct {
 	// Batch caps how many jobs one reserve call takes. Default 64. A worker never reserves more jobs than
 	// it has free slots, so no reserved job waits unstarted while its reservation runs out.
 	Batch int
+	// QuietJobs logs the line every processed job gets at Debug instead of Info, for rates where one line
+	// per job is too many.
+	QuietJobs bool
 	// Connection names the connection in failed records (think-queue's failed_jobs.connection). Default "redis".
 	Connection string
 	// Logger receives the worker's logs. Default slog.Default().
@@ -169,268 +176,278 @@ func (c Config) validate() error {
 	return nil
 }
 
-// Worker drains queues. Create it with New; Run it once.
+// Stats is a snapshot of a worker's handlers.
+type Stats struct {
+	// Running is how many handlers are running, Stuck ones included.
+	Running int
+	// Stuck is how many handlers are still running although their job was settled without them: they
+	// outlived their timeout, or the stop that handed their job back. Each holds a slot until it returns.
+	Stuck int
+}
+
+// Worker drains queues. Create it with New, then Run it, or Start it and Stop it; a Worker runs once.
 type Worker struct {
-	broker  Broker
-	dialect Dialect
-	router  Router
-	events  *events.Dispatcher
-	cfg     Config
-	log     *slog.Logger
+	broker Broker
+	rules  Rules
+	router Router
+	events *events.Dispatcher
+	cfg    Config
+	log    *slog.Logger
+	// jobLevel is the level of the line each processed job gets.
+	jobLevel slog.Level
 
-	mu      sync.Mutex
-	running map[*run]struct{}
+	startMu   sync.Mutex
+	started   bool
+	stopLoop  context.CancelFunc // stop reserving
+	abortJobs context.CancelFunc // cancel running jobs and the store calls made for them
+	// stopCtx is done once the worker must stop reserving; workCtx once running jobs must stop.
+	stopCtx, workCtx context.Context
 
-	unserved unserved // only the loop goroutine touches it
+	cancelNow  chan struct{} // closed when the grace period must end now (StopAndCancel)
+	cancelOnce sync.Once
+	stopped    chan struct{}
+
+	slots    chan struct{} // one token per running handler
+	acks     *completer
+	lease    *extender
+	restart  *restartWatcher
+	finished chan struct{} // a run was settled and left running (buffered: a wake-up, not a count)
+
+	mu       sync.Mutex
+	running  map[*run]struct{} // runs whose jobs are not settled yet
+	handlers int               // handler goroutines alive
+	stuck    int               // of them, those whose run was settled without them
+	// releasedUntil is when the last job this worker released with a delay is due again.
+	releasedUntil time.Time
+	err           error
+
+	// Only the loop goroutine touches these.
+	unserved   unserved
+	errWait    time.Duration // wait after the next failed reserve
+	minErrWait time.Duration // the first wait after a failed reserve; doubles to maxErrWait
+	fullScan   bool          // the next round looks at resting queues too
 }
 
 // New returns a worker. events may be nil.
-func New(broker Broker, dialect Dialect, router Router, ev *events.Dispatcher, cfg *Config) (*Worker, error) {
-	if broker == nil || dialect == nil || router == nil {
-		return nil, errors.New("worker: broker, dialect and router are required")
+func New(broker Broker, rules Rules, router Router, ev *events.Dispatcher, cfg *Config) (*Worker, error) {
+	if broker == nil || rules == nil || router == nil {
+		return nil, errors.New("worker: broker, rules and router are required")
 	}
 	c := cfg.withDefaults()
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	return &Worker{
-		broker:   broker,
-		dialect:  dialect,
-		router:   router,
-		events:   ev,
-		cfg:      c,
-		log:      c.Logger,
-		running:  make(map[*run]struct{}),
-		unserved: unserved{queues: make(map[string]*unservedQueue)},
-	}, nil
+	w := &Worker{
+		broker:     broker,
+		rules:      rules,
+		router:     router,
+		events:     ev,
+		cfg:        c,
+		log:        c.Logger,
+		jobLevel:   slog.LevelInfo,
+		cancelNow:  make(chan struct{}),
+		stopped:    make(chan struct{}),
+		slots:      make(chan struct{}, c.Concurrency),
+		finished:   make(chan struct{}, 1),
+		running:    make(map[*run]struct{}),
+		unserved:   newUnserved(c.Clock, c.Logger),
+		minErrWait: time.Second,
+	}
+	if c.QuietJobs {
+		w.jobLevel = slog.LevelDebug
+	}
+	if c.Expire >= 0 {
+		w.lease = newExtender(broker, c.Expire, c.Clock, c.Logger, w.unsettled)
+	}
+	w.restart = newRestartWatcher(c.RestartStampFunc, c.Logger)
+	return w, nil
 }
 
-// Run drains the queues until ctx is cancelled (then it stops gracefully and returns nil), the restart
-// signal changes (nil), every queue is empty with StopWhenEmpty (nil), one job ran with Once (nil), or the
-// memory limit is passed (ErrMemoryExceeded).
-func (w *Worker) Run(ctx context.Context) error {
+// Start starts the worker and returns once it is running. ctx's values reach the store and the jobs; its
+// cancellation stops the worker as Stop does, gracefully.
+func (w *Worker) Start(ctx context.Context) error {
+	w.startMu.Lock()
+	defer w.startMu.Unlock()
+	if w.started {
+		return errors.New("worker: Start called twice (a Worker runs once)")
+	}
+	w.started = true
+	w.stopCtx, w.stopLoop = context.WithCancel(ctx)
 	// Jobs and acknowledgements outlive the stop signal: the grace period decides when jobs are cancelled.
-	jobCtx, abortJobs := context.WithCancel(context.WithoutCancel(ctx))
-	defer abortJobs()
-	acks := newCompleter(w.broker, w.log)
+	w.workCtx, w.abortJobs = context.WithCancel(context.WithoutCancel(ctx))
+	w.restart.init(w.stopCtx)
+	w.acks = newCompleter(w.broker, w.log)
 	acksDone := make(chan struct{})
-	// Acknowledgements must land even after the grace period cancelled the jobs: a job that finished is done.
-	go func() { acks.run(context.WithoutCancel(ctx)); close(acksDone) }()
-
-	restartStamp, haveStamp := w.restartStamp(ctx)
-	slots := make(chan struct{}, w.cfg.Concurrency)
-	var jobs sync.WaitGroup
-	stopExtender := w.startExtender(jobCtx)
-
-	reason, err := w.loop(ctx, jobCtx, slots, &jobs, acks, restartStamp, haveStamp)
-
-	w.log.Info("worker stopping", "reason", reason, "running", w.runningCount())
-	w.events.Dispatch(jobCtx, events.WorkerStopping{Reason: reason})
-	w.drain(&jobs, abortJobs)
-	stopExtender()
-	acks.close()
-	<-acksDone
-	return err
+	// Acknowledgements must land even after the jobs were cancelled: a job that finished is done.
+	go func() { w.acks.run(context.WithoutCancel(ctx)); close(acksDone) }()
+	if w.lease != nil {
+		w.lease.start(w.workCtx)
+	}
+	go w.work(acksDone)
+	return nil
 }
 
-// loop reserves and starts jobs until it is told to stop; it returns why.
-func (w *Worker) loop(ctx, jobCtx context.Context, slots chan struct{}, jobs *sync.WaitGroup, acks *completer, restartStamp string, haveStamp bool) (string, error) {
-	var lastMemoryCheck time.Time
-	for {
-		if ctx.Err() != nil {
-			return "signal", nil
-		}
-		// Reading the heap stops the world briefly: once a second is enough.
-		if now := time.Now(); now.Sub(lastMemoryCheck) >= time.Second {
-			lastMemoryCheck = now
-			if w.memoryExceeded() {
-				return "memory", ErrMemoryExceeded
-			}
-		}
-		free := w.acquire(ctx, slots)
-		if free == 0 {
-			continue // ctx done
-		}
-		// Like PHP's workers, look for the restart signal before taking more work, so a restart stops the
-		// worker after the jobs it is running. The signal is read while the reservation is on its way, so it
-		// costs no round trip; jobs reserved when the signal came go back untouched.
-		restartRead := w.restartStampAsync(ctx)
-		reserved, err := w.reserve(ctx, free)
-		if stamp, ok := restartRead(); ok {
-			if !haveStamp {
-				restartStamp, haveStamp = stamp, true
-			}
-			if stamp != restartStamp {
-				for _, r := range reserved {
-					w.handBack(jobCtx, r, "restart signal")
-				}
-				w.releaseSlots(slots, free)
-				return "restart", nil
-			}
-		}
-		if err != nil && ctx.Err() == nil {
-			w.log.Error("reserve failed", "err", err)
-			w.sleep(ctx, time.Second)
-		}
-		started := 0
-		for _, r := range reserved {
-			switch w.start(jobCtx, r, slots, jobs, acks) {
-			case startRunning:
-				started++
-				w.unserved.served(r.Queue)
-			case startHandedBack:
-				w.unserved.handedBack(r.Queue, r.Raw)
-			}
-		}
-		reservedAny := len(reserved) > 0
-		w.releaseSlots(slots, free-started)
-		if w.cfg.Once && reservedAny {
-			return "once", nil
-		}
-		if started == 0 && !reservedAny {
-			switch {
-			case w.cfg.Once:
-				return "empty", nil
-			case w.cfg.StopWhenEmpty && w.runningCount() == 0:
-				return "empty", nil
-			case w.cfg.StopWhenEmpty:
-				// A running job may still release work back onto the queue: look again once it is done.
-				w.sleep(ctx, 10*time.Millisecond)
-			default:
-				w.sleep(ctx, w.cfg.Sleep)
-			}
-		}
+// Run starts the worker and returns when it stopped: ctx was cancelled (it stopped gracefully; nil), the
+// restart signal changed (nil), every queue is empty with StopWhenEmpty (nil), one job ran with Once (nil),
+// the memory limit was passed (ErrMemoryExceeded), or a reserve failed with StopWhenEmpty or Once.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.Start(ctx); err != nil {
+		return err
 	}
+	<-w.stopped
+	return w.Err()
 }
 
-func (w *Worker) paused(ctx context.Context, q string) bool {
-	return w.cfg.PausedFunc != nil && w.cfg.PausedFunc(ctx, q)
-}
-
-// restartStampAsync starts reading the restart signal and returns the function that waits for the reading
-// (see restartStamp); without a signal to watch it starts nothing.
-func (w *Worker) restartStampAsync(ctx context.Context) func() (string, bool) {
-	if w.cfg.RestartStampFunc == nil {
-		return func() (string, bool) { return "", false }
+// Stop stops reserving, lets the running jobs finish within the grace period, hands back those that did
+// not, and returns once the worker stopped. When ctx ends first the running jobs are cancelled at once and
+// handed back, as with StopAndCancel, and Stop returns ctx's error after the worker stopped.
+func (w *Worker) Stop(ctx context.Context) error {
+	if err := w.requestStop(false); err != nil {
+		return err
 	}
-	type reading struct {
-		stamp string
-		ok    bool
-	}
-	c := make(chan reading, 1)
-	go func() {
-		stamp, ok := w.restartStamp(ctx)
-		c <- reading{stamp, ok}
-	}()
-	return func() (string, bool) {
-		r := <-c
-		return r.stamp, r.ok
-	}
-}
-
-// reserve takes up to free jobs from the queues in priority order: a lower queue only when the ones before
-// it came up short. On an error it returns what it had reserved so far.
-func (w *Worker) reserve(ctx context.Context, free int) ([]queue.Reservation, error) {
-	var reserved []queue.Reservation
-	for _, q := range w.cfg.Queues {
-		if len(reserved) == free || w.unserved.skip(q, w.cfg.StopWhenEmpty) || w.paused(ctx, q) {
-			continue
-		}
-		rs, err := w.broker.Reserve(ctx, q, min(free-len(reserved), w.cfg.Batch))
-		if err != nil {
-			return reserved, fmt.Errorf("reserve %s: %w", q, err)
-		}
-		reserved = append(reserved, rs...)
-	}
-	return reserved, nil
-}
-
-// acquire blocks for one free slot, then takes every other free one; it returns how many it holds.
-func (w *Worker) acquire(ctx context.Context, slots chan struct{}) int {
 	select {
-	case slots <- struct{}{}:
+	case <-w.stopped:
+		return nil
 	case <-ctx.Done():
-		return 0
 	}
-	n, most := 1, w.cfg.Batch
-	if w.cfg.Once {
-		most = 1
-	}
-	for n < most {
-		select {
-		case slots <- struct{}{}:
-			n++
-		default:
-			return n
-		}
-	}
-	return n
+	w.cancelOnce.Do(func() { close(w.cancelNow) })
+	<-w.stopped
+	return ctx.Err()
 }
 
-func (w *Worker) releaseSlots(slots chan struct{}, n int) {
-	for range n {
-		<-slots
+// StopAndCancel stops reserving, cancels the running jobs at once and hands them back, and returns once
+// the worker stopped, or with ctx's error when ctx ends first (the worker still stops).
+func (w *Worker) StopAndCancel(ctx context.Context) error {
+	if err := w.requestStop(true); err != nil {
+		return err
+	}
+	select {
+	case <-w.stopped:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
-// drain waits for running jobs through the grace period, then cancels them and hands back the unfinished.
-func (w *Worker) drain(jobs *sync.WaitGroup, abortJobs context.CancelFunc) {
-	done := make(chan struct{})
-	go func() { jobs.Wait(); close(done) }()
+func (w *Worker) requestStop(cancelJobs bool) error {
+	w.startMu.Lock()
+	defer w.startMu.Unlock()
+	if !w.started {
+		return errors.New("worker: not started")
+	}
+	w.stopLoop()
+	if cancelJobs {
+		w.cancelOnce.Do(func() { close(w.cancelNow) })
+	}
+	return nil
+}
+
+// Stopped is closed once the worker stopped: it reserves nothing more, and every job it took is settled
+// or handed back (a stuck handler may still be running; see Stats).
+func (w *Worker) Stopped() <-chan struct{} { return w.stopped }
+
+// Err is why the worker stopped: nil (a stop, the restart signal, Once, StopWhenEmpty), ErrMemoryExceeded,
+// or the store's error that ended a StopWhenEmpty or Once run. It is nil while the worker runs.
+func (w *Worker) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// Stats reports the worker's handlers now.
+func (w *Worker) Stats() Stats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return Stats{Running: w.handlers, Stuck: w.stuck}
+}
+
+// work is the worker's life after Start: the loop, then the stop.
+func (w *Worker) work(acksDone <-chan struct{}) {
+	reason, err := w.loop()
+	w.log.Info("worker stopping", "reason", reason, "running", w.Stats().Running)
+	w.events.Dispatch(w.workCtx, events.WorkerStopping{Reason: reason})
+	w.drain()
+	if w.lease != nil {
+		w.lease.stop()
+	}
+	w.acks.close()
+	<-acksDone
+	w.unserved.flush()
+	w.abortJobs()
+	w.mu.Lock()
+	w.err = err
+	w.mu.Unlock()
+	close(w.stopped)
+}
+
+// drain waits for the running jobs through the grace period, then cancels them and hands back those whose
+// handlers do not return.
+func (w *Worker) drain() {
 	grace := time.NewTimer(w.cfg.GracePeriod)
 	defer grace.Stop()
-	select {
-	case <-done:
+	if w.waitSettled(grace.C, w.cancelNow) {
 		return
-	case <-grace.C:
 	}
-	w.log.Warn("grace period over: cancelling running jobs", "running", w.runningCount())
-	abortJobs()
+	select {
+	case <-w.cancelNow:
+		w.log.Warn("stop and cancel: cancelling running jobs", "running", w.Stats().Running)
+	default:
+		w.log.Warn("grace period over: cancelling running jobs", "running", w.Stats().Running)
+	}
+	w.abortJobs()
 	// A handler that ignores its context cannot be stopped; its job goes back to the queue now, and
 	// whatever the handler reports later is dropped.
-	select {
-	case <-done:
-	case <-time.After(time.Second):
-		w.mu.Lock()
-		left := make([]*run, 0, len(w.running))
-		for r := range w.running {
-			left = append(left, r)
-		}
-		w.mu.Unlock()
-		for _, r := range left {
-			if r.settle() {
-				w.handBack(context.Background(), r.reservation(), "handler did not stop")
-			}
+	late := time.NewTimer(time.Second)
+	defer late.Stop()
+	if w.waitSettled(late.C, nil) {
+		return
+	}
+	for _, r := range w.unsettled() {
+		if w.takeOver(r) {
+			w.handBack(w.settleCtx(), r.reservation(), "handler did not stop")
+			w.log.Warn("job handed back untouched: its handler did not stop", "job", r.job.Name(), "id", r.job.ID(), "queue", r.job.Queue())
+			w.finish(r)
 		}
 	}
+	// What is left are runs whose handlers returned and whose outcome is being carried out.
+	w.waitSettled(nil, nil)
 }
 
-// restartStamp reads the restart signal; false when it could not be read (a read error is no signal).
-func (w *Worker) restartStamp(ctx context.Context) (string, bool) {
-	if w.cfg.RestartStampFunc == nil {
-		return "", false
-	}
-	stamp, err := w.cfg.RestartStampFunc(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			w.log.Warn("read restart signal", "err", err)
+// waitSettled waits until no run is unsettled (true), or either channel fires (false).
+func (w *Worker) waitSettled(a <-chan time.Time, b <-chan struct{}) bool {
+	for w.runningCount() > 0 {
+		select {
+		case <-w.finished:
+		case <-a:
+			return false
+		case <-b:
+			return false
 		}
-		return "", false
 	}
-	return stamp, true
+	return true
 }
 
-func (w *Worker) memoryExceeded() bool {
-	if w.cfg.Memory < 0 {
-		return false
-	}
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc) > w.cfg.Memory
+func (w *Worker) runningCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.running)
 }
 
-// sleep waits d or until ctx is done.
-func (w *Worker) sleep(ctx context.Context, d time.Duration) {
+// unsettled returns the runs whose jobs are not settled, for the lease extender and the drain.
+func (w *Worker) unsettled() []*run {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	runs := make([]*run, 0, len(w.running))
+	for r := range w.running {
+		if !r.settled.Load() {
+			runs = append(runs, r)
+		}
+	}
+	return runs
+}
+
+// sleep waits d or until the worker must stop.
+func (w *Worker) sleep(d time.Duration) {
 	if d <= 0 {
 		return
 	}
@@ -438,12 +455,6 @@ func (w *Worker) sleep(ctx context.Context, d time.Duration) {
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-ctx.Done():
+	case <-w.stopCtx.Done():
 	}
-}
-
-func (w *Worker) runningCount() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.running)
 }

@@ -1,0 +1,232 @@
+package worker
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/queuebridge/bridge/queue"
+)
+
+// maxErrWait is the longest a daemon waits after failed reserves before it tries again.
+const maxErrWait = 30 * time.Second
+
+// maxHeld bounds how many jobs without a handler one round holds while it looks behind them.
+const maxHeld = 1000
+
+// loop reserves and starts jobs until the worker must stop; it returns why.
+func (w *Worker) loop() (string, error) {
+	var lastMemoryCheck time.Time
+	for {
+		if w.stopCtx.Err() != nil {
+			return "signal", nil
+		}
+		// Reading the heap stops the world briefly: once a second is enough.
+		if now := time.Now(); now.Sub(lastMemoryCheck) >= time.Second {
+			lastMemoryCheck = now
+			if w.memoryExceeded() {
+				return "memory", ErrMemoryExceeded
+			}
+		}
+		free := w.acquire()
+		if free == 0 {
+			continue // stopping
+		}
+		// Whether anything ran before this round: a queue is empty only when a round that began after the
+		// last job settled found nothing, or a job that released itself meanwhile would be missed.
+		idle := w.runningCount() == 0
+		res := w.round(free)
+		w.releaseSlots(free - res.started)
+		switch {
+		case res.restart:
+			return "restart", nil
+		case res.err != nil && (w.cfg.Once || w.cfg.StopWhenEmpty):
+			// Jobs may be waiting: this run did not end because the queues are empty.
+			return "error", fmt.Errorf("worker: %w", res.err)
+		case res.err != nil:
+			w.errWait = min(max(2*w.errWait, w.minErrWait), maxErrWait)
+			w.log.Error("reserve failed", "err", res.err, "retry_in", w.errWait)
+			w.sleep(w.errWait)
+			continue
+		}
+		w.errWait = 0
+		ran := res.started+res.settled > 0
+		switch {
+		case w.cfg.Once && ran:
+			return "once", nil
+		case ran:
+		case w.cfg.Once:
+			return "empty", nil
+		case w.cfg.StopWhenEmpty && !idle:
+			w.waitFinished() // a job still running may release work back onto the queue
+		case w.cfg.StopWhenEmpty && res.skippedResting:
+			w.fullScan = true // empty only once every queue was looked at
+		case w.cfg.StopWhenEmpty:
+			wait := w.releasedDue()
+			if wait <= 0 {
+				return "empty", nil
+			}
+			w.sleep(min(wait, w.cfg.Sleep))
+		default:
+			w.sleep(w.cfg.Sleep)
+		}
+	}
+}
+
+// roundResult is what one round of reserving did.
+type roundResult struct {
+	started        int   // jobs whose handlers now run, one slot each
+	settled        int   // jobs failed without running (poison, out of tries)
+	restart        bool  // the restart signal came: what was reserved went back
+	skippedResting bool  // a queue holding only jobs for PHP was left out
+	err            error // a reserve failed; what was reserved before it was started
+}
+
+// round reserves up to free jobs from the queues in priority order and starts them: a lower queue only
+// when the ones before it came up short. Jobs no handler here runs are held until the round ends, so the
+// round sees the jobs behind them (a jobs table gives a handed-back row out first again), then handed
+// back untouched.
+func (w *Worker) round(free int) (res roundResult) {
+	// Like PHP's workers, look for the restart signal before taking more work, so a restart stops the
+	// worker after the jobs it is running. The signal is read while the first reservation is on its way, so
+	// it costs no round trip.
+	restarted := w.restart.begin(w.stopCtx)
+	checked := false
+	var held []heldJob
+	// Held jobs go back even when the jobs were cancelled meanwhile: a reservation left behind would wait
+	// out its lifetime.
+	ctx := w.settleCtx()
+	defer func() {
+		if !checked {
+			res.restart = restarted()
+		}
+		for _, h := range held {
+			w.handBack(ctx, h.res, h.why)
+		}
+	}()
+	fullScan := w.fullScan
+	w.fullScan = false
+	done := func() bool {
+		return res.started == free || w.cfg.Once && res.settled > 0 || len(held) >= maxHeld || w.stopCtx.Err() != nil
+	}
+	for _, q := range w.cfg.Queues {
+		if done() {
+			break
+		}
+		if w.paused(q) {
+			continue
+		}
+		if w.unserved.resting(q) && !fullScan {
+			res.skippedResting = true
+			continue
+		}
+		ran, heldHere := 0, 0
+		for !done() {
+			n := min(free-res.started, w.cfg.Batch)
+			rs, err := w.broker.Reserve(w.workCtx, q, n)
+			if !checked {
+				checked = true
+				if res.restart = restarted(); res.restart {
+					if len(rs) > 0 {
+						w.log.Info("restart signal: handing back the jobs just reserved", "queue", q, "jobs", len(rs))
+					}
+					for _, r := range rs {
+						w.handBack(ctx, r, "restart signal")
+					}
+					return res
+				}
+			}
+			if err != nil {
+				res.err = err
+				return res
+			}
+			for _, r := range rs {
+				switch out, name, why := w.start(r); out {
+				case startRunning:
+					res.started++
+					ran++
+				case startSettled:
+					res.settled++
+					ran++
+				case startUnserved:
+					held = append(held, heldJob{r, why})
+					heldHere++
+					w.unserved.handedBack(q, name, why)
+				}
+			}
+			if len(rs) < n {
+				break // the queue has no more ready jobs
+			}
+		}
+		switch {
+		case ran > 0:
+			w.unserved.served(q)
+		case heldHere > 0:
+			w.unserved.offeredNothing(q)
+		}
+	}
+	return res
+}
+
+// heldJob is a reservation no handler here runs, waiting for the end of its round to be handed back.
+type heldJob struct {
+	res queue.Reservation
+	why string
+}
+
+func (w *Worker) paused(q string) bool {
+	return w.cfg.PausedFunc != nil && w.cfg.PausedFunc(w.stopCtx, q)
+}
+
+// acquire blocks for one free slot, then takes every other free one up to Batch (1 with Once); it returns
+// how many it holds, 0 when the worker must stop.
+func (w *Worker) acquire() int {
+	select {
+	case w.slots <- struct{}{}:
+	case <-w.stopCtx.Done():
+		return 0
+	}
+	n, most := 1, w.cfg.Batch
+	if w.cfg.Once {
+		most = 1
+	}
+	for n < most {
+		select {
+		case w.slots <- struct{}{}:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+func (w *Worker) releaseSlots(n int) {
+	for range n {
+		<-w.slots
+	}
+}
+
+// waitFinished waits until a run settles or the worker must stop.
+func (w *Worker) waitFinished() {
+	select {
+	case <-w.finished:
+	case <-w.stopCtx.Done():
+	}
+}
+
+// releasedDue is how long until the last job this worker released is due again; <= 0 when it is.
+func (w *Worker) releasedDue() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.releasedUntil.Sub(w.cfg.Clock())
+}
+
+func (w *Worker) memoryExceeded() bool {
+	if w.cfg.Memory < 0 {
+		return false
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc) > w.cfg.Memory
+}
