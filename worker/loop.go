@@ -62,11 +62,7 @@ func (w *Worker) loop() (string, error) {
 		case w.cfg.StopWhenEmpty && res.skippedResting:
 			w.fullScan = true // empty only once every queue was looked at
 		case w.cfg.StopWhenEmpty:
-			wait := w.releasedDue()
-			if wait <= 0 {
-				return "empty", nil
-			}
-			w.sleep(min(wait, w.cfg.Sleep))
+			return "empty", nil
 		default:
 			w.sleep(w.cfg.Sleep)
 		}
@@ -213,13 +209,6 @@ func (w *Worker) waitFinished() {
 	case <-w.finished:
 	case <-w.stopCtx.Done():
 	}
-}
-
-// releasedDue is how long until the last job this worker released is due again; <= 0 when it is.
-func (w *Worker) releasedDue() time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.releasedUntil.Sub(w.cfg.Clock())
 }
 
 func (w *Worker) memoryExceeded() bool {

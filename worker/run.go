@@ -311,11 +311,6 @@ func (w *Worker) release(ctx context.Context, h queue.Handler, job *queue.Job, r
 	case !ok:
 		w.log.Warn("release: job was no longer reserved (its reservation lapsed)", "job", job.Name(), "id", job.ID())
 	default:
-		w.mu.Lock()
-		if at.After(w.releasedUntil) {
-			w.releasedUntil = at
-		}
-		w.mu.Unlock()
 		w.events.Dispatch(ctx, events.JobReleased{Job: job, Delay: delay})
 	}
 }

@@ -86,8 +86,8 @@ type Config struct {
 	// Once runs at most one job, then returns.
 	Once bool
 	// StopWhenEmpty returns once every queue is empty: no job of this worker is running, and a look at every
-	// queue after the last one finished found nothing to run. A job this worker released with a delay d is
-	// waited for: the worker stops no sooner than d after the release, so the job gets its next attempt.
+	// queue after the last one finished found nothing to run. As Laravel's --stop-when-empty, a job released
+	// with a delay still to run out is not waited for; one released without a delay is found by that look.
 	StopWhenEmpty bool
 	// GracePeriod is how long a stopping worker lets running jobs finish before it cancels them and hands
 	// their jobs back. Default 30s.
@@ -217,9 +217,7 @@ type Worker struct {
 	running  map[*run]struct{} // runs whose jobs are not settled yet
 	handlers int               // handler goroutines alive
 	stuck    int               // of them, those whose run was settled without them
-	// releasedUntil is when the last job this worker released with a delay is due again.
-	releasedUntil time.Time
-	err           error
+	err      error
 
 	// Only the loop goroutine touches these.
 	unserved   unserved

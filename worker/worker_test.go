@@ -492,29 +492,6 @@ func TestReserveErrorDaemonGoesOn(t *testing.T) {
 	require.Equal(t, "10ms", logged[1].attrs["retry_in"], "the wait doubles")
 }
 
-// TestStopWhenEmptyWaitsForRelease: a job released with a delay is due again within the run, so the
-// worker waits for it instead of calling the queue empty.
-func TestStopWhenEmptyWaitsForRelease(t *testing.T) {
-	h := newHarness(t)
-	h.cfg.StopWhenEmpty = true
-	h.cfg.Delay = 200 * time.Millisecond
-	h.broker.push("default", "flaky#1")
-	var runs atomic.Int64
-	h.handle("flaky", func(context.Context, *queue.Job) error {
-		if runs.Add(1) == 1 {
-			return errors.New("first attempt fails")
-		}
-		return nil
-	})
-	begin := time.Now()
-	require.NoError(t, h.run(h.worker(), 5*time.Second))
-	require.EqualValues(t, 2, runs.Load())
-	require.GreaterOrEqual(t, time.Since(begin), 200*time.Millisecond)
-	s := h.broker.snapshot()
-	require.Equal(t, []string{"flaky#1"}, s.deleted)
-	require.Zero(t, s.delayed)
-}
-
 // TestStopWhenEmptyRaceWithRelease: a job that releases itself (delay 0) after a reserve found the queue
 // empty, but before that reserve answered, is run again: empty needs a look at the queues that began after
 // the last job settled.

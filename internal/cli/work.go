@@ -30,6 +30,7 @@ func workCommand() *command {
 			&flag{name: "memory", arg: "MB", def: "128", usage: "stop (exit 12) once the Go heap passes this many MB (0: no limit)"},
 			&flag{name: "timeout", arg: "S", def: "60", usage: "seconds one job may run (its context is cancelled then; a payload's timeout wins); 0 disables"},
 			&flag{name: "concurrency", short: "n", arg: "N", def: "1", usage: "jobs run at once"},
+			&flag{name: "quiet", usage: "log each processed job at debug level instead of info (for high rates; --log-level warn drops every info line)"},
 			&flag{name: "grace", arg: "S", def: "30", usage: "seconds running jobs get to finish on SIGTERM/SIGINT before they are handed back"},
 			&flag{name: "php-app", arg: "DIR", usage: "run jobs with no Go handler in this app's own PHP code (the PHP executor)"},
 			&flag{name: "php-boot", arg: "FILE", usage: "Laravel: the app's boot file (default DIR/bootstrap/app.php)"},
@@ -201,6 +202,7 @@ func workerConfig(inv *invocation) (worker.Config, error) {
 	default:
 		wc.Memory = int64(mb) << 20
 	}
+	wc.QuietJobs = inv.bool("quiet")
 	wc.Once = inv.bool("once")
 	wc.StopWhenEmpty = inv.bool("stop-when-empty")
 	return wc, nil
