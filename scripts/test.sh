@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs and starts what it needs (scripts/services.sh), then checks formatting,
-# vets, runs staticcheck, and tests both modules — the bridge and its integration tests (integration/, a
-# module of its own so the bridge's go.mod carries no container stack) — against the real services.
+# vets, runs staticcheck, tests both modules — the bridge and its integration tests (integration/, a
+# module of its own so the bridge's go.mod carries no container stack) — against the real services, and
+# fuzzes every compat decoder for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/services.sh
@@ -13,3 +14,4 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 (cd integration && go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...)
 go test -race -count=1 -timeout 20m ./...
 (cd integration && go test -race -count=1 -timeout 25m ./...)
+FUZZTIME=${FUZZTIME:-8s} scripts/fuzz.sh   # every compat decoder, a bounded time each
