@@ -76,16 +76,19 @@ func (s *Server) heartbeat(ctx context.Context) {
 	host, _ := os.Hostname()
 	started := time.Now()
 	info := BridgeInfo{ID: processID(host, os.Getpid(), started), Host: host, PID: os.Getpid(), Version: cli.Version(), StartedAt: started}
-	t := time.NewTicker(registryInterval)
-	defer t.Stop()
 	for {
 		info.HeartbeatAt = time.Now()
 		info.Groups = s.Status()
 		blob, _ := json.Marshal(info)
-		for _, reg := range s.registries() {
+		regs := s.registries()
+		for _, reg := range regs {
 			if err := reg.Heartbeat(ctx, info.ID, blob, info.HeartbeatAt, registryTTL); err != nil && ctx.Err() == nil {
 				s.log.Warn("registry heartbeat", "err", err)
 			}
+		}
+		next := registryInterval
+		if len(regs) == 0 {
+			next = registryInterval / 20 // no group connected yet: register as soon as one is
 		}
 		select {
 		case <-ctx.Done():
@@ -95,7 +98,7 @@ func (s *Server) heartbeat(ctx context.Context) {
 			}
 			cancel()
 			return
-		case <-t.C:
+		case <-time.After(next):
 		}
 	}
 }

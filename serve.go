@@ -58,7 +58,8 @@ type serverGroup struct {
 
 	mu     sync.Mutex
 	status GroupStatus
-	bridge *Bridge // connected while the group runs
+	bridge *Bridge        // connected while the group runs
+	worker *worker.Worker // running while the group runs
 }
 
 // groupSpec is everything a group is started from; two equal specs need no restart on reload.
@@ -121,8 +122,13 @@ func (s *Server) Status() []GroupStatus {
 	for _, name := range mapKeys(s.groups) {
 		g := s.groups[name]
 		g.mu.Lock()
-		out = append(out, g.status)
+		st := g.status
+		if g.worker != nil {
+			stats := g.worker.Stats()
+			st.InFlight, st.Stuck = stats.Running, stats.Stuck
+		}
 		g.mu.Unlock()
+		out = append(out, st)
 	}
 	return out
 }
@@ -269,11 +275,11 @@ func (s *Server) runGroup(ctx context.Context, g *serverGroup, log *slog.Logger)
 		return err
 	}
 	g.mu.Lock()
-	g.status.Dialect, g.status.Concurrency, g.bridge = b.Dialect(), max(wc.Concurrency, 1), b
+	g.status.Dialect, g.status.Concurrency, g.bridge, g.worker = b.Dialect(), max(wc.Concurrency, 1), b, w
 	g.mu.Unlock()
 	defer func() {
 		g.mu.Lock()
-		g.bridge = nil
+		g.bridge, g.worker = nil, nil
 		g.mu.Unlock()
 	}()
 	g.setState(GroupRunning, "")

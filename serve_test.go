@@ -1,11 +1,13 @@
 package bridge_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -95,7 +97,7 @@ func TestServe(t *testing.T) {
 
 	conns := map[string]*bridge.Bridge{}
 	for name, c := range map[string]bridge.Config{
-		"notify":  {Connection: exampleRedis(), Dialect: "thinkqueue-v1"},
+		"notify":  {Connection: exampleRedis(), Dialect: "thinkqueue-v1", FailedKeyPrefix: prefix},
 		"mail":    {Connection: exampleRedis(), Dialect: "laravel-8", Prefix: prefix + "_"},
 		"reports": {Connection: "sqlite:" + db, Dialect: "thinkqueue-v3"},
 		"extra":   {Connection: exampleRedis(), Dialect: "thinkqueue-v1"},
@@ -139,6 +141,27 @@ func TestServe(t *testing.T) {
 	ready, why := srv.Ready()
 	require.True(t, ready, why)
 	require.Len(t, srv.Status(), 3)
+
+	// The registry lists this process with its groups; `bridge status --json` prints it.
+	var found bridge.BridgeInfo
+	require.Eventually(t, func() bool {
+		list, err := conns["notify"].Bridges(ctx)
+		require.NoError(t, err)
+		for _, br := range list {
+			if len(br.Groups) == 3 && br.PID == os.Getpid() {
+				found = br
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 50*time.Millisecond)
+	require.Equal(t, "mail", found.Groups[0].Name)
+	require.Equal(t, bridge.GroupRunning, found.Groups[1].State)
+	var out, errOut bytes.Buffer
+	code := bridge.New().RunCommand(ctx, []string{"bridge", "status", "--json", "-c", exampleRedis(), "--failed-prefix", prefix}, &out, &errOut)
+	require.Equal(t, 0, code, errOut.String())
+	require.Contains(t, out.String(), `"name": "notify"`)
+	require.NotContains(t, out.String(), "***@", "no password in this connection to hide")
 
 	metrics := scrape(t, h)
 	require.Equal(t, 50.0, metricValue(t, metrics, `bridge_jobs_total{job="app\\job\\Record",outcome="processed",queue="`+prefix+`-notify",runtime="go"}`))

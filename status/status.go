@@ -36,6 +36,8 @@ type Group struct {
 	Concurrency int       `json:"concurrency"`
 	State       State     `json:"state"`
 	Since       time.Time `json:"since"`
+	InFlight    int       `json:"in_flight"`            // jobs running now
+	Stuck       int       `json:"stuck"`                // of them, handlers still running past their timeout
 	LastError   string    `json:"last_error,omitempty"` // why it last failed
 	Restarts    int       `json:"restarts"`             // times its worker was started again after the first
 }

@@ -193,11 +193,11 @@ func runStatus(inv *invocation) error {
 			return nil
 		}
 		tw := tabwriter.NewWriter(inv.stdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "Bridge\tGroup\tState\tQueues\tConcurrency\tUptime\tLast error")
+		fmt.Fprintln(tw, "Bridge\tGroup\tState\tQueues\tRunning\tUptime\tLast error")
 		for _, br := range bridges {
 			for _, g := range br.Groups {
-				fmt.Fprintf(tw, "%s (pid %d, %s)\t%s\t%s\t%s\t%d\t%s\t%s\n", br.Host, br.PID, br.Version, g.Name, g.State,
-					strings.Join(g.Queues, ","), g.Concurrency, br.HeartbeatAt.Sub(br.StartedAt).Truncate(time.Second), firstLine(g.LastError))
+				fmt.Fprintf(tw, "%s (pid %d, %s)\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", br.Host, br.PID, br.Version, g.Name, g.State,
+					strings.Join(g.Queues, ","), g.InFlight, g.Concurrency, br.HeartbeatAt.Sub(br.StartedAt).Truncate(time.Second), firstLine(g.LastError))
 			}
 		}
 		return tw.Flush()
