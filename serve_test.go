@@ -273,7 +273,9 @@ type response struct {
 }
 
 func get(t *testing.T, h http.Handler, path string) response {
-	t.Helper()
+	if t != nil {
+		t.Helper()
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 	return response{rec.Code, rec.Body.String()}
