@@ -318,6 +318,23 @@ func TestOutputIsCaptured(t *testing.T) {
 	})
 }
 
+// A payload larger than a pipe holds reaches the runner whole, and so does the next one.
+func TestBigPayload(t *testing.T) {
+	o, _ := testOptions(t, ModePool)
+	e := newExec(t, o)
+	f := filepath.Join(t.TempDir(), "big")
+	for range 2 {
+		src := actJob(t, f, "ok", 0, nil, 1)
+		raw := append([]byte(`{"padding":"`+strings.Repeat("p", 1<<20)+`",`), src.RawBody()[1:]...)
+		job := queue.NewJob(queue.JobParams{Reservation: queue.Reservation{Queue: "default", Raw: raw},
+			Name: src.Name(), ID: src.ID(), Attempts: 1})
+		require.NoError(t, run(t, e, job, 30*time.Second))
+		out, _, _ := job.Outcome()
+		require.Equal(t, queue.OutcomeDeleted, out)
+	}
+	require.Equal(t, []string{"start", "ok", "start", "ok"}, events(readMarks(t, f)))
+}
+
 // A job that writes more than a pipe holds is not blocked, and all it wrote, a last line without its newline
 // included, is logged under it, not under the next job.
 func TestOutputFloodIsCaptured(t *testing.T) {

@@ -23,6 +23,10 @@ import (
 // maxFrame bounds a message from the runner.
 const maxFrame = 256 << 20
 
+// keptBuffer is the largest request or result buffer a process keeps for the next job; a larger one (a big
+// payload, a job that echoed a lot) is dropped after its job.
+const keptBuffer = 1 << 20
+
 // request is the head of a job request. The frame's body is this JSON, a newline, then the payload as reserved:
 // raw bytes, which neither side escapes nor decodes as JSON.
 type request struct {
@@ -196,10 +200,16 @@ func (p *proc) readMessage() (message, error) {
 	if n > maxFrame {
 		return message{}, fmt.Errorf("php: frame of %d bytes", n)
 	}
-	if cap(p.rbuf) < int(n) {
+	var body []byte
+	switch {
+	case int(n) <= cap(p.rbuf):
+		body = p.rbuf[:n]
+	case n <= keptBuffer:
 		p.rbuf = make([]byte, n)
+		body = p.rbuf
+	default:
+		body = make([]byte, n)
 	}
-	body := p.rbuf[:n]
 	if _, err := io.ReadFull(p.resp, body); err != nil {
 		return message{}, err
 	}
@@ -247,6 +257,9 @@ func (p *proc) run(ctx context.Context, job *queue.Job, o Options, typ string, r
 		s.begin(id)
 	}
 	m, ioErr, ctxErr := p.exchange(ctx, frame)
+	if p.wbuf.Cap() > keptBuffer {
+		p.wbuf = bytes.Buffer{} // p.enc writes to p.wbuf, which stays where it is
+	}
 	switch {
 	case ctxErr != nil:
 		p.kill()
