@@ -147,7 +147,8 @@ func (pl *Pool) do(ctx context.Context, job *queue.Job, typ string, reason error
 	return m, nil
 }
 
-// take returns the slot's replacement once it booted, or starts a process now if there is none.
+// take returns the slot's replacement once it booted, or starts a process now if there is none (or it did not
+// boot, or ended since).
 func (pl *Pool) take(ctx context.Context, s *slot) (*proc, error) {
 	if b := s.next; b != nil {
 		select {
@@ -156,13 +157,14 @@ func (pl *Pool) take(ctx context.Context, s *slot) (*proc, error) {
 			return nil, ctx.Err()
 		}
 		s.next = nil
-		if b.err != nil {
-			return nil, b.err
-		}
-		if !b.p.dead() {
+		switch {
+		case b.err != nil:
+			pl.o.Logger.Warn("php runner's replacement did not boot, starting another", "err", b.err)
+		case b.p.dead():
+			pl.o.Logger.Warn("php runner ended while idle, replaced", "pid", b.p.pid, "status", b.p.status())
+		default:
 			return b.p, nil
 		}
-		pl.o.Logger.Warn("php runner ended while idle, replaced", "pid", b.p.pid, "status", b.p.status())
 	}
 	// The boot is bounded by StartTimeout, not by the job's own deadline.
 	return startProc(pl.ctx, pl.o, pl.runner)
