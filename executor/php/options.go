@@ -1,10 +1,12 @@
 // Package php runs queue jobs in the app's own PHP code: the bridge starts `php <runner> --app DIR` itself,
-// sends it jobs on a pipe of their own (fd 3, replies on fd 4; 4-byte big-endian length + JSON) and carries
-// out what the job decided (delete, release, fail) on the queue. Runners: Laravel 8+ (runner/laravel.php), and
+// sends it jobs on a pipe of their own (fd 3, replies on fd 4; 4-byte big-endian length + JSON, the payload
+// after a request's JSON head as raw bytes) and carries out what the job decided (delete, release, fail) on the
+// queue. Runners: Laravel 8+ (runner/laravel.php), and
 // ThinkPHP 5.0 + think-queue 1.x, 5.1 + 2.x, 6/8 + 3.x (runner/thinkphp*.php; Options.Framework), whose
 // failure hooks the bridge runs with FailJob.
 //
-// Pool keeps N long-lived PHP processes, recycled after MaxJobs jobs, past Memory or after TTL; PerJob starts
+// Pool keeps N long-lived PHP processes, recycled after MaxJobs jobs, past Memory or after TTL (each one's
+// replacement boots while it runs its last jobs, so recycling does not stall the pool); PerJob starts
 // a fresh process for every job, like queue:listen. Both are queue.Handler.
 package php
 

@@ -318,6 +318,59 @@ func TestOutputIsCaptured(t *testing.T) {
 	})
 }
 
+// A payload larger than a pipe holds reaches the runner whole, and so does the next one.
+func TestBigPayload(t *testing.T) {
+	o, _ := testOptions(t, ModePool)
+	e := newExec(t, o)
+	f := filepath.Join(t.TempDir(), "big")
+	for range 2 {
+		src := actJob(t, f, "ok", 0, nil, 1)
+		raw := append([]byte(`{"padding":"`+strings.Repeat("p", 1<<20)+`",`), src.RawBody()[1:]...)
+		job := queue.NewJob(queue.JobParams{Reservation: queue.Reservation{Queue: "default", Raw: raw},
+			Name: src.Name(), ID: src.ID(), Attempts: 1})
+		require.NoError(t, run(t, e, job, 30*time.Second))
+		out, _, _ := job.Outcome()
+		require.Equal(t, queue.OutcomeDeleted, out)
+	}
+	require.Equal(t, []string{"start", "ok", "start", "ok"}, events(readMarks(t, f)))
+}
+
+// A job that writes more than a pipe holds is not blocked, and all it wrote, a last line without its newline
+// included, is logged under it, not under the next job.
+func TestOutputFloodIsCaptured(t *testing.T) {
+	modes(t, func(t *testing.T, mode Mode) {
+		o, lb := testOptions(t, mode)
+		e := newExec(t, o)
+		f := filepath.Join(t.TempDir(), "flood")
+		const lines = 1000 // 1 MB: 16 times what a pipe holds
+		job := actJob(t, f, "flood", lines, nil, 1)
+		require.NoError(t, run(t, e, job, 30*time.Second))
+		next := actJob(t, f, "print", 0, nil, 1)
+		require.NoError(t, run(t, e, next, 30*time.Second))
+		require.Equal(t, []string{"start", "ok", "start", "ok"}, events(readMarks(t, f)))
+		flood, ends := 0, ""
+		for _, l := range lb.Lines(t) {
+			if l.Msg != "php job output" {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(l.Line, "flood 0"):
+				require.Equal(t, job.ID(), l.Job, l.Line)
+				require.Equal(t, "stdout", l.Stream)
+				require.Len(t, l.Line, 1023)
+				flood++
+			case strings.HasPrefix(l.Line, "flood ends"):
+				ends = l.Job
+				require.Equal(t, "flood ends", l.Line)
+			case l.Line == "stderr noise":
+				require.Equal(t, next.ID(), l.Job)
+			}
+		}
+		require.Equal(t, lines, flood)
+		require.Equal(t, job.ID(), ends)
+	})
+}
+
 func TestExitReplacesTheProcess(t *testing.T) {
 	modes(t, func(t *testing.T, mode Mode) {
 		o, lb := testOptions(t, mode)
@@ -412,6 +465,27 @@ func TestPoolRecycles(t *testing.T) {
 	}
 }
 
+// A process's replacement boots while it runs its last job, so the job after that does not wait for a boot:
+// the last job of the first process (MaxJobs 2) waits until it sees another process boot, and that process
+// runs the next job.
+func TestPoolBootsTheReplacementAhead(t *testing.T) {
+	o, lb := testOptions(t, ModePool)
+	o.MaxJobs = 2
+	o.Env = append(o.Env, "QBEXEC_BOOT_MARK="+filepath.Join(t.TempDir(), "boots"))
+	e := newExec(t, o)
+	f := filepath.Join(t.TempDir(), "ahead")
+	require.NoError(t, run(t, e, actJob(t, f, "noop", 0, nil, 1), 30*time.Second))
+	require.NoError(t, run(t, e, actJob(t, f, "await-boot", 30, nil, 1), time.Minute))
+	require.NoError(t, run(t, e, actJob(t, f, "noop", 0, nil, 1), 30*time.Second))
+	ms := readMarks(t, f)
+	require.Equal(t, []string{"start", "start", "await-boot", "start"}, events(ms))
+	require.Equal(t, ms[0].PID, ms[1].PID)
+	booted, _ := ms[2].Data["booted"].(float64)
+	require.NotZero(t, booted, "no process booted while the first one ran its last job")
+	require.Equal(t, int(booted), ms[3].PID, "the process that booted meanwhile ran the next job")
+	require.Contains(t, lb.String(), "php runner recycled")
+}
+
 // One process never runs two jobs at once: 2 workers, 6 slow jobs in parallel, at most 2 distinct overlaps.
 func TestPoolOneJobPerProcess(t *testing.T) {
 	o, _ := testOptions(t, ModePool)
@@ -460,6 +534,7 @@ func BenchmarkPool(b *testing.B) {
 	ctx := context.Background()
 	b.SetParallelism(2) // 2×GOMAXPROCS goroutines on 2 workers: the pool is never idle
 	b.ResetTimer()
+	cpu0 := selfCPU(b)
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
@@ -474,9 +549,20 @@ func BenchmarkPool(b *testing.B) {
 		}
 	})
 	el := time.Since(start)
+	cpu := selfCPU(b) - cpu0
 	b.ReportMetric(float64(b.N)/el.Seconds(), "jobs/s")
+	// This process's CPU (the executor's side of each job, and the benchmark's loop), not PHP's.
+	b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(b.N), "go-cpu-µs/job")
 	// Per-job overhead as one process sees it: 2 workers share the jobs.
 	b.ReportMetric(float64(el.Microseconds())*2/float64(b.N), "µs/job/worker")
+}
+
+// selfCPU is the user and system CPU time this process used so far (its children not included).
+func selfCPU(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // A pool process that died while idle is replaced before the next job, which runs normally.

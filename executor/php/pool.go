@@ -17,19 +17,34 @@ var ErrClosed = errors.New("php: executor closed")
 // stopGrace is how long a recycled or closed runner gets to end by itself before SIGKILL.
 const stopGrace = 5 * time.Second
 
-// Pool runs jobs on Workers long-lived PHP processes, one job per process at a time.
+// Pool runs jobs on Workers long-lived PHP processes, one job per process at a time. A process is replaced
+// without a stall: its replacement boots in the background while it runs its last jobs (see replaceSoon), so
+// the job after the last one finds the new process ready, or nearly.
 type Pool struct {
 	o         Options
 	failures  phpFailures
 	dir       string
 	runner    string
 	slots     chan *slot
+	ctx       context.Context // the boots'; cancelled by Close
+	cancel    context.CancelFunc
 	closeOnce sync.Once
 	closed    chan struct{}
 	bg        sync.WaitGroup
 }
 
-type slot struct{ p *proc }
+// slot is one process of the pool and its replacement; whoever holds the slot owns both.
+type slot struct {
+	p    *proc
+	next *boot // the replacement, booting or booted; nil if none
+}
+
+// boot is a process starting in the background.
+type boot struct {
+	done chan struct{}
+	p    *proc
+	err  error
+}
 
 // NewPool starts o.Workers processes (in parallel) and returns once they all booted.
 func NewPool(ctx context.Context, o Options) (*Pool, error) {
@@ -39,6 +54,7 @@ func NewPool(ctx context.Context, o Options) (*Pool, error) {
 		return nil, err
 	}
 	pl := &Pool{o: o, dir: dir, runner: runner, slots: make(chan *slot, o.Workers), closed: make(chan struct{})}
+	pl.ctx, pl.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	errs := make([]error, o.Workers)
 	all := make([]*slot, o.Workers)
 	var wg sync.WaitGroup
@@ -104,11 +120,14 @@ func (pl *Pool) do(ctx context.Context, job *queue.Job, typ string, reason error
 		s.p = nil
 	}
 	if s.p == nil {
-		p, err := pl.start(ctx)
+		p, err := pl.take(ctx, s)
 		if err != nil {
 			return message{}, err
 		}
 		s.p = p
+	}
+	if s.next == nil && pl.replaceSoon(s.p) {
+		s.next = pl.boot()
 	}
 	m, err := s.p.run(ctx, job, pl.o, typ, reason)
 	if err != nil {
@@ -121,23 +140,89 @@ func (pl *Pool) do(ctx context.Context, job *queue.Job, typ string, reason error
 		s.p = nil
 		pl.o.Logger.Info("php runner recycled", "pid", old.pid, "why", why, "jobs", old.jobs, "memory", old.memory)
 		pl.bg.Go(func() { old.stop(stopGrace) })
+		if s.next == nil {
+			s.next = pl.boot()
+		}
 	}
 	return m, nil
 }
 
-func (pl *Pool) start(ctx context.Context) (*proc, error) {
+// take returns the slot's replacement once it booted, or starts a process now if there is none (or it did not
+// boot, or ended since).
+func (pl *Pool) take(ctx context.Context, s *slot) (*proc, error) {
+	if b := s.next; b != nil {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		s.next = nil
+		switch {
+		case b.err != nil:
+			pl.o.Logger.Warn("php runner's replacement did not boot, starting another", "err", b.err)
+		case b.p.dead():
+			pl.o.Logger.Warn("php runner ended while idle, replaced", "pid", b.p.pid, "status", b.p.status())
+		default:
+			return b.p, nil
+		}
+	}
 	// The boot is bounded by StartTimeout, not by the job's own deadline.
-	return startProc(context.WithoutCancel(ctx), pl.o, pl.runner)
+	return startProc(pl.ctx, pl.o, pl.runner)
+}
+
+// boot starts a process in the background.
+func (pl *Pool) boot() *boot {
+	b := &boot{done: make(chan struct{})}
+	pl.bg.Go(func() {
+		defer close(b.done)
+		b.p, b.err = startProc(pl.ctx, pl.o, pl.runner)
+	})
+	return b
+}
+
+// replaceSoon says whether p will be recycled soon enough that its replacement should boot now, to be ready
+// when p is retired: p is within its last MaxJobs jobs that one boot (as long as p's) lasts at p's pace so far,
+// twice over, or on its very last one; within two boots of its TTL; past 90% of the memory ceiling.
+func (pl *Pool) replaceSoon(p *proc) bool {
+	o := pl.o
+	if o.MaxJobs > 0 {
+		left := o.MaxJobs - p.jobs // this job included
+		if left <= 1 {
+			return true
+		}
+		if p.jobs > 0 {
+			pace := time.Since(p.firstJob) / time.Duration(p.jobs)
+			if time.Duration(left-1)*pace <= 2*p.boot {
+				return true
+			}
+		}
+	}
+	if o.TTL > 0 && time.Since(p.started)+2*p.boot >= o.TTL {
+		return true
+	}
+	return o.Memory > 0 && p.memory >= o.Memory/10*9
 }
 
 // Close waits for running jobs, stops every process and removes the runner file.
 func (pl *Pool) Close() error {
 	pl.closeOnce.Do(func() {
 		close(pl.closed)
+		all := make([]*slot, 0, pl.o.Workers)
 		for range pl.o.Workers {
-			s := <-pl.slots
-			if s.p != nil {
-				pl.bg.Go(func() { s.p.stop(stopGrace) })
+			all = append(all, <-pl.slots)
+		}
+		pl.cancel() // boots still under way end
+		for _, s := range all {
+			if p := s.p; p != nil {
+				pl.bg.Go(func() { p.stop(stopGrace) })
+			}
+			if b := s.next; b != nil {
+				pl.bg.Go(func() {
+					<-b.done
+					if b.p != nil {
+						b.p.stop(stopGrace)
+					}
+				})
 			}
 		}
 		pl.bg.Wait()

@@ -1,6 +1,7 @@
 package php
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -11,10 +12,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,11 +23,15 @@ import (
 // maxFrame bounds a message from the runner.
 const maxFrame = 256 << 20
 
-// request is one job for the runner.
+// keptBuffer is the largest request or result buffer a process keeps for the next job; a larger one (a big
+// payload, a job that echoed a lot) is dropped after its job.
+const keptBuffer = 1 << 20
+
+// request is the head of a job request. The frame's body is this JSON, a newline, then the payload as reserved:
+// raw bytes, which neither side escapes nor decodes as JSON.
 type request struct {
 	Type       string `json:"type"`
 	Ref        uint64 `json:"ref"`
-	Raw        string `json:"raw"`
 	Queue      string `json:"queue"`
 	Connection string `json:"connection"`
 	Attempts   int    `json:"attempts"`
@@ -53,238 +56,245 @@ type message struct {
 	Delay      int64      `json:"delay"`
 	Exception  *Exception `json:"exception"`
 	FailReason *Exception `json:"fail_reason"`
-	Attempts   int        `json:"attempts"`
-	Memory     int64      `json:"memory"`
-	Peak       int64      `json:"peak"`
+	Memory     int64      `json:"memory"` // memory_get_usage(true) after the job
 	Output     string     `json:"output"`
 }
 
-// proc is one PHP runner process. One job at a time: the caller serializes run calls.
+// proc is one PHP runner process. One job at a time: the caller serializes run calls. The frames go both ways
+// on the calling goroutine (no goroutine or channel per job); a context's end interrupts them through the
+// pipes' deadlines.
 type proc struct {
 	log     *slog.Logger
 	cmd     *exec.Cmd
 	pid     int
 	started time.Time
-	req     *os.File // fd 3 of the child, our write end
-	msgs    chan message
-	readErr error // why msgs closed
+	boot    time.Duration // from start to ready
+	req     *os.File      // fd 3 of the child, our write end
+	respF   *os.File      // fd 4 of the child, our read end
+	resp    *bufio.Reader // on respF
 	exited  chan struct{}
 	waitErr error
 
-	jobs   int
-	memory int64
-	ref    uint64
-	cur    atomic.Value // string: the job id being run, for output lines
+	jobs     int
+	firstJob time.Time
+	memory   int64
+	ref      uint64
+	wbuf     bytes.Buffer
+	enc      *json.Encoder // into wbuf
+	rbuf     []byte
+
+	out    [2]*stream // stdout, stderr
+	copied sync.WaitGroup
 
 	tailMu sync.Mutex
 	tail   []byte
-
-	fences [2]chan uint64 // stdout, stderr: the ref of each fence line seen
-	copied sync.WaitGroup // the stdout and stderr copiers
 }
 
-// fenceWait bounds the wait for the fence lines after a result (a job may have closed STDOUT).
-const fenceWait = time.Second
-
-var fenceTok = []byte("\x00qb-fence ")
-
-// startProc starts the runner and waits until it booted the app.
+// startProc starts the runner and waits until it booted the app (within o.StartTimeout, or until ctx ends).
 func startProc(ctx context.Context, o Options, runner string) (*proc, error) {
 	args := []string{runner, "--app", o.App}
 	if o.Boot != "" {
 		args = append(args, "--boot", o.Boot)
 	}
-	reqR, reqW, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("php: %w", err)
+	var pipes [4][2]*os.File // request, response, stdout, stderr: read end, write end
+	for i := range pipes {
+		r, w, err := os.Pipe()
+		if err != nil {
+			for _, pp := range pipes[:i] {
+				pp[0].Close()
+				pp[1].Close()
+			}
+			return nil, fmt.Errorf("php: %w", err)
+		}
+		pipes[i] = [2]*os.File{r, w}
 	}
-	respR, respW, err := os.Pipe()
-	if err != nil {
-		reqR.Close()
-		reqW.Close()
-		return nil, fmt.Errorf("php: %w", err)
-	}
-	p := &proc{log: o.Logger, req: reqW, msgs: make(chan message, 1), exited: make(chan struct{})}
-	p.fences = [2]chan uint64{make(chan uint64, 4), make(chan uint64, 4)}
-	p.cur.Store("")
 	cmd := exec.Command(o.Binary, args...)
 	cmd.Dir = o.App
 	cmd.Env = append(os.Environ(), o.Env...)
-	cmd.ExtraFiles = []*os.File{reqR, respW} // fd 3, fd 4
-	var outR, outW, errR, errW *os.File
-	if outR, outW, err = os.Pipe(); err == nil {
-		if errR, errW, err = os.Pipe(); err != nil {
-			outR.Close()
-			outW.Close()
-		}
-	}
-	if err != nil {
-		reqR.Close()
-		reqW.Close()
-		respR.Close()
-		respW.Close()
-		return nil, fmt.Errorf("php: %w", err)
-	}
-	cmd.Stdout, cmd.Stderr = outW, errW
+	cmd.ExtraFiles = []*os.File{pipes[0][0], pipes[1][1]} // fd 3, fd 4
+	cmd.Stdout, cmd.Stderr = pipes[2][1], pipes[3][1]
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	err = cmd.Start()
-	reqR.Close()
-	respW.Close()
-	outW.Close()
-	errW.Close()
+	start := time.Now()
+	err := cmd.Start()
+	for _, f := range []*os.File{pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]} {
+		f.Close()
+	}
 	if err != nil {
-		reqW.Close()
-		respR.Close()
-		outR.Close()
-		errR.Close()
+		for _, f := range []*os.File{pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]} {
+			f.Close()
+		}
 		return nil, fmt.Errorf("php: start %s: %w", o.Binary, err)
 	}
-	p.cmd, p.pid, p.started = cmd, cmd.Process.Pid, time.Now()
-	// The copiers start after pid is set: they log it.
-	for i, r := range []*os.File{outR, errR} {
-		l := &lineLogger{p: p, stream: [2]string{"stdout", "stderr"}[i], fence: p.fences[i]}
-		p.copied.Go(func() {
-			defer r.Close()
-			_, _ = io.Copy(l, r)
-			l.flush()
-		})
+	p := &proc{log: o.Logger, cmd: cmd, pid: cmd.Process.Pid, started: start, req: pipes[0][1],
+		respF: pipes[1][0], resp: bufio.NewReaderSize(pipes[1][0], 16<<10), exited: make(chan struct{})}
+	p.enc = json.NewEncoder(&p.wbuf)
+	p.enc.SetEscapeHTML(false)
+	for i, name := range [2]string{"stdout", "stderr"} {
+		s, err := newStream(p, name, pipes[2+i][0])
+		if err != nil {
+			p.kill()
+			return nil, err
+		}
+		p.out[i] = s
+		p.copied.Go(s.copy)
 	}
 	go func() {
 		p.waitErr = cmd.Wait()
 		close(p.exited)
 	}()
-	go p.readLoop(respR)
 
-	timer := time.NewTimer(o.StartTimeout)
-	defer timer.Stop()
-	select {
-	case m, ok := <-p.msgs:
-		if ok && m.Type == "ready" {
-			if m.Framework != "" {
-				p.log.Debug("php runner ready", "pid", p.pid, "php", m.PHP, "framework", m.Framework)
-			} else {
-				p.log.Debug("php runner ready", "pid", p.pid, "php", m.PHP, "laravel", m.Laravel)
-			}
-			return p, nil
-		}
+	bootCtx, cancel := context.WithTimeout(ctx, o.StartTimeout)
+	defer cancel()
+	m, ioErr, ctxErr := p.exchange(bootCtx, nil)
+	switch {
+	case ctxErr != nil:
 		p.kill()
-		if ok {
-			return nil, fmt.Errorf("php: runner sent %q before ready", m.Type)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("php: start runner: %w", ctx.Err())
 		}
-		return nil, fmt.Errorf("php: runner %d did not boot (%s): %s", p.pid, p.status(), p.lastOutput())
-	case <-timer.C:
-		p.kill()
 		return nil, fmt.Errorf("php: runner %d did not boot within %s: %s", p.pid, o.StartTimeout, p.lastOutput())
-	case <-ctx.Done():
+	case ioErr != nil:
 		p.kill()
-		return nil, fmt.Errorf("php: start runner: %w", ctx.Err())
+		p.awaitEnd()
+		return nil, fmt.Errorf("php: runner %d did not boot (%s): %s", p.pid, p.status(), p.lastOutput())
+	case m.Type != "ready":
+		p.kill()
+		return nil, fmt.Errorf("php: runner sent %q before ready", m.Type)
 	}
+	p.boot = time.Since(start)
+	if m.Framework != "" {
+		p.log.Debug("php runner ready", "pid", p.pid, "php", m.PHP, "framework", m.Framework, "boot", p.boot)
+	} else {
+		p.log.Debug("php runner ready", "pid", p.pid, "php", m.PHP, "laravel", m.Laravel, "boot", p.boot)
+	}
+	return p, nil
 }
 
-func (p *proc) readLoop(r *os.File) {
-	defer close(p.msgs)
-	defer r.Close()
-	var head [4]byte
-	for {
-		if _, err := io.ReadFull(r, head[:]); err != nil {
-			p.readErr = err
-			return
-		}
-		n := binary.BigEndian.Uint32(head[:])
-		if n > maxFrame {
-			p.readErr = fmt.Errorf("php: frame of %d bytes", n)
-			return
-		}
-		body := make([]byte, n)
-		if _, err := io.ReadFull(r, body); err != nil {
-			p.readErr = err
-			return
-		}
-		var m message
-		if err := json.Unmarshal(body, &m); err != nil {
-			p.readErr = fmt.Errorf("php: bad frame: %w", err)
-			return
-		}
-		p.msgs <- m
+// exchange writes frame (none for the ready message) and reads the runner's next message. ioErr is a broken
+// pipe or a bad frame: the process is gone or unusable. ctxErr is ctx's end, which interrupted the exchange
+// or came before it finished; the process must then be killed, since it may still be running the job.
+func (p *proc) exchange(ctx context.Context, frame []byte) (m message, ioErr, ctxErr error) {
+	stop := context.AfterFunc(ctx, func() {
+		past := time.Unix(1, 0)
+		_ = p.req.SetWriteDeadline(past)
+		_ = p.respF.SetReadDeadline(past)
+	})
+	if frame != nil {
+		_, ioErr = p.req.Write(frame)
 	}
+	if ioErr == nil {
+		m, ioErr = p.readMessage()
+	}
+	if !stop() {
+		return message{}, nil, ctx.Err()
+	}
+	return m, ioErr, nil
+}
+
+func (p *proc) readMessage() (message, error) {
+	var head [4]byte
+	if _, err := io.ReadFull(p.resp, head[:]); err != nil {
+		return message{}, err
+	}
+	n := binary.BigEndian.Uint32(head[:])
+	if n > maxFrame {
+		return message{}, fmt.Errorf("php: frame of %d bytes", n)
+	}
+	var body []byte
+	switch {
+	case int(n) <= cap(p.rbuf):
+		body = p.rbuf[:n]
+	case n <= keptBuffer:
+		p.rbuf = make([]byte, n)
+		body = p.rbuf
+	default:
+		body = make([]byte, n)
+	}
+	if _, err := io.ReadFull(p.resp, body); err != nil {
+		return message{}, err
+	}
+	var m message
+	if err := json.Unmarshal(body, &m); err != nil {
+		return message{}, fmt.Errorf("php: bad frame: %w", err)
+	}
+	return m, nil
+}
+
+// request frames a request for job: the length, the head, a newline, the payload.
+func (p *proc) request(job *queue.Job, o Options, typ string, reason error) ([]byte, error) {
+	p.wbuf.Reset()
+	p.wbuf.Write([]byte{0, 0, 0, 0})
+	err := p.enc.Encode(request{ // Encode ends the head with the newline
+		Type: typ, Ref: p.ref, Queue: job.Queue(), Connection: o.Connection, Attempts: max(job.Attempts(), 1),
+		JobID: job.ID(), Tries: o.Tries, Reason: reasonOf(reason),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("php: request: %w", err)
+	}
+	p.wbuf.Write(job.RawBody())
+	frame := p.wbuf.Bytes()
+	if len(frame)-4 > maxFrame {
+		return nil, fmt.Errorf("php: job of %d bytes", len(frame)-4)
+	}
+	binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+	return frame, nil
 }
 
 // run sends the job and waits for its result. A non-nil error means the process is gone (killed on ctx's end,
 // or crashed) and must be replaced.
 func (p *proc) run(ctx context.Context, job *queue.Job, o Options, typ string, reason error) (message, error) {
 	p.ref++
-	id := jobLabel(job)
-	p.cur.Store(id)
-	defer p.cur.Store("")
-	body, err := json.Marshal(request{
-		Type: typ, Ref: p.ref, Raw: string(job.RawBody()), Queue: job.Queue(), Connection: o.Connection,
-		Attempts: max(job.Attempts(), 1), JobID: job.ID(), Tries: o.Tries, Reason: reasonOf(reason),
-	})
+	frame, err := p.request(job, o, typ, reason)
 	if err != nil {
 		return message{}, err
 	}
-	frame := make([]byte, 4+len(body))
-	binary.BigEndian.PutUint32(frame, uint32(len(body)))
-	copy(frame[4:], body)
-	wrote := make(chan error, 1)
-	go func() {
-		_, err := p.req.Write(frame)
-		wrote <- err
-	}()
+	if p.jobs == 0 {
+		p.firstJob = time.Now()
+	}
 	p.jobs++
-	for {
-		select {
-		case err := <-wrote:
-			if err != nil {
-				p.kill()
-				return message{}, p.crash()
-			}
-			wrote = nil
-		case m, ok := <-p.msgs:
-			if !ok {
-				p.kill()
-				return message{}, p.crash()
-			}
-			if m.Type != "result" || m.Ref != p.ref {
-				p.kill()
-				return message{}, fmt.Errorf("php: runner %d answered %q #%d to job #%d", p.pid, m.Type, m.Ref, p.ref)
-			}
-			p.memory = m.Memory
-			p.awaitFences(p.ref)
-			if m.Output != "" {
-				for _, line := range strings.Split(strings.TrimRight(m.Output, "\n"), "\n") {
-					p.log.Info("php job output", "job", id, "pid", p.pid, "stream", "output", "line", line)
-				}
-			}
-			return m, nil
-		case <-ctx.Done():
-			p.kill()
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return message{}, fmt.Errorf("%w (pid %d): %w", ErrTimeout, p.pid, ctx.Err())
-			}
-			return message{}, fmt.Errorf("php: job stopped, process %d killed: %w", p.pid, ctx.Err())
+	id := jobLabel(job)
+	for _, s := range p.out {
+		s.begin(id)
+	}
+	m, ioErr, ctxErr := p.exchange(ctx, frame)
+	if p.wbuf.Cap() > keptBuffer {
+		p.wbuf = bytes.Buffer{} // p.enc writes to p.wbuf, which stays where it is
+	}
+	switch {
+	case ctxErr != nil:
+		p.kill()
+		p.endOutput()
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			return message{}, fmt.Errorf("%w (pid %d): %w", ErrTimeout, p.pid, ctxErr)
 		}
+		return message{}, fmt.Errorf("php: job stopped, process %d killed: %w", p.pid, ctxErr)
+	case ioErr != nil:
+		p.kill()
+		return message{}, p.crash()
+	}
+	p.endOutput()
+	if m.Type != "result" || m.Ref != p.ref {
+		p.kill()
+		return message{}, fmt.Errorf("php: runner %d answered %q #%d to job #%d", p.pid, m.Type, m.Ref, p.ref)
+	}
+	p.memory = m.Memory
+	if m.Output != "" {
+		for _, line := range strings.Split(strings.TrimRight(m.Output, "\n"), "\n") {
+			p.log.Info("php job output", "job", id, "pid", p.pid, "stream", "output", "line", line)
+		}
+	}
+	return m, nil
+}
+
+// endOutput logs what the job wrote to stdout and stderr that the copiers have not read yet, under the job.
+func (p *proc) endOutput() {
+	for _, s := range p.out {
+		s.end()
 	}
 }
 
-// awaitFences waits until stdout and stderr delivered everything written before the result of job ref.
-func (p *proc) awaitFences(ref uint64) {
-	timer := time.NewTimer(fenceWait)
-	defer timer.Stop()
-	for _, ch := range p.fences {
-		for waiting := true; waiting; {
-			select {
-			case got := <-ch:
-				waiting = got < ref
-			case <-timer.C:
-				p.log.Warn("php runner: output fence missing", "pid", p.pid)
-				return
-			}
-		}
-	}
-}
-
-func (p *proc) crash() error {
+// awaitEnd waits (up to 2 s) for the process to end and for its stdout and stderr to reach EOF.
+func (p *proc) awaitEnd() {
 	copied := make(chan struct{})
 	go func() {
 		p.copied.Wait()
@@ -297,6 +307,10 @@ func (p *proc) crash() error {
 		case <-deadline:
 		}
 	}
+}
+
+func (p *proc) crash() error {
+	p.awaitEnd()
 	return &CrashError{PID: p.pid, Status: p.status(), Tail: p.lastOutput()}
 }
 
@@ -331,6 +345,7 @@ func (p *proc) kill() {
 	case <-time.After(time.Second):
 		p.log.Warn("php runner not reaped 1s after SIGKILL", "pid", p.pid)
 	}
+	_ = p.respF.Close()
 }
 
 // stop asks the runner to end (EOF on fd 3) and kills it if it has not within grace.
@@ -338,6 +353,7 @@ func (p *proc) stop(grace time.Duration) {
 	_ = p.req.Close()
 	select {
 	case <-p.exited:
+		_ = p.respF.Close()
 	case <-time.After(grace):
 		p.kill()
 	}
@@ -356,67 +372,142 @@ func (p *proc) due(o Options) string {
 	return ""
 }
 
+const tailMax = 2048
+
+func (p *proc) addTail(b []byte) {
+	p.tailMu.Lock()
+	defer p.tailMu.Unlock()
+	p.tail = append(p.tail, b...)
+	if len(p.tail) > tailMax {
+		p.tail = append([]byte(nil), p.tail[len(p.tail)-tailMax:]...)
+	}
+}
+
 func (p *proc) lastOutput() string {
 	p.tailMu.Lock()
 	defer p.tailMu.Unlock()
 	return strings.TrimSpace(string(p.tail))
 }
 
-// lineLogger logs what the process writes to stdout or stderr, a line at a time, with the job running then.
-type lineLogger struct {
-	p      *proc
-	stream string
-	fence  chan<- uint64
-	buf    []byte
+// stream is the process's stdout or stderr, logged a line at a time under the job running then. Its bytes are
+// read under mu: by its copier while the job runs (so a job that writes a lot never blocks), and by end once
+// the runner answered. The runner answers after all the job wrote, so what end reads until the pipe is empty
+// is the rest of the job's output, and a job that wrote nothing costs end one read.
+type stream struct {
+	p    *proc
+	name string
+	f    *os.File
+	rc   syscall.RawConn
+
+	mu   sync.Mutex
+	job  string // whose output this is; "" between jobs
+	buf  []byte // read buffer
+	line []byte // the start of a line not ended yet
 }
 
-const tailMax = 2048
+// maxLine is where a line without an end is logged anyway.
+const maxLine = 64 << 10
 
-func (l *lineLogger) Write(b []byte) (int, error) {
-	l.p.tailMu.Lock()
-	l.p.tail = append(l.p.tail, b...)
-	if len(l.p.tail) > tailMax {
-		l.p.tail = append([]byte(nil), l.p.tail[len(l.p.tail)-tailMax:]...)
+func newStream(p *proc, name string, f *os.File) (*stream, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("php: %s: %w", name, err)
 	}
-	l.p.tailMu.Unlock()
-	l.buf = append(l.buf, b...)
+	return &stream{p: p, name: name, f: f, rc: rc, buf: make([]byte, 32<<10)}, nil
+}
+
+// copy reads the stream until EOF.
+func (s *stream) copy() {
+	defer s.f.Close()
 	for {
-		i := bytes.IndexByte(l.buf, '\n')
-		if i < 0 {
-			break
+		var n int
+		var err error
+		rerr := s.rc.Read(func(fd uintptr) bool {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			n, err = syscall.Read(int(fd), s.buf)
+			if err == syscall.EAGAIN {
+				return false // wait until readable
+			}
+			if n > 0 {
+				s.write(s.buf[:n])
+			}
+			return true
+		})
+		if err == syscall.EINTR {
+			continue
 		}
-		l.emit(l.buf[:i])
-		l.buf = l.buf[i+1:]
-	}
-	if len(l.buf) > 64<<10 {
-		l.emit(l.buf)
-		l.buf = nil
-	}
-	return len(b), nil
-}
-
-func (l *lineLogger) flush() {
-	if len(l.buf) > 0 {
-		l.emit(l.buf)
-		l.buf = nil
-	}
-}
-
-func (l *lineLogger) emit(line []byte) {
-	if i := bytes.Index(line, fenceTok); i >= 0 {
-		ref, err := strconv.ParseUint(string(line[i+len(fenceTok):]), 10, 64)
-		if err == nil {
-			if i > 0 {
-				l.emit(line[:i])
-			}
-			select {
-			case l.fence <- ref:
-			default:
-			}
+		if rerr != nil || err != nil || n <= 0 {
+			s.mu.Lock()
+			s.flush()
+			s.mu.Unlock()
 			return
 		}
 	}
-	l.p.log.Info("php job output", "job", l.p.cur.Load().(string), "pid", l.p.pid, "stream", l.stream, "line", string(line))
+}
+
+func (s *stream) begin(job string) {
+	s.mu.Lock()
+	s.job = job
+	s.mu.Unlock()
+}
+
+// end logs what is left in the pipe and the line not ended yet under the job, and closes the job's output.
+func (s *stream) end() {
+	_ = s.rc.Control(func(fd uintptr) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for {
+			n, err := syscall.Read(int(fd), s.buf)
+			if err == syscall.EINTR {
+				continue
+			}
+			if n <= 0 {
+				break
+			}
+			s.write(s.buf[:n])
+		}
+	})
+	s.mu.Lock()
+	s.flush()
+	s.job = ""
+	s.mu.Unlock()
+}
+
+// write logs the complete lines of b and keeps the rest; s.mu is held.
+func (s *stream) write(b []byte) {
+	s.p.addTail(b)
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			break
+		}
+		if len(s.line) > 0 {
+			s.line = append(s.line, b[:i]...)
+			s.emit(s.line)
+			s.line = s.line[:0]
+		} else {
+			s.emit(b[:i])
+		}
+		b = b[i+1:]
+	}
+	s.line = append(s.line, b...)
+	if len(s.line) > maxLine {
+		s.flush()
+	}
+}
+
+// flush logs the line not ended yet; s.mu is held.
+func (s *stream) flush() {
+	if len(s.line) > 0 {
+		s.emit(s.line)
+		s.line = s.line[:0]
+	}
+}
+
+func (s *stream) emit(line []byte) {
+	s.p.log.Info("php job output", "job", s.job, "pid", s.p.pid, "stream", s.name, "line", string(line))
 }
 
 func jobLabel(job *queue.Job) string {

@@ -314,3 +314,40 @@ func TestThinkPHPBootFailure(t *testing.T) {
 	require.ErrorContains(t, err, "did not boot")
 	require.ErrorContains(t, err, "not a ThinkPHP 5.0 app")
 }
+
+// tp51Copy copies the 5.1 stand-in app (and the shared app code it loads) into a fresh directory, so a test can
+// lay it out differently; it returns the app's directory.
+func tp51Copy(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "tp51"), os.DirFS("testdata/thinkphp/tp51")))
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "shared"), os.DirFS("testdata/thinkphp/shared")))
+	return filepath.Join(dir, "tp51")
+}
+
+// ThinkPHP 5.1 finds the app's root, and so Composer's packages (think-queue), from the running script; the
+// runner runs from its own directory, wherever Composer put the framework.
+func TestThinkPHP51Layouts(t *testing.T) {
+	l := tpLines[1]
+	t.Run("framework in vendor/topthink/framework", func(t *testing.T) {
+		o, _ := tpOptions(t, l, ModePool)
+		o.App = tp51Copy(t)
+		require.NoError(t, os.MkdirAll(filepath.Join(o.App, "vendor/topthink"), 0o755))
+		require.NoError(t, os.Rename(filepath.Join(o.App, "thinkphp"), filepath.Join(o.App, "vendor/topthink/framework")))
+		e := newExec(t, o)
+		f := filepath.Join(t.TempDir(), "ok")
+		job := tpJob(t, l, l.bare, f, "ok", 1)
+		require.NoError(t, run(t, e, job, 30*time.Second))
+		out, _, _ := job.Outcome()
+		require.Equal(t, queue.OutcomeDeleted, out)
+		require.Equal(t, []string{"start"}, tpEvents(readTPMarks(t, f)))
+	})
+	t.Run("no think file", func(t *testing.T) {
+		o, _ := tpOptions(t, l, ModePool)
+		o.App = tp51Copy(t)
+		require.NoError(t, os.Remove(filepath.Join(o.App, "think")))
+		o.StartTimeout = 20 * time.Second
+		_, err := NewPool(context.Background(), o)
+		require.ErrorContains(t, err, "think not found (ThinkPHP 5.1 finds the app's root by it)")
+	})
+}

@@ -1,6 +1,7 @@
 <?php
 // The frames QueueBridge's runners (laravel.php, thinkphp_common.php) speak with the bridge on fd 3 (in) and
-// fd 4 (out): a 4-byte big-endian length, then that many bytes of JSON.
+// fd 4 (out): a 4-byte big-endian length, then that many bytes. A message from the runner is JSON; a request
+// from the bridge is a line of JSON (its head), then the job's payload as reserved, as raw bytes ('raw').
 
 declare(strict_types=1);
 
@@ -27,7 +28,7 @@ final class Frames
         $this->out = $out;
     }
 
-    /** read returns the next message, or null at EOF. */
+    /** read returns the next request (its head, with the payload as 'raw'), or null at EOF. */
     public function read(): ?array
     {
         $head = $this->readN(4);
@@ -39,8 +40,15 @@ final class Frames
         if ($body === null) {
             return null;
         }
-        $msg = json_decode($body, true, 512, JSON_THROW_ON_ERROR);
-        return is_array($msg) ? $msg : null;
+        $nl = strpos($body, "\n");
+        $msg = json_decode($nl === false ? $body : substr($body, 0, $nl), true, 512, JSON_THROW_ON_ERROR);
+        if (!is_array($msg)) {
+            return null;
+        }
+        if ($nl !== false) {
+            $msg['raw'] = substr($body, $nl + 1);
+        }
+        return $msg;
     }
 
     public function write(array $msg): void
@@ -79,4 +87,12 @@ final class Frames
 function exception_info(Throwable $e): array
 {
     return ['class' => get_class($e), 'message' => $e->getMessage(), 'text' => (string)$e];
+}
+
+/** without_empty drops the fields of a message that are null, 0 or '': the bridge reads them as absent. */
+function without_empty(array $msg): array
+{
+    return array_filter($msg, static function ($v): bool {
+        return $v !== null && $v !== 0 && $v !== '';
+    });
 }

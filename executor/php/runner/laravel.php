@@ -10,14 +10,14 @@
 // string jobs), and writes the result to fd 4. The bridge alone touches the queue: delete(), release() and
 // fail() are only recorded and reported.
 //
-// Frames on fd 3 and 4: a 4-byte big-endian length, then that many bytes of JSON.
+// Frames on fd 3 and 4 (see frames.php): a 4-byte big-endian length, then that many bytes.
 //   ready   {"type":"ready","pid","php","laravel"}                                  (once, after boot)
-//   request {"type":"job","ref","raw","queue","connection","attempts","job_id","tries"}
-//   result  {"type":"result","ref","status":"deleted|released|failed|none","delay","exception":null|{class,
-//            message,text},"fail_reason":null|{…},"attempts","memory","peak","output"}
+//   request {"type":"job"|"failed","ref","queue","connection","attempts","job_id","tries","reason"?} "\n" payload
+//   result  {"type":"result","ref","status":"deleted|released|failed|none","delay","exception":{class,message,
+//            text},"fail_reason":{…},"memory","output"}, fields that are null, 0 or "" left out
 // What the job echoes is captured per job (output); what it writes to STDOUT/STDERR directly goes to the
-// process's stdout/stderr, which the bridge logs under the job: after each job the runner writes a fence line
-// ("\0qb-fence <ref>\n") to both, and the bridge waits for them before it returns. EOF on fd 3 ends the runner.
+// process's stdout/stderr, which the bridge logs under the job (all of it written before the result, which the
+// bridge reads after it). EOF on fd 3 ends the runner.
 
 declare(strict_types=1);
 
@@ -186,10 +186,6 @@ function serve(Frames $frames, $app): int
             }
         }
         $output = ob_get_clean();
-        // Fences: the bridge files what came on stdout/stderr before them under this job.
-        $fence = "\x00qb-fence " . (int)($req['ref'] ?? 0) . "\n";
-        @fwrite(STDOUT, $fence);
-        @fwrite(STDERR, $fence);
         if ($job->hasFailed()) {
             $status = 'failed';
         } elseif ($job->isReleased()) {
@@ -199,18 +195,16 @@ function serve(Frames $frames, $app): int
         } else {
             $status = 'none';
         }
-        $frames->write([
+        $frames->write(without_empty([
             'type' => 'result',
             'ref' => $req['ref'] ?? null,
             'status' => $status,
             'delay' => $job->releaseDelay,
             'exception' => $exception === null ? null : exception_info($exception),
             'fail_reason' => $job->failReason === null ? null : exception_info($job->failReason),
-            'attempts' => $job->attempts(),
             'memory' => memory_get_usage(true),
-            'peak' => memory_get_peak_usage(true),
             'output' => $output === false ? '' : $output,
-        ]);
+        ]));
         unset($job, $exception, $output);
     }
     return 0;

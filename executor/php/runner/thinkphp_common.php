@@ -4,17 +4,17 @@
 // `php think` does, declares its BridgeJob on the line's own think\queue\Job, and hands serve() three steps:
 // make the job, run it (fire), fail it (failed() and the app's failure hooks).
 //
-// Frames on fd 3 and 4: a 4-byte big-endian length, then that many bytes of JSON.
+// Frames on fd 3 and 4 (see frames.php): a 4-byte big-endian length, then that many bytes.
 //   ready   {"type":"ready","pid","php","framework"}                                  (once, after boot)
-//   request {"type":"job"|"failed","ref","raw","queue","connection","attempts","job_id","reason":null|{class,
-//            message,text}}
-//   result  {"type":"result","ref","status":"deleted|released|failed|none","delay","exception":null|{class,
-//            message,text},"fail_reason":null,"attempts","memory","peak","output"}
+//   request {"type":"job"|"failed","ref","queue","connection","attempts","job_id","reason"?:{class,message,
+//            text}} "\n" payload
+//   result  {"type":"result","ref","status":"deleted|released|failed|none","delay","exception":{class,message,
+//            text},"memory","output"}, fields that are null, 0 or "" left out
 // "job" runs the job as think-queue's worker does (Job::fire) but never releases it after an exception nor fails
 // it: the exception goes back to the bridge, whose retry policy decides. "failed" runs what the worker runs when
 // it gives a job up (delete(), failed(), then the queue_failed hook or the JobFailed event); the job is not run.
-// What the job echoes is captured per job (output); STDOUT/STDERR writes go to the process's own, fenced after
-// each job by "\0qb-fence <ref>\n" on both. EOF on fd 3 ends the runner.
+// What the job echoes is captured per job (output); STDOUT/STDERR writes go to the process's own, which the
+// bridge logs under the job. EOF on fd 3 ends the runner.
 
 declare(strict_types=1);
 
@@ -99,9 +99,6 @@ function serve(Frames $frames, string $framework, callable $make, callable $fire
             $exception = $e;
         }
         $output = ob_get_clean();
-        $fence = "\x00qb-fence " . (int)($req['ref'] ?? 0) . "\n";
-        @fwrite(STDOUT, $fence);
-        @fwrite(STDERR, $fence);
         if ($type === 'failed') {
             $status = 'failed';
         } elseif ($job !== null && $job->isReleased()) {
@@ -111,18 +108,15 @@ function serve(Frames $frames, string $framework, callable $make, callable $fire
         } else {
             $status = 'none';
         }
-        $frames->write([
+        $frames->write(without_empty([
             'type' => 'result',
             'ref' => $req['ref'] ?? null,
             'status' => $status,
             'delay' => $job === null ? 0 : (int)$job->releaseDelay,
             'exception' => $exception === null ? null : exception_info($exception),
-            'fail_reason' => null,
-            'attempts' => $job === null ? (int)($req['attempts'] ?? 1) : $job->attempts(),
             'memory' => memory_get_usage(true),
-            'peak' => memory_get_peak_usage(true),
             'output' => $output === false ? '' : $output,
-        ]);
+        ]));
         unset($job, $exception, $output);
     }
     return 0;

@@ -12,4 +12,9 @@ spl_autoload_register(function (string $class): void {
     }
 });
 
-return qb_app();
+$app = qb_app();
+// A test that needs to see processes boot names a file in QBEXEC_BOOT_MARK: each boot appends its pid.
+if ((string)getenv('QBEXEC_BOOT_MARK') !== '') {
+    file_put_contents((string)getenv('QBEXEC_BOOT_MARK'), getmypid() . "\n", FILE_APPEND | LOCK_EX);
+}
+return $app;

@@ -10,8 +10,10 @@ use Throwable;
 
 /**
  * Act does what `what` says: ok, release (release($wait)), throw (RuntimeException), fail ($this->fail()),
- * print (echo, STDOUT, STDERR, then ok), exit (exit(3)), sleep (sleep($wait) then ok), noop. Every step is
- * marked in the file `mark`; failed() marks "failed".
+ * print (echo, STDOUT, STDERR, then ok), flood ($wait lines of 1 KiB on STDOUT, then "flood ends" on STDERR
+ * without a newline, then ok), exit (exit(3)), sleep (sleep($wait) then ok), noop, await-boot
+ * (until another process booted, see ../boot.php, at most $wait s; marks its pid as data.booted, 0 if none).
+ * Every step is marked in the file `mark`; failed() marks "failed".
  */
 class Act implements ShouldQueue
 {
@@ -43,12 +45,29 @@ class Act implements ShouldQueue
                 fwrite(STDOUT, "stdout noise\n");
                 fwrite(STDERR, "stderr noise\n");
                 break;
+            case 'flood':
+                for ($i = 1; $i <= $this->wait; $i++) {
+                    fwrite(STDOUT, sprintf("flood %06d ", $i) . str_repeat('x', 1010) . "\n");
+                }
+                fwrite(STDERR, 'flood ends');
+                break;
             case 'exit':
                 echo "about to exit\n";
                 exit(3);
             case 'sleep':
                 sleep($this->wait);
                 break;
+            case 'await-boot':
+                $booted = 0;
+                for ($until = microtime(true) + $this->wait; $booted === 0 && microtime(true) < $until; usleep(10000)) {
+                    foreach (@file((string)getenv('QBEXEC_BOOT_MARK'), FILE_IGNORE_NEW_LINES) ?: [] as $pid) {
+                        if ((int)$pid !== getmypid()) {
+                            $booted = (int)$pid;
+                        }
+                    }
+                }
+                Mark::write($this->mark, 'await-boot', ['data' => ['booted' => $booted]]);
+                return;
         }
         Mark::write($this->mark, 'ok');
     }
