@@ -146,6 +146,9 @@ func (b *Broker) Edit(ctx context.Context, id int64, e RowEdit) (int64, bool, er
 		}
 		return nil
 	})
+	if errors.Is(err, dbsql.ErrNoRows) {
+		return id, false, nil // frontID found the row gone
+	}
 	if err != nil {
 		return id, false, fmt.Errorf("edit job %d in %s: %w", id, b.table, err)
 	}
