@@ -1,6 +1,7 @@
 package bridge_test
 
 import (
+	"bytes"
 	"context"
 	dbsql "database/sql"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -443,6 +445,101 @@ func TestTrends(t *testing.T) {
 			}
 			require.Equal(t, int64(10), processed, "9 of the first 10 and the push after the first bridge")
 			require.Equal(t, int64(1), failed)
+
+			// bridge queues shows them, with the failed count, for a queue that still holds a job.
+			_, err = b.Later(ctx, time.Hour, q, `app\job\T`, "later")
+			require.NoError(t, err)
+			var stdout, stderr bytes.Buffer
+			args := []string{"bridge", "--connection", cfg.Connection, "--dialect", cfg.Dialect, "--failed-prefix", cfg.FailedKeyPrefix}
+			if cfg.FailedTable != "" {
+				args = append(args, "--failed-table", cfg.FailedTable)
+			}
+			code := bridge.New().RunCommand(ctx, append(args, "queues", "--json"), &stdout, &stderr)
+			require.Equal(t, 0, code, stderr.String())
+			var rows []map[string]any
+			require.NoError(t, json.Unmarshal(stdout.Bytes(), &rows))
+			var row map[string]any
+			for _, r := range rows {
+				if r["queue"] == q {
+					row = r
+				}
+			}
+			require.NotNil(t, row, "%s", stdout.String())
+			require.Equal(t, float64(1), row["delayed"])
+			require.Equal(t, float64(1), row["failed"])
+			require.Equal(t, 10.0/5, row["jobs_per_minute"])
 		})
 	}
+}
+
+// The jobs commands: list, show, edit and clear with --json; clear refuses without --yes (exit 2, one
+// line); cancelling a reserved job says so and exits 1.
+func TestJobsCommands(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, cfg, q := openJobs(t, jobsStores[1])
+	run := func(args ...string) (int, string, string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		full := append([]string{"bridge", "--connection", cfg.Connection, "--dialect", cfg.Dialect, "--failed-prefix", cfg.FailedKeyPrefix}, args...)
+		code := bridge.New().RunCommand(ctx, full, &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	first, err := b.Push(ctx, q, `app\job\Mail`, map[string]any{"to": "a"})
+	require.NoError(t, err)
+	_, err = b.Push(ctx, q, `app\job\Other`, "x")
+	require.NoError(t, err)
+
+	code, out, errOut := run("jobs", "list", q, "--job", `app\job\Mail`, "--json")
+	require.Equal(t, 0, code, errOut)
+	var listed []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &listed), out)
+	require.Len(t, listed, 1)
+	require.Equal(t, first, listed[0]["id"])
+	require.Equal(t, float64(1), listed[0]["attempts"])
+
+	code, out, errOut = run("jobs", "edit", first, "--delay", "60", "--data", `{"to":"b"}`, "--json")
+	require.Equal(t, 0, code, errOut)
+	var shown map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &shown), out)
+	require.Equal(t, "delayed", shown["state"])
+	require.Equal(t, map[string]any{"to": "b"}, shown["data"])
+	code, out, _ = run("jobs", "show", first)
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "State:     delayed")
+
+	code, out, errOut = run("queue", "clear", q)
+	require.Equal(t, 2, code)
+	require.Empty(t, out)
+	require.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+	require.Contains(t, errOut, "--yes")
+	code, out, errOut = run("queue", "clear", q, "--yes", "--json")
+	require.Equal(t, 0, code, errOut)
+	require.JSONEq(t, fmt.Sprintf(`{"queue":%q,"deleted":2}`, q), out)
+
+	id, err := b.Push(ctx, q, `app\job\Slow`, "x")
+	require.NoError(t, err)
+	wcfg := *cfg
+	wcfg.Worker = bridge.WorkerConfig{Queues: []string{q}, StopWhenEmpty: true, Sleep: time.Millisecond}
+	w, err := bridge.Open(ctx, &wcfg)
+	require.NoError(t, err)
+	defer w.Close()
+	started, release := make(chan struct{}), make(chan struct{})
+	w.HandleFunc(`app\job\Slow`, func(context.Context, *bridge.Job) error {
+		close(started)
+		<-release
+		return nil
+	})
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	<-started
+	code, _, errOut = run("jobs", "cancel", id)
+	close(release)
+	require.NoError(t, <-done)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "reserved by a worker")
+
+	code, out, errOut = run("queues", "--json")
+	require.Equal(t, 0, code, errOut)
+	require.NotContains(t, out, `"queue": "`+q+`"`, "an empty queue is not listed")
 }
