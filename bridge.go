@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -35,6 +36,9 @@ type Bridge struct {
 	events *events.Dispatcher
 	cfg    Config // with defaults, once connected
 	be     *backend
+	// trends counts this bridge's workers' jobs into the store's trends (see NewWorker); nil until then.
+	trends     *trendRecorder
+	trendsOnce sync.Once
 }
 
 // New returns a Bridge with no connection: register handlers, then call Main, which connects as its flags
@@ -112,6 +116,9 @@ func (b *Bridge) Connect(ctx context.Context, cfg *Config) error {
 func (b *Bridge) Close() error {
 	if b.be == nil {
 		return nil
+	}
+	if b.trends != nil {
+		b.trends.flush(context.Background())
 	}
 	return b.be.close()
 }

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -43,6 +44,10 @@ type format interface {
 	jobsTable() jobstable.Jobs
 	// pauseKey returns the cache key of a queue's pause flag, or nil when the library cannot pause queues.
 	pauseKey(cachePrefix string) func(connection, queue string) string
+	// payloadID is a Redis payload's id, or "" (see jobs.go, with describe and withData).
+	payloadID(raw []byte) string
+	describe(raw []byte) (described, error)
+	withData(raw []byte, data json.RawMessage) ([]byte, error)
 }
 
 // parseFormat picks the format a dialect name belongs to; prefix is the Redis connection prefix of the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/queuebridge/bridge/events"
 	"github.com/queuebridge/bridge/worker"
 )
 
@@ -53,7 +54,7 @@ func (b *Bridge) NewWorker(wc WorkerConfig) (*worker.Worker, error) {
 	if _, ok := b.be.format.(thinkqueueFormat); ok {
 		rules = lastErrorRules{rules, b.lastErrors()}
 	}
-	return worker.New(b.be.store, rules, b.mux, b.events, &wc)
+	return worker.New(b.be.store, rules, b.mux, b.workerEvents(), &wc)
 }
 
 // lastErrors is where this bridge's workers keep jobs' last errors (see lastErrorRules).
@@ -62,4 +63,23 @@ func (b *Bridge) lastErrors() lastErrors {
 		return redisLastErrors{cache: b.be.cache, prefix: b.cfg.FailedKeyPrefix}
 	}
 	return b.be.memErrs
+}
+
+// workerEvents is what a worker dispatches to: the bridge's listeners, then its trend counters. Each bridge
+// counts only its own workers' jobs, though bridges of one program may share their listeners.
+func (b *Bridge) workerEvents() *events.Dispatcher {
+	b.trendsOnce.Do(func() {
+		if s := b.trendStore(); s != nil {
+			b.trends = newTrendRecorder(s, b.cfg.Clock, b.cfg.Logger)
+		}
+	})
+	if b.trends == nil {
+		return b.events
+	}
+	ev := &events.Dispatcher{}
+	ev.Listen(func(ctx context.Context, event any) {
+		b.events.Dispatch(ctx, event)
+		b.trends.listen(ctx, event)
+	})
+	return ev
 }

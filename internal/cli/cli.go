@@ -41,6 +41,13 @@ type Bridge interface {
 	Resume(ctx context.Context, queueName string) error
 	Queues(ctx context.Context) ([]string, error)
 	Sizes(ctx context.Context, queueName string) (queue.Sizes, error)
+	Jobs(ctx context.Context, queueName string, state queue.State, offset, limit int) ([]queue.StoredJob, error)
+	DescribeJob(j queue.StoredJob) queue.JobInfo
+	FindJob(ctx context.Context, id string) (queue.JobInfo, error)
+	CancelJob(ctx context.Context, id string) error
+	EditJob(ctx context.Context, id string, e queue.JobEdit) (queue.JobInfo, error)
+	ClearQueue(ctx context.Context, queueName string) (int, error)
+	Trends(ctx context.Context, queueName string, since time.Time) ([]queue.TrendPoint, error)
 	Work(ctx context.Context, wc worker.Config) error
 	NewPHPExecutor(ctx context.Context, o php.Options) (php.Executor, error)
 	Bridges(ctx context.Context) ([]status.Bridge, error)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/queuebridge/bridge/compat/laravel"
 	"github.com/queuebridge/bridge/compat/phpjson"
+	"github.com/queuebridge/bridge/queue"
 )
 
 // commands is the whole command line: every command, its arguments and flags.
@@ -41,8 +42,11 @@ func commands(p Params) *command {
 				},
 			},
 			{name: "status", usage: "the bridge processes working this connection (registered by bridge serve), their groups and states",
-				flags: with(&flag{name: "json", usage: "print JSON"}), run: runStatus},
-			{name: "queues", usage: "list the queues the store holds, with their jobs by state", flags: with(), run: runQueues},
+				flags: with(jsonFlag()), run: runStatus},
+			{name: "queues", usage: "list the queues the store holds: their jobs by state, failed jobs, and jobs/min over the last 5 minutes (every bridge's)",
+				flags: with(jsonFlag()), run: runQueues},
+			jobsCommand(),
+			queueCommand(),
 			{name: "pause", usage: "stop every bridge (and Laravel 12's workers) taking jobs from a queue, within a second", args: "QUEUE",
 				minArgs: 1, maxArgs: 1, flags: with(), run: runPause(true)},
 			{name: "resume", usage: "undo pause", args: "QUEUE", minArgs: 1, maxArgs: 1, flags: with(), run: runPause(false)},
@@ -210,25 +214,71 @@ func runQueues(inv *invocation) error {
 		if err != nil {
 			return err
 		}
-		if len(names) == 0 {
-			fmt.Fprintln(inv.stdout(), "No queues.")
-			return nil
+		failed, err := b.Failed(inv.ctx)
+		if err != nil {
+			return err
 		}
-		tw := tabwriter.NewWriter(inv.stdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "Queue\tReady\tDelayed\tReserved\tOldest ready")
+		failedIn := map[string]int{}
+		for _, f := range failed {
+			failedIn[f.Queue]++
+		}
+		type queueJSON struct {
+			Queue       string     `json:"queue"`
+			Ready       int64      `json:"ready"`
+			Delayed     int64      `json:"delayed"`
+			Reserved    int64      `json:"reserved"`
+			Failed      int        `json:"failed"`
+			PerMinute   float64    `json:"jobs_per_minute"`
+			OldestReady *time.Time `json:"oldest_ready,omitempty"`
+		}
+		since := time.Now().Add(-trendWindow)
+		rows := make([]queueJSON, 0, len(names))
 		for _, q := range names {
 			s, err := b.Sizes(inv.ctx, q)
 			if err != nil {
 				return err
 			}
-			oldest := "-"
-			if !s.OldestReady.IsZero() {
-				oldest = s.OldestReady.Format(time.DateTime)
+			points, err := b.Trends(inv.ctx, q, since)
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", q, s.Ready, s.Delayed, s.Reserved, oldest)
+			row := queueJSON{Queue: q, Ready: s.Ready, Delayed: s.Delayed, Reserved: s.Reserved, Failed: failedIn[q],
+				PerMinute: perMinute(points)}
+			if !s.OldestReady.IsZero() {
+				row.OldestReady = &s.OldestReady
+			}
+			rows = append(rows, row)
+		}
+		if inv.bool("json") {
+			return printJSON(inv.stdout(), rows)
+		}
+		if len(rows) == 0 {
+			fmt.Fprintln(inv.stdout(), "No queues.")
+			return nil
+		}
+		tw := tabwriter.NewWriter(inv.stdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "Queue\tReady\tDelayed\tReserved\tFailed\tJobs/min\tOldest ready")
+		for _, r := range rows {
+			oldest := "-"
+			if r.OldestReady != nil {
+				oldest = r.OldestReady.Format(time.DateTime)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f\t%s\n", r.Queue, r.Ready, r.Delayed, r.Reserved, r.Failed, r.PerMinute, oldest)
 		}
 		return tw.Flush()
 	})
+}
+
+// trendWindow is the span `queues` averages jobs/min over.
+const trendWindow = 5 * time.Minute
+
+// perMinute is the jobs processed per minute over trendWindow, as every bridge counted them.
+func perMinute(points []queue.TrendPoint) float64 {
+	var n int64
+	for _, p := range points {
+		n += p.Processed
+	}
+	return float64(n) / trendWindow.Minutes()
 }
 
 func runPause(pause bool) func(*invocation) error {

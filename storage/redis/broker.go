@@ -121,6 +121,8 @@ type Broker struct {
 	now            func() time.Time
 	failedKey      string
 	failedIndexKey string
+	// keyPrefix is Config.FailedKeyPrefix, which the bridge's own keys (trends) start with.
+	keyPrefix string
 
 	mu sync.Mutex
 	// scannedAt maps a reserved-set key to the Unix second of its last expired-member scan, so dialects
@@ -172,6 +174,7 @@ func New(client goredis.UniversalClient, dialect QueueKeyer, cfg *Config) (*Brok
 	b.now = c.NowFunc
 	b.failedKey = base
 	b.failedIndexKey = base + ":index"
+	b.keyPrefix = c.FailedKeyPrefix
 	b.scannedAt = make(map[string]int64)
 	return b, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/queuebridge/bridge/compat/jobstable"
@@ -59,6 +60,8 @@ type Broker struct {
 	// expire is the reservation lifetime in seconds; < 0 means reservations never lapse.
 	expire int64
 	failed *FailedStore
+	// trendsReady is set once TrendsTable is known to exist (see ensureTrends).
+	trendsReady atomic.Bool
 }
 
 // Jobs returns a broker on the jobs table laid out as t. table "" means DefaultJobsTable; the app's table
