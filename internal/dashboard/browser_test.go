@@ -42,8 +42,10 @@ func redisAddr() string {
 
 // site is one dashboard on its own Laravel key prefix, served on 127.0.0.1.
 type site struct {
-	b   *bridge.Bridge
-	url string
+	b      *bridge.Bridge
+	url    string
+	prefix string // the Laravel key prefix
+	rdb    *goredis.Client
 }
 
 func newSite(t testing.TB, token string) *site {
@@ -76,7 +78,7 @@ func newSite(t testing.TB, token string) *site {
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &site{b: b, url: srv.URL}
+	return &site{b: b, url: srv.URL, prefix: prefix, rdb: rdb}
 }
 
 // browser is a headless Chromium tab; dialogs counts the JavaScript dialogs (alert, confirm) that opened,
@@ -180,7 +182,7 @@ func (br *browser) fetchStatus(path, body string) int {
 }
 
 // failJob runs one job of name on queueName through a worker whose handler fails it for good with msg.
-func failJob(t *testing.T, s *site, queueName, name string, data any, msg string) {
+func failJob(t testing.TB, s *site, queueName, name string, data any, msg string) {
 	t.Helper()
 	ctx := context.Background()
 	_, err := s.b.Push(ctx, queueName, name, data)
@@ -223,6 +225,12 @@ func TestDashboardOverviewCountsAndUpdates(t *testing.T) {
 	require.Equal(t, 4, eval[int](br, `document.querySelectorAll("#jobs tbody tr").length`))
 	require.Equal(t, "App\\Jobs\\Ship", br.text(`#jobs tbody tr td:nth-child(2)`))
 	br.screenshot("queue")
+
+	_, err = s.b.Push(ctx, "orders", "App\\Jobs\\Refund", nil)
+	require.NoError(t, err)
+	br.do(chromedp.Navigate(s.url + "/queues/orders?class=" + url.QueryEscape("App\\Jobs\\Refund")))
+	require.Equal(t, 1, eval[int](br, `document.querySelectorAll("#jobs tbody tr").length`), "the class filter")
+	require.Equal(t, "App\\Jobs\\Refund", br.text(`#jobs tbody tr td:nth-child(2)`))
 }
 
 func TestDashboardRetryMovesFailedJobBack(t *testing.T) {

@@ -345,8 +345,12 @@ func (d *Dashboard) queuePage(w http.ResponseWriter, r *http.Request) {
 				d.backendError(w, r, err)
 				return
 			}
+			hint := classHint(class)
 			i := 0
 			for ; i < len(jobs) && len(data.Jobs) < pageSize; i++ {
+				if hint != nil && !bytes.Contains(jobs[i].Raw, hint) {
+					continue
+				}
 				if row := rowOf(jobs[i]); row.Name == class {
 					data.Jobs = append(data.Jobs, row)
 				}
@@ -371,6 +375,21 @@ func (d *Dashboard) queuePage(w http.ResponseWriter, r *http.Request) {
 		data.NextURL = link(state, next)
 	}
 	d.render(w, r, "queue", "queue.title", data, name)
+}
+
+// classHint is bytes every payload of a job class holds whatever its JSON escaping: the class's last
+// name, when it is plain ASCII (PHP escapes \, / and non-ASCII); nil when there is none to rely on.
+func classHint(class string) []byte {
+	last := class[strings.LastIndexByte(class, '\\')+1:]
+	for _, c := range []byte(last) {
+		if c >= 0x80 || c == '/' || c == '"' || c < 0x20 {
+			return nil
+		}
+	}
+	if last == "" {
+		return nil
+	}
+	return []byte(last)
 }
 
 type jobData struct {
