@@ -268,7 +268,6 @@ var (
 		"err.backend":        "队列存储返回错误：%s",
 		"never":              "—",
 	}}
-	languages = []lang{english, chinese}
 )
 
 // langCookie remembers the language a person chose with the switch.
