@@ -26,6 +26,8 @@ type FileConfig struct {
 		Level  string `yaml:"level,omitempty"`
 		Format string `yaml:"format,omitempty"`
 	} `yaml:"log,omitempty"`
+	// Dashboard serves the web dashboard of one connection beside the metrics on HTTP (off when absent).
+	Dashboard *FileDashboard `yaml:"dashboard,omitempty"`
 	// Connections by name.
 	Connections map[string]*FileConnection `yaml:"connections,omitempty"`
 	// Groups by name, each a set of workers.
@@ -46,6 +48,14 @@ type FileConnection struct {
 	FailedPrefix   string   `yaml:"failed_prefix,omitempty"`
 	FailedDatabase string   `yaml:"failed_database,omitempty"`
 	FailedTable    string   `yaml:"failed_table,omitempty"`
+}
+
+// FileDashboard is the dashboard section of a bridge.yaml.
+type FileDashboard struct {
+	// Connection is the connection it shows (default: the only one).
+	Connection string `yaml:"connection,omitempty"`
+	// Token lets a person who gives it change the queue; empty: read-only. Write it as ${VAR}.
+	Token string `yaml:"token,omitempty"`
 }
 
 // FileGroup is one worker group of a bridge.yaml: the fields of WorkerConfig, the connection it drains and
@@ -331,6 +341,18 @@ func (fc *FileConfig) check(root *yaml.Node) error {
 			return fail([]string{"groups", name, "php", "app"}, "the PHP executor needs the app's directory (php.app, or app at the top)")
 		}
 	}
+	if d := fc.Dashboard; d != nil {
+		switch _, ok := fc.Connections[d.Connection]; {
+		case d.Connection == "" && len(fc.Connections) == 1:
+			for c := range fc.Connections {
+				d.Connection = c
+			}
+		case d.Connection == "":
+			return fail([]string{"dashboard"}, "no connection: name one of connections (%s)", strings.Join(mapKeys(fc.Connections), ", "))
+		case !ok:
+			return fail([]string{"dashboard", "connection"}, "no connection %q in connections (%s)", d.Connection, strings.Join(mapKeys(fc.Connections), ", "))
+		}
+	}
 	for name, c := range fc.Connections {
 		if c == nil {
 			return fail([]string{"connections", name}, "empty connection: give at least url")
@@ -434,6 +456,9 @@ func (fc *FileConfig) Redacted() ([]byte, error) {
 		cc := *c
 		cc.URL, cc.Cache, cc.FailedDatabase = redactURL(cc.URL), redactURL(cc.Cache), redactURL(cc.FailedDatabase)
 		out.Connections[name] = &cc
+	}
+	if d := fc.Dashboard; d != nil && d.Token != "" {
+		out.Dashboard = &FileDashboard{Connection: d.Connection, Token: "***"}
 	}
 	b, err := yaml.Marshal(&out)
 	if err != nil {

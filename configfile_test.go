@@ -105,3 +105,25 @@ func TestExampleConfigFile(t *testing.T) {
 	require.Equal(t, "redis", fc.Groups["notify"].Connection)
 	require.Equal(t, "/home/wwwroot/app", fc.Groups["notify"].PHP.App)
 }
+
+// A dashboard section names a connection (or the only one), and config show hides its token.
+func TestConfigFileDashboard(t *testing.T) {
+	fc, err := ParseConfigFile("bridge.yaml", []byte(`
+http: 127.0.0.1:9464
+dashboard: {token: s3cret}
+connections: {tq: {url: "redis://127.0.0.1:6379/0"}}
+groups: {g: {queues: default}}
+`))
+	require.NoError(t, err)
+	require.Equal(t, "tq", fc.Dashboard.Connection)
+	out, err := fc.Redacted()
+	require.NoError(t, err)
+	require.NotContains(t, string(out), "s3cret")
+
+	_, err = ParseConfigFile("bridge.yaml", []byte(`
+dashboard: {connection: nope}
+connections: {tq: {url: "redis://127.0.0.1:6379/0"}}
+groups: {g: {queues: default}}
+`))
+	require.ErrorContains(t, err, `dashboard.connection: no connection "nope"`)
+}

@@ -12,9 +12,15 @@ import (
 )
 
 // Handler serves the server's metrics and health: /metrics (Prometheus), /healthz (the process is alive)
-// and /readyz (every group is running: its store reachable, its PHP executor up).
+// and /readyz (every group is running: its store reachable, its PHP executor up); and the dashboard on every
+// other path when the config file has a dashboard section.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	s.mu.Lock()
+	if s.dashboard != nil {
+		mux.Handle("/", s.dashboard)
+	}
+	s.mu.Unlock()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 
@@ -34,9 +35,10 @@ func (b *Bridge) RunCommand(ctx context.Context, args []string, stdout, stderr i
 			}
 			return out, err
 		},
-		Serving: serving{b},
-		Stdout:  stdout,
-		Stderr:  stderr,
+		Serving:   serving{b},
+		Dashboard: b.serveDashboard,
+		Stdout:    stdout,
+		Stderr:    stderr,
 	})
 }
 
@@ -79,8 +81,18 @@ func (s serving) Serve(ctx context.Context, path, httpAddr string, reload <-chan
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if fc.Dashboard != nil && httpAddr == "" {
+		return fmt.Errorf("%s: the dashboard is served on http: give http (or --http), e.g. 127.0.0.1:9464", path)
+	}
 	var httpDone <-chan error
 	if httpAddr != "" {
+		db, err := srv.openDashboard(ctx)
+		if err != nil {
+			return err
+		}
+		if db != nil {
+			defer db.Close()
+		}
 		addr, done, err := listenHTTP(ctx, httpAddr, srv.Handler())
 		if err != nil {
 			return err

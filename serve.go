@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"reflect"
 	"slices"
 	"sync"
@@ -47,6 +48,8 @@ type Server struct {
 	base   context.Context // what groups run under, once Run started
 	cfg    *FileConfig
 	groups map[string]*serverGroup
+	// dashboard is the config file's dashboard, once openDashboard connected it.
+	dashboard http.Handler
 }
 
 // serverGroup is one running group.

@@ -83,8 +83,11 @@ type Params struct {
 	Migrate func(ctx context.Context, s Settings, dryRun bool) ([]Migration, error)
 	// Serving runs config files (serve, config check/show); nil: not offered.
 	Serving Serving
-	Stdout  io.Writer
-	Stderr  io.Writer
+	// Dashboard serves the web dashboard of the connection the settings name on addr until ctx is done;
+	// token "" is read-only. nil: not offered.
+	Dashboard func(ctx context.Context, s Settings, addr, token string) error
+	Stdout    io.Writer
+	Stderr    io.Writer
 }
 
 // Exit statuses.

@@ -55,6 +55,7 @@ func commands(p Params) *command {
 			{name: "migrate", usage: "create a database queue's jobs and failed_jobs tables as the PHP library ships them, where they do not exist yet (never done implicitly)",
 				flags: with(&flag{name: "dry-run", usage: "print the DDL, change nothing"}), run: runMigrate},
 			serveCommand(),
+			dashboardCommand(),
 			configCommand(),
 			{name: "version", usage: "print the version"},
 			{name: "help", usage: "help for a command", args: "[COMMAND [SUBCOMMAND]]", maxArgs: 2},

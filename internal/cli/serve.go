@@ -77,3 +77,25 @@ func runServe(inv *invocation) error {
 	}()
 	return inv.p.Serving.Serve(ctx, inv.flag("config"), inv.flag("http"), reload, Settings{Logger: log})
 }
+
+func dashboardCommand() *command {
+	return &command{name: "dashboard", usage: "serve the web dashboard: queues, jobs, failed jobs, bridges; pause, retry, push (read-only without a token)",
+		flags: with(
+			&flag{name: "http", env: "BRIDGE_DASHBOARD_HTTP", arg: "ADDR", def: "127.0.0.1:9465", usage: "where to listen; a bare :PORT is 127.0.0.1:PORT"},
+			&flag{name: "dashboard-token", env: "BRIDGE_DASHBOARD_TOKEN", arg: "T", secret: true,
+				usage: "the token a person types to change the queue (retry, forget, pause, push, …); without it the dashboard is read-only"}),
+		run: runDashboard}
+}
+
+func runDashboard(inv *invocation) error {
+	if inv.p.Dashboard == nil {
+		return fmt.Errorf("dashboard is not supported by this program")
+	}
+	s, err := inv.settings()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(inv.ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return inv.p.Dashboard(ctx, s, inv.flag("http"), inv.flag("dashboard-token"))
+}
