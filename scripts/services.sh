@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, configures and starts what the bridge's tests need, when missing: redis-server, MariaDB,
-# PostgreSQL, php-cli, php-redis, php-mysql, php-sqlite3, php-pgsql and Laravel 8 (Debian's
-# php-laravel-framework). A fresh Debian install of MariaDB or PostgreSQL has none of the access the tests
+# PostgreSQL, php-cli, php-redis, php-mysql, php-sqlite3, php-pgsql, Laravel 8 (Debian's
+# php-laravel-framework), supervisor and headless Chromium. A fresh Debian install of MariaDB or PostgreSQL has none of the access the tests
 # assume, so this also sets it up, for loopback only: MariaDB's root over TCP without a password, and
 # PostgreSQL's `postgres` user trusted on 127.0.0.1 with a database `test`.
 # Safe to run again; used by scripts/test.sh and .ci/run.
@@ -27,6 +27,8 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 
 need_pkg php-cli php-redis php-mysql php-sqlite3 php-pgsql php-laravel-framework supervisor
+# Headless Chromium for the dashboard's browser tests, with a CJK font so its 简体中文 pages render.
+need_pkg chromium fonts-wqy-microhei
 php -r 'exit(extension_loaded("redis") && extension_loaded("pdo_mysql") && extension_loaded("pdo_sqlite") && extension_loaded("pdo_pgsql") ? 0 : 1);' ||
   { echo "services: php-redis, pdo_mysql, pdo_sqlite or pdo_pgsql is not loaded" >&2; exit 1; }
 
