@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -31,15 +32,21 @@ var ErrNotConnected = errors.New("not connected")
 // Bridge holds the Go handlers and, once connected, the queue they drain. Every operation of the command
 // line is a method here, context first.
 type Bridge struct {
-	mux    *goexec.Mux
-	events *events.Dispatcher
-	cfg    Config // with defaults, once connected
-	be     *backend
+	mux     *goexec.Mux
+	events  *events.Dispatcher
+	cfg     Config // with defaults, once connected
+	be      *backend
+	routing *routing // shared by every Bridge made from this one
+
+	connMu sync.Mutex
+	cs     *connRouting // the connection's stored routes and report counters, once a worker needs them
 }
 
 // New returns a Bridge with no connection: register handlers, then call Main, which connects as its flags
 // say, or Connect.
-func New() *Bridge { return &Bridge{mux: goexec.NewMux(), events: &events.Dispatcher{}} }
+func New() *Bridge {
+	return &Bridge{mux: goexec.NewMux(), events: &events.Dispatcher{}, routing: newRouting()}
+}
 
 // Open returns a Bridge connected as cfg says, for programs that wire themselves instead of calling Main.
 func Open(ctx context.Context, cfg *Config) (*Bridge, error) {
@@ -112,6 +119,9 @@ func (b *Bridge) Connect(ctx context.Context, cfg *Config) error {
 func (b *Bridge) Close() error {
 	if b.be == nil {
 		return nil
+	}
+	if r := b.conn().report; r != nil {
+		r.flush(context.Background()) // the last second's counts, while the connection is open
 	}
 	return b.be.close()
 }

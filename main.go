@@ -20,7 +20,7 @@ func (b *Bridge) Main() {
 func (b *Bridge) RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return cli.Run(ctx, args, cli.Params{
 		Connect: func(ctx context.Context, s cli.Settings) (cli.Bridge, error) {
-			c := &Bridge{mux: b.mux, events: b.events}
+			c := &Bridge{mux: b.mux, events: b.events, routing: b.routing}
 			if err := c.Connect(ctx, configOf(s)); err != nil {
 				return nil, err
 			}
