@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -401,4 +402,38 @@ func TestParseRoute(t *testing.T) {
 		}
 	}
 	require.Equal(t, 3000, goes)
+}
+
+// TestRouteCommands: route set, list and clear, and report, on the command line.
+func TestRouteCommands(t *testing.T) {
+	b, tag := routeBridge(t)
+	b.Route(`app\job\Code`, RoutePHP)
+	run := func(args ...string) (int, string) {
+		var out, errOut strings.Builder
+		code := b.RunCommand(context.Background(), append([]string{"bridge", "--connection", routeRedis(), "--failed-prefix", tag}, args...), &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	code, out := run("route", "set", `app\job\Mail`, "25%")
+	require.Equal(t, 0, code, out)
+	code, out = run("route", "list")
+	require.Equal(t, 0, code, out)
+	require.Regexp(t, `app\\job\\Code\s+php\s+code`, out)
+	require.Regexp(t, `app\\job\\Mail\s+25%\s+store`, out)
+	code, out = run("route", "set", `app\job\Mail`, "half")
+	require.Equal(t, 2, code, out)
+	code, out = run("route", "clear", `app\job\Mail`)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "cleared")
+	code, out = run("route", "list", "--json")
+	require.Equal(t, 0, code, out)
+	require.NotContains(t, out, "Mail")
+	code, out = run("report", "--window", "10m")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "No routed or shadowed job ran in the last 10m0s.")
+
+	_, err := ParseConfigFile("bad.yaml", []byte("routes:\n  app\\job\\X: most\ngroups:\n  g:\n    queues: [a]\n"))
+	require.ErrorContains(t, err, "routes.app\\job\\X")
+	fc, err := ParseConfigFile("ok.yaml", []byte("connections:\n  c:\n    url: redis://x\nroutes:\n  app\\job\\X: 10%\ngroups:\n  g:\n    queues: [a]\n"))
+	require.NoError(t, err)
+	require.Equal(t, map[string]Route{`app\job\X`: RoutePercent(10)}, fc.RouteTable())
 }
