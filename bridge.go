@@ -32,10 +32,14 @@ var ErrNotConnected = errors.New("not connected")
 // Bridge holds the Go handlers and, once connected, the queue they drain. Every operation of the command
 // line is a method here, context first.
 type Bridge struct {
-	mux    *goexec.Mux
-	events *events.Dispatcher
-	cfg    Config // with defaults, once connected
-	be     *backend
+	mux     *goexec.Mux
+	events  *events.Dispatcher
+	cfg     Config // with defaults, once connected
+	be      *backend
+	routing *routing // shared by every Bridge made from this one
+
+	connMu sync.Mutex
+	cs     *connRouting // the connection's stored routes and report counters, once a worker needs them
 	// trends counts this bridge's workers' jobs into the store's trends (see NewWorker); nil until then.
 	trends     *trendRecorder
 	trendsOnce sync.Once
@@ -43,7 +47,12 @@ type Bridge struct {
 
 // New returns a Bridge with no connection: register handlers, then call Main, which connects as its flags
 // say, or Connect.
-func New() *Bridge { return &Bridge{mux: goexec.NewMux(), events: &events.Dispatcher{}} }
+func New() *Bridge {
+	return &Bridge{mux: goexec.NewMux(), events: &events.Dispatcher{}, routing: newRouting()}
+}
+
+// sibling is a new, unconnected Bridge with b's handlers, listeners and routes, for another connection.
+func (b *Bridge) sibling() *Bridge { return &Bridge{mux: b.mux, events: b.events, routing: b.routing} }
 
 // Open returns a Bridge connected as cfg says, for programs that wire themselves instead of calling Main.
 func Open(ctx context.Context, cfg *Config) (*Bridge, error) {
@@ -119,6 +128,9 @@ func (b *Bridge) Close() error {
 	}
 	if b.trends != nil {
 		b.trends.flush(context.Background())
+	}
+	if r := b.conn().report; r != nil {
+		r.flush(context.Background()) // the last second's counts, while the connection is open
 	}
 	return b.be.close()
 }

@@ -32,6 +32,9 @@ type FileConfig struct {
 	Connections map[string]*FileConnection `yaml:"connections,omitempty"`
 	// Groups by name, each a set of workers.
 	Groups map[string]*FileGroup `yaml:"groups,omitempty"`
+	// Routes say which side runs a job class: go, php, or a percentage for Go (25%). The route table stored
+	// on a connection (`bridge route set`) wins over these; SIGHUP re-reads them.
+	Routes map[string]string `yaml:"routes,omitempty"`
 
 	path string
 }
@@ -84,6 +87,17 @@ type FilePHP struct {
 	Mode      string `yaml:"mode,omitempty"`
 	MaxJobs   *int   `yaml:"max_jobs,omitempty"`
 	Memory    int    `yaml:"memory,omitempty"` // MB
+}
+
+// RouteTable is the file's routes, read (LoadConfigFile checked them).
+func (fc *FileConfig) RouteTable() map[string]Route {
+	m := make(map[string]Route, len(fc.Routes))
+	for class, s := range fc.Routes {
+		if r, err := ParseRoute(s); err == nil {
+			m[class] = r
+		}
+	}
+	return m
 }
 
 // Seconds is a duration written as a number of seconds (fractions allowed), as think-queue's flags take them.
@@ -307,6 +321,11 @@ func (fc *FileConfig) check(root *yaml.Node) error {
 	line := func(path ...string) int { return lineOf(root, path...) }
 	fail := func(path []string, format string, a ...any) error {
 		return &ConfigError{File: fc.path, Line: line(path...), Key: strings.Join(path, "."), Msg: fmt.Sprintf(format, a...)}
+	}
+	for class, r := range fc.Routes {
+		if _, err := ParseRoute(r); err != nil {
+			return fail([]string{"routes", class}, "%v", err)
+		}
 	}
 	if len(fc.Groups) == 0 {
 		return fail([]string{"groups"}, "no worker groups: name at least one, with its connection and queues")

@@ -40,7 +40,7 @@ func (b *Bridge) Dashboard(o DashboardOptions) (http.Handler, error) {
 
 // serveDashboard runs `bridge dashboard`: the dashboard of the connection s names, on addr, until ctx is done.
 func (b *Bridge) serveDashboard(ctx context.Context, s cli.Settings, addr, token string) error {
-	c := &Bridge{mux: b.mux, events: b.events}
+	c := b.sibling()
 	if err := c.Connect(ctx, configOf(s)); err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (s *Server) openDashboard(ctx context.Context) (*Bridge, error) {
 		return nil, fmt.Errorf("dashboard: no connection %q", fd.Connection)
 	}
 	cfg := conn.Config(&Config{Logger: s.log.With("dashboard", fd.Connection)})
-	b := &Bridge{mux: s.b.mux, events: s.b.events}
+	b := s.b.sibling()
 	if err := b.Connect(ctx, &cfg); err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}

@@ -21,7 +21,7 @@ func (b *Bridge) Main() {
 func (b *Bridge) RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return cli.Run(ctx, args, cli.Params{
 		Connect: func(ctx context.Context, s cli.Settings) (cli.Bridge, error) {
-			c := &Bridge{mux: b.mux, events: b.events}
+			c := b.sibling()
 			if err := c.Connect(ctx, configOf(s)); err != nil {
 				return nil, err
 			}

@@ -83,6 +83,7 @@ func (b *Bridge) NewServer(cfg *FileConfig, log *slog.Logger) *Server {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := NewMetrics(reg)
 	b.Listen(m.listener(b, time.Now))
+	b.routing.setFile(cfg.RouteTable())
 	return &Server{b: b, log: log, reg: reg, metrics: m, cfg: cfg, groups: map[string]*serverGroup{}}
 }
 
@@ -112,6 +113,7 @@ func (s *Server) Reload(cfg *FileConfig) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cfg = cfg
+	s.b.routing.setFile(cfg.RouteTable())
 	if s.base != nil {
 		s.apply(s.base, cfg)
 	}
@@ -254,7 +256,7 @@ func (s *Server) start(parent context.Context, spec groupSpec) *serverGroup {
 func (s *Server) runGroup(ctx context.Context, g *serverGroup, log *slog.Logger) error {
 	g.setState(GroupStarting, "")
 	cfg := g.spec.conn.Config(&Config{Logger: log})
-	b := &Bridge{mux: s.b.mux, events: s.b.events}
+	b := s.b.sibling()
 	if err := b.Connect(ctx, &cfg); err != nil {
 		return err
 	}

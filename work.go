@@ -54,7 +54,18 @@ func (b *Bridge) NewWorker(wc WorkerConfig) (*worker.Worker, error) {
 	if _, ok := b.be.format.(thinkqueueFormat); ok {
 		rules = lastErrorRules{rules, b.lastErrors()}
 	}
-	return worker.New(b.be.store, rules, b.mux, b.workerEvents(), &wc)
+	cs := b.conn()
+	router := &jobRouter{mux: b.mux, routing: b.routing, stored: cs.stored, database: b.be.database(), report: cs.report}
+	base := b.workerEvents()
+	ev := base
+	if cs.report != nil {
+		// The report follows this worker's jobs to their outcomes; the program's listeners hear them as before.
+		ev = &events.Dispatcher{}
+		ev.Listen(cs.report.observe)
+		ev.Listen(base.Dispatch)
+		wc.PHP = cs.report.phpSide(wc.PHP, router, newShadowRunner(b, &wc))
+	}
+	return worker.New(b.be.store, rules, router, ev, &wc)
 }
 
 // lastErrors is where this bridge's workers keep jobs' last errors (see lastErrorRules).

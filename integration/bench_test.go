@@ -24,6 +24,8 @@ const benchConcurrency = 128
 
 // BenchmarkDrain times an in-process bridge draining b.N ready jobs (about 150 bytes of data each) with a
 // no-op handler, per dialect, and reports jobs/s. The jobs are pushed before the timer starts.
+// QB_BENCH_ROUTE=go routes the class to Go, so every job goes through the route table and the report's
+// counters, to compare with and without them.
 //
 //	go test -run '^$' -bench Drain -benchtime 200000x ./integration/
 func BenchmarkDrain(b *testing.B) {
@@ -47,6 +49,11 @@ func BenchmarkDrain(b *testing.B) {
 				Sleep:         time.Millisecond,
 				QuietJobs:     true, // a line per job is the cost of a log, not of the bridge
 			})
+			if s := os.Getenv("QB_BENCH_ROUTE"); s != "" {
+				r, err := bridge.ParseRoute(s)
+				require.NoError(b, err, "QB_BENCH_ROUTE")
+				br.Route(`test\Noop`, r)
+			}
 			var ran atomic.Int64
 			br.HandleFunc(`test\Noop`, func(context.Context, *bridge.Job) error {
 				ran.Add(1)

@@ -312,8 +312,8 @@ func (r *fakeRules) errors() []error {
 // router maps job names to handlers.
 type router map[string]queue.Handler
 
-func (r router) Lookup(name string) (queue.Handler, bool) {
-	h, ok := r[name]
+func (r router) Lookup(job *queue.Job) (queue.Handler, bool) {
+	h, ok := r[job.Name()]
 	return h, ok
 }
 

@@ -223,7 +223,7 @@ func (leaseRules) ExceptionText(err error) string                               
 // leaseRouter runs every job with one handler.
 type leaseRouter struct{ h queue.Handler }
 
-func (r leaseRouter) Lookup(string) (queue.Handler, bool) { return r.h, true }
+func (r leaseRouter) Lookup(*queue.Job) (queue.Handler, bool) { return r.h, true }
 
 const leaseJob = `app\job\Slow`
 

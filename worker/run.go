@@ -71,7 +71,7 @@ func (w *Worker) start(res queue.Reservation) (out startResult, name, why string
 		h = w.cfg.PHP
 	case errors.Is(err, queue.ErrPHPOnly):
 		why = err.Error()
-		if _, ok := w.router.Lookup(job.Name()); ok {
+		if _, ok := w.router.Lookup(job); ok {
 			why = "a Go handler is registered for this job, but only PHP can finish it: " + why
 		}
 		return startUnserved, job.Name(), why
@@ -80,7 +80,7 @@ func (w *Worker) start(res queue.Reservation) (out startResult, name, why string
 		return startSettled, "", ""
 	default:
 		var ok bool
-		if h, ok = w.router.Lookup(job.Name()); !ok && w.cfg.PHP != nil {
+		if h, ok = w.router.Lookup(job); !ok && w.cfg.PHP != nil {
 			h = w.cfg.PHP
 		} else if !ok {
 			return startUnserved, job.Name(), "no handler for " + job.Name()

@@ -51,9 +51,11 @@ type Rules interface {
 	ExceptionText(err error) string
 }
 
-// Router finds the handler for a job name; false means nobody here can run it.
+// Router finds the handler for a job; false means nobody here runs it (the PHP executor, when configured,
+// or the PHP workers do). It gets the whole job, not only its name, so it can route one class's jobs to
+// both sides by their ids.
 type Router interface {
-	Lookup(name string) (queue.Handler, bool)
+	Lookup(job *queue.Job) (queue.Handler, bool)
 }
 
 // Config tunes a worker. The zero value of every field but Queues means its default.

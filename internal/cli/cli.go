@@ -51,6 +51,10 @@ type Bridge interface {
 	Work(ctx context.Context, wc worker.Config) error
 	NewPHPExecutor(ctx context.Context, o php.Options) (php.Executor, error)
 	Bridges(ctx context.Context) ([]status.Bridge, error)
+	SetRoute(ctx context.Context, class string, r status.Route) error
+	ClearRoute(ctx context.Context, class string) (bool, error)
+	Routes(ctx context.Context) ([]status.ClassRoute, error)
+	Report(ctx context.Context, window time.Duration) ([]status.ClassReport, error)
 }
 
 // Settings are the connection flags, as the caller's Connect turns them into a bridge.Config.

@@ -54,6 +54,8 @@ func commands(p Params) *command {
 				flags: with(), run: runRestart},
 			{name: "migrate", usage: "create a database queue's jobs and failed_jobs tables as the PHP library ships them, where they do not exist yet (never done implicitly)",
 				flags: with(&flag{name: "dry-run", usage: "print the DDL, change nothing"}), run: runMigrate},
+			routeCommand(),
+			reportCommand(),
 			serveCommand(),
 			dashboardCommand(),
 			configCommand(),

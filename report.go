@@ -1,0 +1,395 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/queuebridge/bridge/events"
+	"github.com/queuebridge/bridge/status"
+	redisstore "github.com/queuebridge/bridge/storage/redis"
+)
+
+// ClassReport is what the bridges of a connection did with one job class over a window (see Report).
+type ClassReport = status.ClassReport
+
+// Report counters: flushed at most every reportFlush, kept reportTTL, the last keepMismatches mismatches of
+// a class kept.
+const (
+	reportFlush    = time.Second
+	reportTTL      = 8 * 24 * time.Hour
+	keepMismatches = 20
+	// readyRuns is how many runs in Go (shadow runs included) with PHP's outcomes make a class ready for 100%.
+	readyRuns = 10_000
+	// readyMargin is how much more often Go may fail or release a class's jobs than PHP, in percentage points.
+	readyMargin = 1.0
+)
+
+// runBuckets are the upper bounds of the run-time histogram whose counts give a report's p95.
+var runBuckets = []time.Duration{
+	time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond,
+	50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond, time.Second,
+	2500 * time.Millisecond, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute,
+}
+
+// The sides a job ran on, as the counters name them.
+const (
+	sideGo  = "go"
+	sidePHP = "php"
+)
+
+// reportRecorder counts the runs of the classes that have a route or a shadow handler, from one bridge's
+// workers, and flushes the counts to the connection's Redis at most every reportFlush.
+type reportRecorder struct {
+	b        *Bridge
+	counters *redisstore.ReportCounters
+
+	runs sync.Map // *Job → *runRecord, from its run's start to its last event
+
+	flushMu    sync.Mutex // one flush at a time, so a report waits for the one under way
+	mu         sync.Mutex
+	pending    map[minuteClass]map[string]int64
+	mismatches map[minuteClass][][]byte
+	flushing   bool // a flush is scheduled
+}
+
+type minuteClass struct {
+	minute int64
+	class  string
+}
+
+// runRecord is one run being counted.
+type runRecord struct {
+	class string
+	side  string
+	start time.Time
+
+	mu      sync.Mutex
+	took    time.Duration // 0 until the handler returned
+	outcome string        // released or failed, once the worker said so
+	err     string
+	shadow  *shadowResult // the shadow run of a PHP run
+	result  *resultSlot   // what the PHP side left with SetShadowResult
+}
+
+func newReportRecorder(b *Bridge) *reportRecorder {
+	return &reportRecorder{b: b, counters: redisstore.NewReportCounters(b.be.cache, b.cfg.FailedKeyPrefix, keepMismatches),
+		pending: map[minuteClass]map[string]int64{}, mismatches: map[minuteClass][][]byte{}}
+}
+
+// goSide wraps a Go handler so its runs are counted.
+func (r *reportRecorder) goSide(h Handler) Handler {
+	if r == nil {
+		return h
+	}
+	return &countedRun{r: r, h: h, side: sideGo}
+}
+
+// phpSide wraps the PHP executor so its runs of routed classes are counted, and shadowed where a shadow
+// handler is registered.
+func (r *reportRecorder) phpSide(php Handler, router *jobRouter, shadows *shadowRunner) Handler {
+	if r == nil || php == nil {
+		return php
+	}
+	return &countedRun{r: r, h: php, side: sidePHP, router: router, shadows: shadows}
+}
+
+// countedRun is a handler whose runs a reportRecorder counts.
+type countedRun struct {
+	r       *reportRecorder
+	h       Handler
+	side    string
+	router  *jobRouter    // PHP side: which classes are counted and shadowed
+	shadows *shadowRunner // PHP side
+}
+
+func (c *countedRun) ProcessJob(ctx context.Context, job *Job) error {
+	var shadow Handler
+	if c.side == sidePHP {
+		_, routed := c.router.route(job.Name())
+		isShadow := c.router.routing.isShadow(job.Name())
+		if !routed && !isShadow {
+			return c.h.ProcessJob(ctx, job) // a class nobody moves: not counted
+		}
+		if isShadow {
+			shadow, _ = c.router.mux.Lookup(job.Name())
+		}
+	}
+	rec := &runRecord{class: routeClass(job.Name()), side: c.side, start: time.Now()}
+	c.r.runs.Store(job, rec)
+	if shadow == nil {
+		err := c.h.ProcessJob(ctx, job)
+		rec.mu.Lock()
+		rec.took = time.Since(rec.start)
+		rec.mu.Unlock()
+		return err
+	}
+	// PHP's run is the job's; the shadow runs beside it on a copy, and the job is settled when both ended.
+	done := make(chan shadowResult, 1)
+	go func() { done <- c.shadows.run(ctx, shadow, job) }()
+	rec.result = &resultSlot{}
+	err := c.h.ProcessJob(context.WithValue(ctx, resultKey{}, rec.result), job)
+	took := time.Since(rec.start)
+	res := <-done
+	rec.mu.Lock()
+	rec.took, rec.shadow = took, &res
+	rec.mu.Unlock()
+	return err
+}
+
+// Failed runs the wrapped handler's Failed hook, if it has one.
+func (c *countedRun) Failed(ctx context.Context, job *Job, err error) {
+	if fh, ok := c.h.(FailedHandler); ok {
+		fh.Failed(ctx, job, err)
+	}
+}
+
+// observe follows the worker's events of counted runs to their outcome.
+func (r *reportRecorder) observe(_ context.Context, event any) {
+	switch e := event.(type) {
+	case events.JobReleased:
+		if rec := r.record(e.Job); rec != nil {
+			rec.mu.Lock()
+			if rec.outcome == "" {
+				rec.outcome = "released"
+			}
+			rec.mu.Unlock()
+		}
+	case events.JobFailed:
+		if rec := r.record(e.Job); rec != nil {
+			rec.mu.Lock()
+			rec.outcome, rec.err = "failed", errText(e.Err)
+			rec.mu.Unlock()
+		}
+	case events.JobProcessed:
+		outcome := "deleted"
+		if o, _, _ := e.Job.Outcome(); o == OutcomeKept {
+			outcome = "kept"
+		}
+		r.finish(e.Job, outcome, nil)
+	case events.JobExceptionOccurred:
+		r.finish(e.Job, "released", e.Err)
+	}
+}
+
+func (r *reportRecorder) record(job *Job) *runRecord {
+	if job == nil {
+		return nil
+	}
+	v, ok := r.runs.Load(job)
+	if !ok {
+		return nil
+	}
+	return v.(*runRecord)
+}
+
+// finish counts a run at its last event; outcome is what it ended as unless the worker released or failed it.
+func (r *reportRecorder) finish(job *Job, outcome string, err error) {
+	v, ok := r.runs.LoadAndDelete(job)
+	if !ok {
+		return
+	}
+	rec := v.(*runRecord)
+	rec.mu.Lock()
+	if rec.outcome != "" {
+		outcome = rec.outcome
+	}
+	errStr := rec.err
+	if errStr == "" {
+		errStr = errText(err)
+	}
+	took := rec.took
+	if took == 0 {
+		took = time.Since(rec.start) // settled while its handler still runs (timed out)
+	}
+	shadow, result := rec.shadow, rec.result
+	rec.mu.Unlock()
+
+	counts := map[string]int64{rec.side + ".runs": 1, rec.side + ".us": took.Microseconds(),
+		rec.side + ".b" + strconv.Itoa(bucketOf(took)): 1}
+	if outcome == "failed" || outcome == "released" {
+		counts[rec.side+"."+outcome] = 1
+	}
+	var mismatch []byte
+	if shadow != nil {
+		counts["shadow.runs"] = 1
+		php := status.ShadowOutcome{Outcome: outcome, Error: errStr, Result: result.json()}
+		gos := status.ShadowOutcome(*shadow)
+		if php != gos {
+			counts["shadow.mismatches"] = 1
+			mismatch, _ = json.Marshal(status.Mismatch{JobID: cmpID(job), Queue: job.Queue(), At: r.b.cfg.Clock().UTC(), PHP: php, Go: gos})
+		}
+	}
+	key := minuteClass{minute: r.b.cfg.Clock().Unix() / 60, class: rec.class}
+	r.mu.Lock()
+	m := r.pending[key]
+	if m == nil {
+		m = map[string]int64{}
+		r.pending[key] = m
+	}
+	for f, n := range counts {
+		m[f] += n
+	}
+	if mismatch != nil {
+		r.mismatches[key] = append(r.mismatches[key], mismatch)
+	}
+	if !r.flushing {
+		r.flushing = true
+		time.AfterFunc(reportFlush, func() { r.flush(context.Background()) })
+	}
+	r.mu.Unlock()
+}
+
+func cmpID(job *Job) string {
+	if job.UUID() != "" {
+		return job.UUID()
+	}
+	return job.ID()
+}
+
+func bucketOf(d time.Duration) int {
+	i, _ := slices.BinarySearch(runBuckets, d)
+	return i
+}
+
+// flush writes the pending counts in one round trip. Counts that fail to reach Redis are dropped, and
+// said so: a report is an estimate, never a reason to hold up jobs.
+func (r *reportRecorder) flush(ctx context.Context) {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	r.mu.Lock()
+	pending, mism := r.pending, r.mismatches
+	r.pending, r.mismatches, r.flushing = map[minuteClass]map[string]int64{}, map[minuteClass][][]byte{}, false
+	r.mu.Unlock()
+	if len(pending) == 0 {
+		return
+	}
+	deltas := make([]redisstore.ReportDelta, 0, len(pending))
+	for k, counts := range pending {
+		deltas = append(deltas, redisstore.ReportDelta{Class: k.class, Minute: k.minute, Counts: counts, Mismatches: mism[k]})
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.counters.Add(ctx, deltas, reportTTL); err != nil {
+		r.b.cfg.Logger.Warn("report counters lost", "classes", len(deltas), "err", err)
+	}
+}
+
+// Report is what every bridge on this connection counted, per job class that has a route or a shadow
+// handler, over the window up to now (whole minutes), with a verdict on moving the class to Go.
+func (b *Bridge) Report(ctx context.Context, window time.Duration) ([]ClassReport, error) {
+	if err := b.ready(); err != nil {
+		return nil, err
+	}
+	if b.be.cache == nil {
+		return nil, errNoRoutes
+	}
+	if r := b.conn().report; r != nil {
+		r.flush(ctx) // what this process counted so far is in
+	}
+	last := b.cfg.Clock().Unix() / 60
+	first := last - int64(max(window, time.Minute)/time.Minute) + 1
+	counters := redisstore.NewReportCounters(b.be.cache, b.cfg.FailedKeyPrefix, keepMismatches)
+	raw, err := counters.Read(ctx, first, last)
+	if err != nil {
+		return nil, err
+	}
+	routes, err := b.Routes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	routeOf := map[string]string{}
+	for _, r := range routes {
+		routeOf[r.Class] = r.Route.String()
+	}
+	out := make([]ClassReport, 0, len(raw))
+	for class, cc := range raw {
+		c := cc.Counts
+		rep := ClassReport{Class: class, Route: routeOf[class], Go: side(c, sideGo), PHP: side(c, sidePHP),
+			ShadowRuns: c["shadow.runs"], ShadowMismatches: c["shadow.mismatches"]}
+		rep.Runs = rep.Go.Runs + rep.PHP.Runs
+		if rep.Runs == 0 && rep.ShadowRuns == 0 {
+			continue
+		}
+		for _, m := range cc.Mismatches {
+			var mm status.Mismatch
+			if json.Unmarshal(m, &mm) == nil {
+				rep.Mismatches = append(rep.Mismatches, mm)
+			}
+		}
+		rep.Ready, rep.Verdict = verdict(&rep)
+		out = append(out, rep)
+	}
+	slices.SortFunc(out, func(a, b ClassReport) int { return strings.Compare(a.Class, b.Class) })
+	return out, nil
+}
+
+// side is one side's figures from the summed counters.
+func side(c map[string]int64, name string) status.SideReport {
+	s := status.SideReport{Runs: c[name+".runs"], Failed: c[name+".failed"], Released: c[name+".released"]}
+	if s.Runs == 0 {
+		return s
+	}
+	s.Mean = time.Duration(c[name+".us"]/s.Runs) * time.Microsecond
+	// p95: the bucket the 95th percentile falls in, interpolated linearly within it.
+	target := float64(s.Runs) * 0.95
+	var seen int64
+	for i := 0; i <= len(runBuckets); i++ {
+		n := c[name+".b"+strconv.Itoa(i)]
+		if n == 0 || float64(seen+n) < target {
+			seen += n
+			continue
+		}
+		lo := time.Duration(0)
+		if i > 0 {
+			lo = runBuckets[i-1]
+		}
+		if i == len(runBuckets) {
+			s.P95 = lo // past the last bound: at least that
+			break
+		}
+		frac := (target - float64(seen)) / float64(n)
+		s.P95 = lo + time.Duration(frac*float64(runBuckets[i]-lo))
+		break
+	}
+	return s
+}
+
+// verdict says whether Go can take the whole class, or why not yet.
+func verdict(r *ClassReport) (bool, string) {
+	goRuns := r.Go.Runs + r.ShadowRuns
+	rate := func(n, of int64) float64 {
+		if of == 0 {
+			return 0
+		}
+		return 100 * float64(n) / float64(of)
+	}
+	var why []string
+	if r.Route == "go" {
+		return true, "all of it runs in Go"
+	}
+	if r.ShadowMismatches > 0 {
+		why = append(why, fmt.Sprintf("%d of %d shadow runs ended otherwise than in PHP (%.2f%%)", r.ShadowMismatches, r.ShadowRuns,
+			rate(r.ShadowMismatches, r.ShadowRuns)))
+	}
+	if r.Go.Runs > 0 && r.PHP.Runs > 0 {
+		if g, p := rate(r.Go.Failed, r.Go.Runs), rate(r.PHP.Failed, r.PHP.Runs); g > p+readyMargin {
+			why = append(why, fmt.Sprintf("Go fails %.2f%% of its runs, PHP %.2f%%", g, p))
+		}
+		if g, p := rate(r.Go.Released, r.Go.Runs), rate(r.PHP.Released, r.PHP.Runs); g > p+readyMargin {
+			why = append(why, fmt.Sprintf("Go releases %.2f%% of its runs, PHP %.2f%%", g, p))
+		}
+	}
+	if goRuns < readyRuns {
+		why = append(why, fmt.Sprintf("Go has run %d jobs of this class; %d make the case", goRuns, readyRuns))
+	}
+	if len(why) > 0 {
+		return false, "not yet: " + strings.Join(why, "; ")
+	}
+	return true, fmt.Sprintf("Go has run %d jobs of this class with the same outcomes as PHP: ready for 100%%", goRuns)
+}
