@@ -74,6 +74,9 @@ type FilePHP struct {
 	Mode      string `yaml:"mode,omitempty"`
 	MaxJobs   *int   `yaml:"max_jobs,omitempty"`
 	Memory    int    `yaml:"memory,omitempty"` // MB
+	// StartSecs and StartRetries are supervisord's startsecs (default 1) and startretries (default 3).
+	StartSecs    *Seconds `yaml:"startsecs,omitempty"`
+	StartRetries *int     `yaml:"startretries,omitempty"`
 }
 
 // Seconds is a duration written as a number of seconds (fractions allowed), as think-queue's flags take them.
