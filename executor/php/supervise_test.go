@@ -96,4 +96,6 @@ func TestPoolEndedWithinStartSecsIsFatal(t *testing.T) {
 	require.ErrorIs(t, err, ErrFatal)
 }
 
-func phpString(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
+func phpString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
