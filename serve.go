@@ -331,9 +331,9 @@ func (s *Server) runGroup(ctx context.Context, g *serverGroup, log *slog.Logger)
 func (p *FilePHP) options() (php.Options, error) {
 	o := php.Options{App: p.App, Boot: p.Boot, Binary: p.Binary, Workers: p.Workers, Memory: int64(p.Memory) << 20}
 	if p.StartSecs != nil {
-		o.StartSecs = p.StartSecs.Duration()
-		if o.StartSecs == 0 {
-			o.StartSecs = -1 // startsecs: 0 is "started once ready"
+		o.StartUptime = p.StartSecs.Duration()
+		if o.StartUptime == 0 {
+			o.StartUptime = -1 // startsecs: 0 is "started once ready"
 		}
 	}
 	if p.StartRetries != nil {

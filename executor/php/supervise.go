@@ -12,8 +12,8 @@ type ProcState string
 
 // The states of a pool process.
 const (
-	ProcStarting ProcState = "STARTING" // booting, or up for less than StartSecs
-	ProcRunning  ProcState = "RUNNING"  // up for StartSecs or more
+	ProcStarting ProcState = "STARTING" // booting, or up for less than StartUptime
+	ProcRunning  ProcState = "RUNNING"  // up for StartUptime or more
 	ProcBackoff  ProcState = "BACKOFF"  // its last start failed; waiting to try again
 	ProcExited   ProcState = "EXITED"   // ended after it counted as started; the next job restarts it
 	ProcFatal    ProcState = "FATAL"    // StartRetries serial start failures: given up
@@ -58,8 +58,8 @@ func (pl *Pool) setState(i int, st ProcState, pid int, lastErr string) {
 }
 
 // start starts slot i's process as supervisord starts a program: after a start failure (a boot that failed,
-// or a process that ended within StartSecs of its spawn) it waits 1 s, 2 s, 3 s… (BACKOFF) and
-// tries again, and it gives up (FATAL) after StartRetries serial failures. A process that stays up StartSecs
+// or a process that ended within StartUptime of its spawn) it waits 1 s, 2 s, 3 s… (BACKOFF) and
+// tries again, and it gives up (FATAL) after StartRetries serial failures. A process that stays up StartUptime
 // counts as started (RUNNING) and clears the count.
 func (pl *Pool) start(ctx context.Context, i int) (*proc, error) {
 	for {
@@ -98,7 +98,7 @@ func (pl *Pool) start(ctx context.Context, i int) (*proc, error) {
 	}
 }
 
-// watch makes slot i RUNNING once p has been up StartSecs since its spawn, and has the pool replace p at
+// watch makes slot i RUNNING once p has been up StartUptime since its spawn, and has the pool replace p at
 // once if it ends while idle (see sweep).
 func (pl *Pool) watch(i int, p *proc) {
 	up := func() {
@@ -108,7 +108,7 @@ func (pl *Pool) watch(i int, p *proc) {
 			s.State, s.Since, s.failures = ProcRunning, time.Now(), 0
 		}
 	}
-	t := time.AfterFunc(max(pl.o.StartSecs-time.Since(p.started), 0), up)
+	t := time.AfterFunc(max(pl.o.StartUptime-time.Since(p.started), 0), up)
 	pl.bg.Go(func() {
 		defer t.Stop()
 		select {
@@ -152,7 +152,7 @@ func (pl *Pool) startFailed(i int, why string) {
 	s.LastError = why
 }
 
-// ended records that slot i's process p ended by itself: a start failure when within StartSecs of its spawn.
+// ended records that slot i's process p ended by itself: a start failure when within StartUptime of its spawn.
 func (pl *Pool) ended(i int, p *proc, why string) {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()

@@ -14,10 +14,10 @@ import (
 
 // A pool process killed with SIGKILL in the middle of a job: the job gets a *CrashError (an attempt, for the
 // worker's retry policy), and the process is restarted at once, before any next job, and counts as RUNNING
-// after StartSecs.
+// after StartUptime.
 func TestPoolRestartsAKilledProcess(t *testing.T) {
 	o, _ := testOptions(t, ModePool)
-	o.StartSecs = 200 * time.Millisecond
+	o.StartUptime = 200 * time.Millisecond
 	pl, err := NewPool(context.Background(), o)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = pl.Close() })
@@ -72,11 +72,11 @@ throw new RuntimeException("the app cannot boot");
 	require.GreaterOrEqual(t, took, 3*time.Second, "backoff 1 s, then 2 s")
 }
 
-// A process that boots but ends within StartSecs is a start failure too; with StartRetries -1 the first one
+// A process that boots but ends within StartUptime is a start failure too; with StartRetries -1 the first one
 // is FATAL, and every job after it fails with ErrFatal.
-func TestPoolEndedWithinStartSecsIsFatal(t *testing.T) {
+func TestPoolEndedWithinStartUptimeIsFatal(t *testing.T) {
 	o, _ := testOptions(t, ModePool)
-	o.StartSecs = time.Minute
+	o.StartUptime = time.Minute
 	o.StartRetries = -1
 	pl, err := NewPool(context.Background(), o)
 	require.NoError(t, err)
