@@ -87,6 +87,9 @@ type FilePHP struct {
 	Mode      string `yaml:"mode,omitempty"`
 	MaxJobs   *int   `yaml:"max_jobs,omitempty"`
 	Memory    int    `yaml:"memory,omitempty"` // MB
+	// StartSecs and StartRetries are supervisord's startsecs (default 1) and startretries (default 3).
+	StartSecs    *Seconds `yaml:"startsecs,omitempty"`
+	StartRetries *int     `yaml:"startretries,omitempty"`
 }
 
 // RouteTable is the file's routes, read (LoadConfigFile checked them).

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/queuebridge/bridge/executor/php"
 	"github.com/queuebridge/bridge/internal/cli"
 )
 
@@ -34,6 +35,11 @@ func (b *Bridge) RunCommand(ctx context.Context, args []string, stdout, stderr i
 				out[i] = cli.Migration(m)
 			}
 			return out, err
+		},
+		App: func(ctx context.Context, dir, boot, binary string) (cli.Settings, error) {
+			cfg, _, err := FromApp(ctx, php.Options{App: dir, Boot: boot, Binary: binary}, "")
+			return cli.Settings{Connection: cfg.Connection, Dialect: cfg.Dialect, Prefix: cfg.Prefix, Expire: cfg.Expire,
+				CacheConnection: cfg.CacheConnection, CachePrefix: cfg.CachePrefix}, err
 		},
 		Serving:   serving{b},
 		Dashboard: b.serveDashboard,

@@ -30,6 +30,7 @@ const (
 	GroupBackoff  = status.Backoff
 	GroupStopping = status.Stopping
 	GroupStopped  = status.Stopped
+	GroupFatal    = status.Fatal
 )
 
 // GroupStatus is what a group of a Server is doing.
@@ -63,6 +64,7 @@ type serverGroup struct {
 	status GroupStatus
 	bridge *Bridge        // connected while the group runs
 	worker *worker.Worker // running while the group runs
+	pool   *php.Pool      // its PHP pool while the group runs, or the last one if it went FATAL
 }
 
 // groupSpec is everything a group is started from; two equal specs need no restart on reload.
@@ -131,6 +133,9 @@ func (s *Server) Status() []GroupStatus {
 		if g.worker != nil {
 			stats := g.worker.Stats()
 			st.InFlight, st.Stuck = stats.Running, stats.Stuck
+		}
+		if g.pool != nil {
+			st.PHP = phpProcesses(g.pool.Processes())
 		}
 		g.mu.Unlock()
 		out = append(out, st)
@@ -233,6 +238,12 @@ func (s *Server) start(parent context.Context, spec groupSpec) *serverGroup {
 			switch {
 			case ctx.Err() != nil:
 				return
+			case errors.Is(err, php.ErrFatal):
+				// supervisord leaves a FATAL program alone until told otherwise: here, a reload that changes it.
+				g.setState(GroupFatal, err.Error())
+				log.Error("group FATAL: its PHP processes could not be started; fix the app and reload", "err", err)
+				<-ctx.Done()
+				return
 			case err == nil:
 				wait = groupBackoffFirst // stopped by itself (restart signal): start it again at once
 				log.Info("group's worker stopped; starting it again")
@@ -274,6 +285,22 @@ func (s *Server) runGroup(ctx context.Context, g *serverGroup, log *slog.Logger)
 		}
 		defer ex.Close()
 		wc.PHP = ex
+		if pool, ok := ex.(*php.Pool); ok {
+			g.mu.Lock()
+			g.pool = pool
+			g.mu.Unlock()
+			// A pool whose every process went FATAL stops the group's worker, which then reports FATAL.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+			go func() {
+				select {
+				case <-pool.Fatal():
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+		}
 	}
 	w, err := b.NewWorker(wc)
 	if err != nil {
@@ -292,6 +319,13 @@ func (s *Server) runGroup(ctx context.Context, g *serverGroup, log *slog.Logger)
 	log.Info("group working", "connection", b.Connection(), "dialect", b.Dialect(), "queues", wc.Queues,
 		"concurrency", max(wc.Concurrency, 1))
 	err = w.Run(ctx)
+	if g.pool != nil {
+		select {
+		case <-g.pool.Fatal():
+			return fmt.Errorf("PHP executor: %w", php.ErrFatal)
+		default:
+		}
+	}
 	if errors.Is(err, worker.ErrMemoryExceeded) {
 		return fmt.Errorf("worker passed its memory limit: %w", err)
 	}
@@ -301,6 +335,18 @@ func (s *Server) runGroup(ctx context.Context, g *serverGroup, log *slog.Logger)
 // options is the executor's php.Options.
 func (p *FilePHP) options() (php.Options, error) {
 	o := php.Options{App: p.App, Boot: p.Boot, Binary: p.Binary, Workers: p.Workers, Memory: int64(p.Memory) << 20}
+	if p.StartSecs != nil {
+		o.StartUptime = p.StartSecs.Duration()
+		if o.StartUptime == 0 {
+			o.StartUptime = -1 // startsecs: 0 is "started once ready"
+		}
+	}
+	if p.StartRetries != nil {
+		o.StartRetries = *p.StartRetries
+		if o.StartRetries == 0 {
+			o.StartRetries = -1 // startretries: 0 is FATAL on the first failure
+		}
+	}
 	if p.Framework != "" {
 		f, err := php.ParseFramework(p.Framework)
 		if err != nil {
@@ -318,6 +364,15 @@ func (p *FilePHP) options() (php.Options, error) {
 		o.MaxJobs = *p.MaxJobs
 	}
 	return o, nil
+}
+
+// phpProcesses is a pool's processes as status reports them.
+func phpProcesses(ps []php.ProcessState) []status.PHPProcess {
+	out := make([]status.PHPProcess, len(ps))
+	for i, p := range ps {
+		out[i] = status.PHPProcess{State: string(p.State), PID: p.PID, Jobs: p.Jobs, Since: p.Since, LastError: p.LastError}
+	}
+	return out
 }
 
 // sizesInterval is how often a group's queue sizes are sampled for /metrics.

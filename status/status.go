@@ -14,6 +14,7 @@ const (
 	Backoff  State = "BACKOFF"  // its store or PHP executor failed; trying again after a pause
 	Stopping State = "STOPPING" // finishing its running jobs
 	Stopped  State = "STOPPED"
+	Fatal    State = "FATAL" // its PHP processes could not be started startretries times in a row: given up
 )
 
 // Bridge is one running bridge process.
@@ -29,15 +30,25 @@ type Bridge struct {
 
 // Group is one worker group of a running bridge.
 type Group struct {
-	Name        string    `json:"name"`
-	Connection  string    `json:"connection"` // its password hidden
-	Dialect     string    `json:"dialect"`
-	Queues      []string  `json:"queues"`
-	Concurrency int       `json:"concurrency"`
-	State       State     `json:"state"`
-	Since       time.Time `json:"since"`
-	InFlight    int       `json:"in_flight"`            // jobs running now
-	Stuck       int       `json:"stuck"`                // of them, handlers still running past their timeout
-	LastError   string    `json:"last_error,omitempty"` // why it last failed
-	Restarts    int       `json:"restarts"`             // times its worker was started again after the first
+	Name        string       `json:"name"`
+	Connection  string       `json:"connection"` // its password hidden
+	Dialect     string       `json:"dialect"`
+	Queues      []string     `json:"queues"`
+	Concurrency int          `json:"concurrency"`
+	State       State        `json:"state"`
+	Since       time.Time    `json:"since"`
+	InFlight    int          `json:"in_flight"`            // jobs running now
+	Stuck       int          `json:"stuck"`                // of them, handlers still running past their timeout
+	LastError   string       `json:"last_error,omitempty"` // why it last failed
+	Restarts    int          `json:"restarts"`             // times its worker was started again after the first
+	PHP         []PHPProcess `json:"php,omitempty"`        // its PHP pool's processes
+}
+
+// PHPProcess is one process of a group's PHP pool.
+type PHPProcess struct {
+	State     string    `json:"state"` // STARTING, RUNNING, BACKOFF, EXITED or FATAL
+	PID       int       `json:"pid,omitempty"`
+	Jobs      int       `json:"jobs"` // run by this process
+	Since     time.Time `json:"since"`
+	LastError string    `json:"last_error,omitempty"`
 }

@@ -125,6 +125,12 @@ type Options struct {
 	Env []string
 	// StartTimeout bounds a process's boot (until the runner says ready); 0 means 60 s.
 	StartTimeout time.Duration
+	// StartUptime (Pool) is supervisord's startsecs: how long a process must stay up after its spawn to count
+	// as started; one that ends sooner is a start failure. 0 means 1 s; negative means started once ready.
+	StartUptime time.Duration
+	// StartRetries (Pool) is supervisord's startretries: the serial start failures after which a process
+	// is FATAL (given up, reported by Processes). 0 means 3; negative means none (FATAL on the first).
+	StartRetries int
 }
 
 func (o Options) withDefaults() Options {
@@ -145,6 +151,18 @@ func (o Options) withDefaults() Options {
 	}
 	if o.StartTimeout <= 0 {
 		o.StartTimeout = 60 * time.Second
+	}
+	switch {
+	case o.StartUptime == 0:
+		o.StartUptime = time.Second
+	case o.StartUptime < 0:
+		o.StartUptime = 0
+	}
+	switch {
+	case o.StartRetries == 0:
+		o.StartRetries = 3
+	case o.StartRetries < 0:
+		o.StartRetries = 0
 	}
 	return o
 }

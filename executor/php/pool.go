@@ -26,15 +26,22 @@ type Pool struct {
 	dir       string
 	runner    string
 	slots     chan *slot
+	retired   chan *slot      // FATAL slots, out of service
 	ctx       context.Context // the boots'; cancelled by Close
 	cancel    context.CancelFunc
 	closeOnce sync.Once
 	closed    chan struct{}
 	bg        sync.WaitGroup
+
+	mu         sync.Mutex
+	sup        []supervision // by slot
+	fatalSlots int
+	allFatal   chan struct{}
 }
 
 // slot is one process of the pool and its replacement; whoever holds the slot owns both.
 type slot struct {
+	i    int // its index in Pool.sup
 	p    *proc
 	next *boot // the replacement, booting or booted; nil if none
 }
@@ -46,27 +53,33 @@ type boot struct {
 	err  error
 }
 
-// NewPool starts o.Workers processes (in parallel) and returns once they all booted.
+// NewPool starts o.Workers processes (in parallel) and returns once they all booted, each within its
+// StartRetries (see Pool.start); the error wraps ErrFatal when one never did.
 func NewPool(ctx context.Context, o Options) (*Pool, error) {
 	o = o.withDefaults()
 	dir, runner, err := writeRunner(o.Framework)
 	if err != nil {
 		return nil, err
 	}
-	pl := &Pool{o: o, dir: dir, runner: runner, slots: make(chan *slot, o.Workers), closed: make(chan struct{})}
+	pl := &Pool{o: o, dir: dir, runner: runner, slots: make(chan *slot, o.Workers), retired: make(chan *slot, o.Workers),
+		closed: make(chan struct{}), sup: make([]supervision, o.Workers), allFatal: make(chan struct{})}
 	pl.ctx, pl.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	errs := make([]error, o.Workers)
 	all := make([]*slot, o.Workers)
 	var wg sync.WaitGroup
 	for i := range o.Workers {
-		all[i] = &slot{}
+		all[i] = &slot{i: i}
 		wg.Go(func() {
-			all[i].p, errs[i] = startProc(ctx, o, runner)
+			all[i].p, errs[i] = pl.start(ctx, i)
 		})
 	}
 	wg.Wait()
-	for _, s := range all {
-		pl.slots <- s
+	for i, s := range all {
+		if errors.Is(errs[i], ErrFatal) {
+			pl.retired <- s
+		} else {
+			pl.slots <- s
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		_ = pl.Close()
@@ -105,10 +118,19 @@ func (pl *Pool) do(ctx context.Context, job *queue.Job, typ string, reason error
 	case s = <-pl.slots:
 	case <-pl.closed:
 		return message{}, ErrClosed
+	case <-pl.allFatal:
+		return message{}, pl.fatalErr()
 	case <-ctx.Done():
 		return message{}, ctx.Err()
 	}
-	defer func() { pl.slots <- s }()
+	retire := false
+	defer func() {
+		if retire {
+			pl.retired <- s
+		} else {
+			pl.slots <- s
+		}
+	}()
 	select {
 	case <-pl.closed:
 		return message{}, ErrClosed
@@ -117,22 +139,36 @@ func (pl *Pool) do(ctx context.Context, job *queue.Job, typ string, reason error
 	if s.p != nil && s.p.dead() {
 		// Ended while idle (killed from outside): replaced before the job, which does not lose an attempt.
 		pl.o.Logger.Warn("php runner ended while idle, replaced", "pid", s.p.pid, "status", s.p.status())
+		pl.ended(s.i, s.p, "ended while idle: "+s.p.status())
 		s.p = nil
 	}
 	if s.p == nil {
 		p, err := pl.take(ctx, s)
+		if errors.Is(err, ErrFatal) {
+			retire = true
+		}
 		if err != nil {
 			return message{}, err
 		}
 		s.p = p
 	}
 	if s.next == nil && pl.replaceSoon(s.p) {
-		s.next = pl.boot()
+		s.next = pl.boot(s.i)
 	}
+	pl.noteJob(s.i)
 	m, err := s.p.run(ctx, job, pl.o, typ, reason)
 	if err != nil {
 		pl.o.Logger.Warn("php runner replaced", "pid", s.p.pid, "job", jobLabel(job), "err", err)
+		var crash *CrashError
+		if errors.As(err, &crash) {
+			pl.ended(s.i, s.p, err.Error())
+		} else {
+			pl.setState(s.i, ProcExited, s.p.pid, err.Error())
+		}
 		s.p = nil
+		if s.next == nil {
+			s.next = pl.boot(s.i) // restarted at once, as supervisord does
+		}
 		return message{}, err
 	}
 	if why := s.p.due(pl.o); why != "" {
@@ -141,10 +177,17 @@ func (pl *Pool) do(ctx context.Context, job *queue.Job, typ string, reason error
 		pl.o.Logger.Info("php runner recycled", "pid", old.pid, "why", why, "jobs", old.jobs, "memory", old.memory)
 		pl.bg.Go(func() { old.stop(stopGrace) })
 		if s.next == nil {
-			s.next = pl.boot()
+			s.next = pl.boot(s.i)
 		}
 	}
 	return m, nil
+}
+
+// fatalErr is the error of a job given to a pool whose every process is FATAL.
+func (pl *Pool) fatalErr() error {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	return fmt.Errorf("%w: %s", ErrFatal, pl.sup[0].LastError)
 }
 
 // take returns the slot's replacement once it booted, or starts a process now if there is none (or it did not
@@ -158,24 +201,27 @@ func (pl *Pool) take(ctx context.Context, s *slot) (*proc, error) {
 		}
 		s.next = nil
 		switch {
+		case errors.Is(b.err, ErrFatal):
+			return nil, b.err
 		case b.err != nil:
 			pl.o.Logger.Warn("php runner's replacement did not boot, starting another", "err", b.err)
 		case b.p.dead():
 			pl.o.Logger.Warn("php runner ended while idle, replaced", "pid", b.p.pid, "status", b.p.status())
+			pl.ended(s.i, b.p, "ended while idle: "+b.p.status())
 		default:
 			return b.p, nil
 		}
 	}
 	// The boot is bounded by StartTimeout, not by the job's own deadline.
-	return startProc(pl.ctx, pl.o, pl.runner)
+	return pl.start(pl.ctx, s.i)
 }
 
-// boot starts a process in the background.
-func (pl *Pool) boot() *boot {
+// boot starts slot i's process in the background.
+func (pl *Pool) boot(i int) *boot {
 	b := &boot{done: make(chan struct{})}
 	pl.bg.Go(func() {
 		defer close(b.done)
-		b.p, b.err = startProc(pl.ctx, pl.o, pl.runner)
+		b.p, b.err = pl.start(pl.ctx, i)
 	})
 	return b
 }
@@ -209,7 +255,11 @@ func (pl *Pool) Close() error {
 		close(pl.closed)
 		all := make([]*slot, 0, pl.o.Workers)
 		for range pl.o.Workers {
-			all = append(all, <-pl.slots)
+			select {
+			case s := <-pl.slots:
+				all = append(all, s)
+			case <-pl.retired:
+			}
 		}
 		pl.cancel() // boots still under way end
 		for _, s := range all {

@@ -85,6 +85,9 @@ type Params struct {
 	Connect func(ctx context.Context, s Settings) (Bridge, error)
 	// Migrate creates the tables of the database queue the settings name (see bridge.Migrate).
 	Migrate func(ctx context.Context, s Settings, dryRun bool) ([]Migration, error)
+	// App reads the connection settings of the PHP app in dir (booted with boot, run by binary) from the
+	// app's own config (see bridge.FromApp); nil: --app is not offered.
+	App func(ctx context.Context, dir, boot, binary string) (Settings, error)
 	// Serving runs config files (serve, config check/show); nil: not offered.
 	Serving Serving
 	// Dashboard serves the web dashboard of the connection the settings name on addr until ctx is done;
@@ -252,7 +255,7 @@ func (inv *invocation) settings() (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	return Settings{
+	s := Settings{
 		Connection:      inv.flag("connection"),
 		Dialect:         inv.flag("dialect"),
 		Prefix:          inv.flag("prefix"),
@@ -264,7 +267,29 @@ func (inv *invocation) settings() (Settings, error) {
 		FailedDatabase:  inv.flag("failed-database"),
 		FailedTable:     inv.flag("failed-table"),
 		Logger:          log,
-	}, nil
+	}
+	if !inv.given("app") {
+		return s, nil
+	}
+	if inv.p.App == nil {
+		return s, fmt.Errorf("--app is not supported by this program")
+	}
+	app, err := inv.p.App(inv.ctx, inv.flag("app"), inv.flag("php-boot"), inv.flag("php-binary"))
+	if err != nil {
+		return s, err
+	}
+	// The connection flags, when given, win over what the app says.
+	for name, dst := range map[string]*string{"connection": &s.Connection, "dialect": &s.Dialect, "prefix": &s.Prefix,
+		"cache-connection": &s.CacheConnection, "cache-prefix": &s.CachePrefix} {
+		if !inv.given(name) {
+			*dst = map[string]string{"connection": app.Connection, "dialect": app.Dialect, "prefix": app.Prefix,
+				"cache-connection": app.CacheConnection, "cache-prefix": app.CachePrefix}[name]
+		}
+	}
+	if !inv.given("expire") && app.Expire != 0 {
+		s.Expire = app.Expire
+	}
+	return s, nil
 }
 
 // log is the logger the --log-* flags describe, on stderr.

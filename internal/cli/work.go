@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"os"
@@ -32,7 +33,8 @@ func workCommand() *command {
 			&flag{name: "concurrency", short: "n", arg: "N", def: "1", usage: "jobs run at once"},
 			&flag{name: "quiet", usage: "log each processed job at debug level instead of info (for high rates; --log-level warn drops every info line)"},
 			&flag{name: "grace", arg: "S", def: "30", usage: "seconds running jobs get to finish on SIGTERM/SIGINT before they are handed back"},
-			&flag{name: "php-app", arg: "DIR", usage: "run jobs with no Go handler in this app's own PHP code (the PHP executor)"},
+			&flag{name: "app", env: "BRIDGE_APP", arg: "DIR", usage: "the Laravel app: its own config (queue, database, cache) gives the connection, dialect, prefix, retry_after and cache; its PHP code runs the jobs with no Go handler"},
+			&flag{name: "php-app", arg: "DIR", usage: "run jobs with no Go handler in this app's own PHP code (the PHP executor; default: --app)"},
 			&flag{name: "php-boot", arg: "FILE", usage: "Laravel: the app's boot file (default DIR/bootstrap/app.php)"},
 			&flag{name: "php-framework", arg: "F", usage: "laravel, thinkphp50, thinkphp51 or thinkphp6 (default: laravel for laravel-*, thinkphp6 for thinkqueue-v3; thinkqueue-v1/v2 must say thinkphp50 or thinkphp51)"},
 			&flag{name: "php-binary", arg: "PATH", def: "php", usage: "the PHP CLI"},
@@ -79,7 +81,7 @@ func runWork(inv *invocation) error {
 	go func() { <-ctx.Done(); stop() }()
 	inv.ctx = ctx
 	return inv.withBridge(func(b Bridge) error {
-		if inv.flag("php-app") != "" {
+		if inv.flag("php-app") != "" || inv.given("app") {
 			ex, err := phpExecutor(inv, b, wc.Tries)
 			if err != nil {
 				return err
@@ -118,7 +120,7 @@ func phpExecutor(inv *invocation, b Bridge, tries int) (php.Executor, error) {
 		}
 	}
 	return b.NewPHPExecutor(inv.ctx, php.Options{
-		App:       inv.flag("php-app"),
+		App:       cmp.Or(inv.flag("php-app"), inv.flag("app")),
 		Framework: framework,
 		Boot:      inv.flag("php-boot"),
 		Binary:    inv.flag("php-binary"),

@@ -1,0 +1,227 @@
+package php
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed runner/appconfig.php
+var appConfigScript []byte
+
+// App is what a PHP app's own configuration says about its queue, as plain facts.
+type App struct {
+	Framework Framework
+	Version   string // the framework's, e.g. 8.83.26
+	// Default is the name of the app's default queue connection.
+	Default string
+	// Connections are the app's queue connections the bridge can drain, by the app's names for them.
+	Connections map[string]AppConnection
+	// Unsupported are the app's other queue connections (sync, sqs, beanstalkd…), by name: their drivers.
+	Unsupported map[string]string
+	// Cache is the app's default cache store, where the restart signal lives.
+	Cache AppCache
+}
+
+// AppConnection is one queue connection of an app.
+type AppConnection struct {
+	Driver     string        // redis or database
+	URL        string        // redis://…, mysql://…, postgres://…, sqlite:path (a password included)
+	Prefix     string        // Laravel's Redis key prefix
+	Queue      string        // the default queue
+	RetryAfter time.Duration // Laravel's retry_after, think-queue's expire; -1 for none
+}
+
+// AppCache is an app's cache store.
+type AppCache struct {
+	Driver string // redis, file, …
+	URL    string // the Redis of a redis store
+	Prefix string // cache.prefix
+	Path   string // a file store's directory
+}
+
+// ReadApp runs o.Binary on the app o.App (booted with o.Boot, in o.Env, as the runners boot it) and returns
+// its queue configuration.
+func ReadApp(ctx context.Context, o Options) (App, error) {
+	o = o.withDefaults()
+	f, err := os.CreateTemp("", "queuebridge-appconfig-*.php")
+	if err != nil {
+		return App{}, fmt.Errorf("php: read app config: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(appConfigScript); err != nil {
+		f.Close()
+		return App{}, fmt.Errorf("php: read app config: %w", err)
+	}
+	f.Close()
+	dir, err := filepath.Abs(o.App)
+	if err != nil {
+		return App{}, fmt.Errorf("php: read app config: %w", err)
+	}
+	args := []string{f.Name(), "--app", dir}
+	if o.Boot != "" {
+		args = append(args, "--boot", o.Boot)
+	}
+	cmd := exec.CommandContext(ctx, o.Binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), o.Env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return App{}, fmt.Errorf("php: read the config of the app in %s: %w: %s", dir, err, strings.TrimSpace(stderr.String()))
+	}
+	return parseAppConfig(stdout.Bytes())
+}
+
+// laravelConfig is what appconfig.php prints for a Laravel app.
+type laravelConfig struct {
+	Framework string `json:"framework"`
+	Version   string `json:"version"`
+	Queue     struct {
+		Default     string                    `json:"default"`
+		Connections map[string]map[string]any `json:"connections"`
+	} `json:"queue"`
+	Database struct {
+		Default     string                    `json:"default"`
+		Connections map[string]map[string]any `json:"connections"`
+		Redis       map[string]any            `json:"redis"`
+	} `json:"database"`
+	Cache struct {
+		Default string                    `json:"default"`
+		Stores  map[string]map[string]any `json:"stores"`
+		Prefix  string                    `json:"prefix"`
+	} `json:"cache"`
+}
+
+func parseAppConfig(out []byte) (App, error) {
+	var c laravelConfig
+	if err := json.Unmarshal(out, &c); err != nil {
+		return App{}, fmt.Errorf("php: app config: %w", err)
+	}
+	if c.Framework != "laravel" {
+		return App{}, fmt.Errorf("php: app config: framework %q", c.Framework)
+	}
+	app := App{Framework: FrameworkLaravel, Version: c.Version, Default: c.Queue.Default,
+		Connections: map[string]AppConnection{}, Unsupported: map[string]string{}}
+	redisPrefix := ""
+	if opts, ok := c.Database.Redis["options"].(map[string]any); ok {
+		redisPrefix = str(opts["prefix"])
+	}
+	for name, q := range c.Queue.Connections {
+		driver := str(q["driver"])
+		conn := AppConnection{Driver: driver, Queue: str(q["queue"]), RetryAfter: seconds(q["retry_after"])}
+		switch driver {
+		case "redis":
+			u, err := laravelRedisURL(c.Database.Redis, cmp.Or(str(q["connection"]), "default"))
+			if err != nil {
+				return App{}, fmt.Errorf("php: app config: queue.connections.%s: %w", name, err)
+			}
+			conn.URL, conn.Prefix = u, redisPrefix
+		case "database":
+			dbName := str(q["connection"])
+			if dbName == "" {
+				dbName = c.Database.Default
+			}
+			u, err := laravelDatabaseURL(c.Database.Connections[dbName], str(q["table"]))
+			if err != nil {
+				return App{}, fmt.Errorf("php: app config: queue.connections.%s: database connection %q: %w", name, dbName, err)
+			}
+			conn.URL = u
+		default:
+			app.Unsupported[name] = driver
+			continue
+		}
+		app.Connections[name] = conn
+	}
+	store := c.Cache.Stores[c.Cache.Default]
+	app.Cache = AppCache{Driver: str(store["driver"]), Prefix: c.Cache.Prefix, Path: str(store["path"])}
+	if app.Cache.Driver == "redis" {
+		u, err := laravelRedisURL(c.Database.Redis, cmp.Or(str(store["connection"]), "default"))
+		if err != nil {
+			return App{}, fmt.Errorf("php: app config: cache.stores.%s: %w", c.Cache.Default, err)
+		}
+		app.Cache.URL = u
+	}
+	return app, nil
+}
+
+// laravelRedisURL is the redis:// URL of database.redis.<name>.
+func laravelRedisURL(redis map[string]any, name string) (string, error) {
+	c, ok := redis[name].(map[string]any)
+	if !ok {
+		return "", fmt.Errorf("no Redis connection %q in database.redis", name)
+	}
+	if u := str(c["url"]); u != "" {
+		return u, nil
+	}
+	u := url.URL{Scheme: "redis", Host: net.JoinHostPort(cmp.Or(str(c["host"]), "127.0.0.1"), cmp.Or(str(c["port"]), "6379")),
+		Path: "/" + cmp.Or(str(c["database"]), "0")}
+	if scheme := str(c["scheme"]); scheme == "tls" {
+		u.Scheme = "rediss"
+	}
+	if pw := str(c["password"]); pw != "" {
+		u.User = url.UserPassword(str(c["username"]), pw)
+	}
+	return u.String(), nil
+}
+
+// laravelDatabaseURL is the URL of a database connection of database.connections, with its jobs table.
+func laravelDatabaseURL(c map[string]any, table string) (string, error) {
+	if c == nil {
+		return "", fmt.Errorf("not in database.connections")
+	}
+	q := url.Values{}
+	q.Set("table", cmp.Or(table, "jobs"))
+	if p := str(c["prefix"]); p != "" {
+		q.Set("prefix", p)
+	}
+	switch d := str(c["driver"]); d {
+	case "sqlite":
+		return "sqlite:" + str(c["database"]) + "?" + q.Encode(), nil
+	case "mysql", "mariadb", "pgsql":
+		scheme, port := "mysql", "3306"
+		if d == "pgsql" {
+			scheme, port = "postgres", "5432"
+		}
+		u := url.URL{Scheme: scheme, Host: net.JoinHostPort(cmp.Or(str(c["host"]), "127.0.0.1"), cmp.Or(str(c["port"]), port)),
+			Path: "/" + str(c["database"]), User: url.UserPassword(str(c["username"]), str(c["password"])), RawQuery: q.Encode()}
+		return u.String(), nil
+	default:
+		return "", fmt.Errorf("driver %q: want sqlite, mysql, mariadb or pgsql", d)
+	}
+}
+
+// str is a JSON scalar as PHP would print it ("" for null).
+func str(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		if v {
+			return "1"
+		}
+	}
+	return ""
+}
+
+// seconds is a retry_after/expire value: null is never (-1).
+func seconds(v any) time.Duration {
+	f, err := strconv.ParseFloat(str(v), 64)
+	if err != nil {
+		return -1
+	}
+	return time.Duration(f * float64(time.Second))
+}
