@@ -45,7 +45,6 @@ func TestTranslationsNameTheSameFlagsAndCommands(t *testing.T) {
 
 // otherProgramsFlags are the flags of other programs the documents name, and whose they are.
 var otherProgramsFlags = map[string]string{
-	"--app":     "the PHP runner's: php <runner> --app DIR",
 	"--now":     "systemctl enable --now",
 	"--raw":     "redis-cli --raw",
 	"--help":    "the bridge's own, on every command (not listed under Flags)",
