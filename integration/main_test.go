@@ -50,6 +50,11 @@ func TestMain(m *testing.M) {
 	testbridgeDir = dir
 	code := m.Run()
 	_ = os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	if err := closeContainers(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "integration: removing the containers:", err)
+	}
+	cancel()
 	os.Exit(code)
 }
 
