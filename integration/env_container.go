@@ -15,8 +15,8 @@ package integration
 // the hash of their inputs, which the provider asks the script for (--tag). Nothing is ever pulled: a missing
 // image fails with the command to run. The Go side (tests, the bridge, testbridge) runs on the host and reaches
 // Redis and MariaDB through the published ports (RedisAddr, MySQLDSN); PHP reaches them by alias (PHPSide).
-// bridgeImage builds the bridge's own image (docker/bridge/Dockerfile) from a static binary, for tests that run
-// the bridge in a container.
+// bridgeImage builds the bridge's own image (docker/bridge/Dockerfile) from a static binary, once per test
+// process, for tests that run the bridge in a container; closeContainers removes it.
 //
 // Cleanup is the tests' own: testcontainers' reaper (Ryuk) is turned off (TESTCONTAINERS_RYUK_DISABLED, its
 // image cannot be pulled here); TestMain ends the shared containers (closeContainers), a test ends what it
@@ -48,6 +48,7 @@ import (
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	mobynetwork "github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tcexec "github.com/testcontainers/testcontainers-go/exec"
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -159,13 +160,15 @@ func startContainers(ctx context.Context) (_ *ContainerEnv, err error) {
 	if e.network, err = newNetwork(ctx); err != nil {
 		return nil, err
 	}
-	if e.redis, err = runContainer(ctx, im.Redis, redisOptions(e.network, ctrRedisAlias, "")...); err != nil {
+	if e.redis, err = runContainer(ctx, im.Redis,
+		append(redisOptions(""), network.WithNetwork([]string{ctrRedisAlias}, e.network))...); err != nil {
 		return nil, fmt.Errorf("container provider: redis: %w", err)
 	}
 	if e.redisAddr, err = hostPort(ctx, e.redis, "6379/tcp"); err != nil {
 		return nil, err
 	}
-	if e.mariadb, err = runContainer(ctx, im.MariaDB, mariadbOptions(e.network, ctrMariaDBAlias, "")...); err != nil {
+	if e.mariadb, err = runContainer(ctx, im.MariaDB,
+		append(mariadbOptions(""), network.WithNetwork([]string{ctrMariaDBAlias}, e.network))...); err != nil {
 		return nil, fmt.Errorf("container provider: mariadb: %w", err)
 	}
 	mysqlAddr, err := hostPort(ctx, e.mariadb, "3306/tcp")
@@ -180,11 +183,24 @@ func startContainers(ctx context.Context) (_ *ContainerEnv, err error) {
 }
 
 // closeContainers ends the shared containers and their network, if they were started, and removes the
-// binaries bridgeImage built.
+// bridge images and binaries the tests built.
 func closeContainers(ctx context.Context) error {
 	var errs []error
 	if containerEnv != nil {
 		errs = append(errs, containerEnv.terminate(ctx))
+	}
+	bridgeMu.Lock()
+	defer bridgeMu.Unlock()
+	if len(bridgeImages) > 0 {
+		cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+		if err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		defer cli.Close()
+		for _, img := range bridgeImages {
+			_, err := cli.ImageRemove(ctx, img, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+			errs = append(errs, err)
+		}
 	}
 	if bridgeBinDir != "" {
 		errs = append(errs, os.RemoveAll(bridgeBinDir))
@@ -268,11 +284,10 @@ func runContainer(ctx context.Context, image string, opts ...testcontainers.Cont
 	return testcontainers.Run(ctx, image, opts...)
 }
 
-// redisOptions run qb/redis on nw with alias, its port published on 127.0.0.1:hostPort ("": Docker picks one),
-// with cmd instead of the image's command when given.
-func redisOptions(nw *testcontainers.DockerNetwork, alias, hostPort string, cmd ...string) []testcontainers.ContainerCustomizer {
+// redisOptions run qb/redis with its port published on 127.0.0.1:hostPort ("": Docker picks one), with cmd
+// instead of the image's command when given.
+func redisOptions(hostPort string, cmd ...string) []testcontainers.ContainerCustomizer {
 	opts := []testcontainers.ContainerCustomizer{
-		network.WithNetwork([]string{alias}, nw),
 		onLoopback("6379/tcp", hostPort),
 		testcontainers.WithWaitStrategy(wait.ForLog("Ready to accept connections").WithStartupTimeout(ctrStartupTimeout)),
 	}
@@ -282,11 +297,10 @@ func redisOptions(nw *testcontainers.DockerNetwork, alias, hostPort string, cmd 
 	return opts
 }
 
-// mariadbOptions run qb/mariadb on nw with alias, its port published on 127.0.0.1:hostPort ("": Docker picks
-// one; a fixed port survives `docker restart`).
-func mariadbOptions(nw *testcontainers.DockerNetwork, alias, hostPort string) []testcontainers.ContainerCustomizer {
+// mariadbOptions run qb/mariadb with its port published on 127.0.0.1:hostPort ("": Docker picks one; a fixed
+// port survives `docker restart`).
+func mariadbOptions(hostPort string) []testcontainers.ContainerCustomizer {
 	return []testcontainers.ContainerCustomizer{
-		network.WithNetwork([]string{alias}, nw),
 		onLoopback("3306/tcp", hostPort),
 		testcontainers.WithWaitStrategy(wait.ForLog("ready for connections").WithStartupTimeout(ctrStartupTimeout)),
 	}
@@ -322,18 +336,23 @@ func hostPort(ctx context.Context, c *testcontainers.DockerContainer, port strin
 }
 
 var (
-	bridgeBinMu  sync.Mutex
+	bridgeMu     sync.Mutex
 	bridgeBinDir string            // made on first use, removed by closeContainers
 	bridgeBins   map[string]string // package → static binary
+	bridgeImages map[string]string // package → image, removed by closeContainers
 )
 
-// bridgeImage is the request option that builds the bridge's image (docker/bridge/Dockerfile) around a static
-// build (CGO_ENABLED=0) of the Go package pkg, relative to integration/ (../cmd/bridge, ./testdata/testbridge).
-// The image is the container's own: Terminate removes it.
-func bridgeImage(pkg string) (testcontainers.CustomizeRequestOption, error) {
-	bin, err := staticBinary(pkg)
+// bridgeImage is the bridge's image (docker/bridge/Dockerfile) around a static build (CGO_ENABLED=0) of the Go
+// package pkg, relative to integration/ (../cmd/bridge, ./testdata/testbridge); built once per test process.
+func bridgeImage(ctx context.Context, pkg string) (string, error) {
+	bridgeMu.Lock()
+	defer bridgeMu.Unlock()
+	if img, ok := bridgeImages[pkg]; ok {
+		return img, nil
+	}
+	bin, err := buildStatic(pkg)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	files := map[string]string{"bin/bridge": bin}
 	for _, f := range []string{"Dockerfile", "passwd", "group", "home/README"} {
@@ -341,18 +360,35 @@ func bridgeImage(pkg string) (testcontainers.CustomizeRequestOption, error) {
 	}
 	archive, err := buildContext(files)
 	if err != nil {
-		return nil, fmt.Errorf("container provider: bridge image context: %w", err)
+		return "", fmt.Errorf("container provider: bridge image context: %w", err)
 	}
-	return testcontainers.WithDockerfile(testcontainers.FromDockerfile{
+	p, err := testcontainers.NewDockerProvider()
+	if err != nil {
+		return "", fmt.Errorf("container provider: Docker engine: %w", err)
+	}
+	defer p.Close()
+	img, err := p.BuildImage(ctx, &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
 		ContextArchive: bytes.NewReader(archive),
 		Dockerfile:     "docker/bridge/Dockerfile",
 		Repo:           "qb-test/bridge",
-	}), nil
+		Tag:            runID() + "-" + filepath.Base(pkg),
+	}})
+	if err != nil {
+		return "", fmt.Errorf("container provider: bridge image of %s: %w", pkg, err)
+	}
+	bridgeImages[pkg] = img
+	return img, nil
 }
 
+// staticBinary is a static build (CGO_ENABLED=0) of the Go package pkg, relative to integration/; built once
+// per test process. It runs on this machine and in the bridge's image alike.
 func staticBinary(pkg string) (string, error) {
-	bridgeBinMu.Lock()
-	defer bridgeBinMu.Unlock()
+	bridgeMu.Lock()
+	defer bridgeMu.Unlock()
+	return buildStatic(pkg)
+}
+
+func buildStatic(pkg string) (string, error) {
 	if bin, ok := bridgeBins[pkg]; ok {
 		return bin, nil
 	}
@@ -361,7 +397,7 @@ func staticBinary(pkg string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		bridgeBinDir, bridgeBins = dir, map[string]string{}
+		bridgeBinDir, bridgeBins, bridgeImages = dir, map[string]string{}, map[string]string{}
 	}
 	bin := filepath.Join(bridgeBinDir, fmt.Sprintf("bridge-%d", len(bridgeBins)))
 	cmd := exec.Command("go", "build", "-o", bin, pkg)
