@@ -119,19 +119,42 @@ func (tr containerTraces) finishedJobs(l *ledger) int {
 	return len(seen)
 }
 
-// faultFleet is the consumers of the two Redis fault tests: testbridge in its container (concurrency 4, its
-// traces in trace, database db) and an in-process bridge on the host (concurrency 4, its runs in l), on the
-// think-queue v3 queue q of the Redis "redis" of n, with 600 test\Block jobs of 50 ms. It returns the
-// container and its traces once both bridges run jobs.
-func faultFleet(t *testing.T, n *ctrNet, l *ledger, addr, q, traceAlias string, trace *goredis.Client, db int) (*testcontainers.DockerContainer, containerTraces) {
+// traceRedis is a Redis "trace" that testbridge in its container writes its traces to, unharmed by the fault:
+// on n's network (Redis paused: the trace Redis runs on), or on a network of its own that the bridge's container
+// joins too (the container cut off from n's network: it still reaches the trace Redis).
+type traceRedis struct {
+	client *goredis.Client
+	net    *ctrNet // the trace Redis's own network, or nil when it is on n's
+}
+
+func newTraceRedis(t *testing.T, n *ctrNet, ownNetwork bool) *traceRedis {
 	t.Helper()
-	tr := containerTraces{trace: trace, started: q + ":started", done: q + ":done"}
-	redisKeys(t, trace, tr.started, tr.done)
+	tr := &traceRedis{}
+	on := n
+	if ownNetwork {
+		tr.net = newCtrNet(t)
+		on = tr.net
+	}
+	tr.client = goredis.NewClient(&goredis.Options{Addr: on.addr(on.redis("trace"), "6379/tcp")})
+	t.Cleanup(func() { _ = tr.client.Close() })
+	return tr
+}
+
+// faultFleet is the consumers of the two Redis fault tests: testbridge in its container (concurrency 4, its
+// traces in trace) and an in-process bridge on the host (concurrency 4, its runs in l), on the
+// think-queue v3 queue q of the Redis "redis" of n, with 1,500 test\Block jobs of 50 ms. It returns the
+// container and its traces once both bridges run jobs.
+func faultFleet(t *testing.T, n *ctrNet, l *ledger, addr, q string, trace *traceRedis) (*testcontainers.DockerContainer, containerTraces) {
+	t.Helper()
+	tr := containerTraces{trace: trace.client, started: q + ":started", done: q + ":done"}
+	redisKeys(t, trace.client, tr.started, tr.done)
 	blockJobs(t, l, addr, q, tr.started, tr.done, faultJobs, 50)
-	c := n.bridge("bridge", "./testdata/testbridge",
-		map[string]string{"TESTBRIDGE_REDIS_ADDR": traceAlias + ":6379", "TESTBRIDGE_REDIS_DB": fmt.Sprint(db)},
+	c := n.bridge("bridge", "./testdata/testbridge", map[string]string{"TESTBRIDGE_REDIS_ADDR": "trace:6379"},
 		"--connection", "redis://redis:6379/0", "--dialect", "thinkqueue-v3", "--expire", fmt.Sprint(faultExpire.Seconds()),
 		"work", "--queue", q, "--concurrency", fmt.Sprint(faultConcurrency), "--sleep", "0.05")
+	if trace.net != nil {
+		trace.net.connect(c, "bridge")
+	}
 	waitFor(t, "the bridge in its container running jobs", func() bool { return tr.trace.LLen(context.Background(), tr.done).Val() > 0 })
 	runInProcess(t, l, addr, q, "host", faultConcurrency, 50)
 	waitFor(t, "a quarter of the jobs finished, by both", func() bool { return l.finishedJobs() > 0 && tr.finishedJobs(l) >= faultJobs/4 })
@@ -142,7 +165,8 @@ const faultJobs, faultConcurrency = 1500, 4
 
 // TestFaultBridgeCutOffFromRedis: two bridges, one in its container and one on the host, run 1,500 jobs four at a
 // time each; the container loses its network (docker network disconnect) for 2×expire + 1 s and gets it back.
-// The reservations of the jobs it was running lapse, the host's bridge takes those jobs over (new
+// (Its traces go to a Redis on a second network, which it keeps.) The reservations of the jobs it was running
+// lapse, the host's bridge takes those jobs over (new
 // reservations), and the cut-off bridge carries on by itself once reconnected. Nothing is lost, nothing but those
 // jobs runs twice, and nothing starts in the container while it is cut off.
 func TestFaultBridgeCutOffFromRedis(t *testing.T) {
@@ -156,11 +180,10 @@ func TestFaultBridgeCutOffFromRedis(t *testing.T) {
 	q := randomName("qbf.cut.")
 	keys := []string{"{queues:" + q + "}", "{queues:" + q + "}:delayed", "{queues:" + q + "}:reserved"}
 	redisKeys(t, rdb, keys...)
-	trace := goredis.NewClient(&goredis.Options{Addr: addr, DB: 1})
-	t.Cleanup(func() { _ = trace.Close() })
+	trace := newTraceRedis(t, n, true)
 
 	l := newLedger()
-	c, tr := faultFleet(t, n, l, addr, q, "redis", trace, 1)
+	c, tr := faultFleet(t, n, l, addr, q, trace)
 	cutAt := time.Now()
 	n.disconnect(c)
 	time.Sleep(2*faultExpire + time.Second)
@@ -170,7 +193,7 @@ func TestFaultBridgeCutOffFromRedis(t *testing.T) {
 		return tr.finishedJobs(l) == faultJobs && rdb.Exists(context.Background(), keys...).Val() == 0
 	})
 
-	l.readTestbridgeTraces(t, trace, tr.started, tr.done, "container")
+	l.readTestbridgeTraces(t, tr.trace, tr.started, tr.done, "container")
 	l.sortRuns()
 	f := l.figures(t)
 	t.Logf("cut off for %s: %s", backAt.Sub(cutAt).Round(100*time.Millisecond), f)
@@ -209,11 +232,10 @@ func TestFaultRedisPaused(t *testing.T) {
 	q := randomName("qbf.pause.")
 	keys := []string{"{queues:" + q + "}", "{queues:" + q + "}:delayed", "{queues:" + q + "}:reserved"}
 	redisKeys(t, rdb, keys...)
-	trace := goredis.NewClient(&goredis.Options{Addr: n.addr(n.redis("trace"), "6379/tcp")})
-	t.Cleanup(func() { _ = trace.Close() })
+	trace := newTraceRedis(t, n, false)
 
 	l := newLedger()
-	_, tr := faultFleet(t, n, l, addr, q, "trace", trace, 0)
+	_, tr := faultFleet(t, n, l, addr, q, trace)
 	pausedAt := time.Now()
 	n.pause(redis)
 	time.Sleep(2*faultExpire + time.Second)
@@ -223,7 +245,7 @@ func TestFaultRedisPaused(t *testing.T) {
 		return tr.finishedJobs(l) == faultJobs && rdb.Exists(context.Background(), keys...).Val() == 0
 	})
 
-	l.readTestbridgeTraces(t, trace, tr.started, tr.done, "container")
+	l.readTestbridgeTraces(t, tr.trace, tr.started, tr.done, "container")
 	l.sortRuns()
 	f := l.figures(t)
 	t.Logf("paused for %s: %s", resumedAt.Sub(pausedAt).Round(100*time.Millisecond), f)
