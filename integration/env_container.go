@@ -107,18 +107,27 @@ func findImages() (ctrImages, error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := requireImages(ctx, im.PHP, im.Redis, im.MariaDB); err != nil {
+		return ctrImages{}, err
+	}
+	return im, nil
+}
+
+// requireImages returns an error naming the first of images the Docker engine does not have, and the command
+// that builds it.
+func requireImages(ctx context.Context, images ...string) error {
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
-		return ctrImages{}, fmt.Errorf("container provider: Docker engine: %w", err)
+		return fmt.Errorf("container provider: Docker engine: %w", err)
 	}
 	defer cli.Close()
-	for _, name := range []string{im.PHP, im.Redis, im.MariaDB} {
+	for _, name := range images {
 		if _, err := cli.ImageInspect(ctx, name); err != nil {
-			return ctrImages{}, fmt.Errorf("container provider: image %s is not in the Docker engine (%v): "+
+			return fmt.Errorf("container provider: image %s is not in the Docker engine (%v): "+
 				"build the images with scripts/images.sh (nothing is pulled)", name, err)
 		}
 	}
-	return im, nil
+	return nil
 }
 
 // Container starts the shared containers on first use and returns the provider; later calls return the same

@@ -165,10 +165,10 @@ const faultJobs, faultConcurrency = 1500, 4
 
 // TestFaultBridgeCutOffFromRedis: two bridges, one in its container and one on the host, run 1,500 jobs four at a
 // time each; the container loses its network (docker network disconnect) for 2×expire + 1 s and gets it back.
-// (Its traces go to a Redis on a second network, which it keeps.) The reservations of the jobs it was running
-// lapse, the host's bridge takes those jobs over (new
-// reservations), and the cut-off bridge carries on by itself once reconnected. Nothing is lost, nothing but those
-// jobs runs twice, and nothing starts in the container while it is cut off.
+// (Its traces go to a Redis on a second network, which it keeps.) The jobs it was running can be neither
+// acknowledged nor renewed; their reservations lapse and the host's bridge runs them again (new reservations).
+// Once reconnected, the cut-off bridge carries on by itself. Nothing is lost; a job runs twice only across the
+// fault (requireRerunsLapsed), and nothing starts in the container while it is cut off.
 func TestFaultBridgeCutOffFromRedis(t *testing.T) {
 	requireContainerProvider(t)
 	t.Parallel()
@@ -197,9 +197,8 @@ func TestFaultBridgeCutOffFromRedis(t *testing.T) {
 	l.sortRuns()
 	f := l.figures(t)
 	t.Logf("cut off for %s: %s", backAt.Sub(cutAt).Round(100*time.Millisecond), f)
-	require.Zero(t, f.Lost)
-	require.LessOrEqual(t, f.Duplicates+f.CutShort, faultConcurrency, "only the jobs running at the cut run again")
 	l.requireRerunsLapsed(t, cutAt, backAt)
+	require.Zero(t, f.Lost)
 	afterwards := 0
 	for id, runs := range l.runs {
 		for _, r := range runs {
@@ -218,9 +217,9 @@ func TestFaultBridgeCutOffFromRedis(t *testing.T) {
 // TestFaultRedisPaused: Redis is frozen (docker pause) for 2×expire + 1 s while two bridges, one in its container
 // and one on the host, run 1,500 jobs four at a time each (the container's traces go to a second Redis, which
 // keeps running). Every connection hangs, nobody can renew a reservation or acknowledge a job, and the
-// reservations of the jobs running at the pause lapse: once Redis thaws, a job is either acknowledged by the
-// worker that ran it or reserved anew and run again, by either bridge. Nothing is lost and nothing but those jobs
-// runs twice.
+// reservations of the jobs running at the pause lapse: once Redis thaws, such a job is either acknowledged by
+// the worker that ran it or reserved anew and run again, by either bridge. Nothing is lost; a job runs twice
+// only across the fault (requireRerunsLapsed).
 func TestFaultRedisPaused(t *testing.T) {
 	requireContainerProvider(t)
 	t.Parallel()
@@ -249,9 +248,8 @@ func TestFaultRedisPaused(t *testing.T) {
 	l.sortRuns()
 	f := l.figures(t)
 	t.Logf("paused for %s: %s", resumedAt.Sub(pausedAt).Round(100*time.Millisecond), f)
-	require.Zero(t, f.Lost)
-	require.LessOrEqual(t, f.Duplicates+f.CutShort, 2*faultConcurrency, "only the jobs running at the pause run again")
 	l.requireRerunsLapsed(t, pausedAt, resumedAt)
+	require.Zero(t, f.Lost)
 	requireQueueGone(t, rdb, keys...)
 }
 
@@ -381,7 +379,8 @@ func TestFaultPHPWorkerKilled(t *testing.T) {
 // TestFaultMariaDBRestart: MariaDB (its own container) is restarted (docker restart: SIGTERM, start) while the
 // bridge pushes 1,500 Laravel jobs onto its database queue, one every few milliseconds, and two bridges run them,
 // four at a time each. Pushes that fail while the server is down are counted (such a job may or may not exist);
-// every acknowledged job runs, and a job runs again only after its reservation lapsed.
+// every acknowledged job runs, and a job runs twice only across the fault (requireRerunsLapsed): the bridge
+// could not delete it while the server was down, and its reservation lapsed.
 func TestFaultMariaDBRestart(t *testing.T) {
 	requireContainerProvider(t)
 	t.Parallel()
@@ -487,9 +486,8 @@ func TestFaultMariaDBRestart(t *testing.T) {
 	require.LessOrEqual(t, unknown, failedPushes, "runs of jobs nobody pushed")
 	f := l.figures(t)
 	t.Logf("restarted in %s: %s (%d pushes failed, %d of them ran anyway)", upAt.Sub(restartAt).Round(100*time.Millisecond), f, failedPushes, unknown)
-	require.Zero(t, f.Lost)
-	require.LessOrEqual(t, f.Duplicates+f.CutShort, 2*concurrency, "only the jobs running at the restart run again")
 	l.requireRerunsLapsed(t, restartAt, upAt)
+	require.Zero(t, f.Lost)
 }
 
 // TestFaultSentinelFailover: a Redis primary and its replica in containers, watched by three Sentinels (quorum
@@ -579,9 +577,9 @@ func TestFaultSentinelFailover(t *testing.T) {
 	cancel()
 	require.NoError(t, <-ran)
 
-	// Until the bridge has let go of its connections to the dead primary (they end by timeout, a few seconds
-	// after the failover), an acknowledgement can be held up on one of them past the job's reservation.
-	settled := promotedAt.Add(2*faultExpire + time.Second)
+	// Until the bridge has let go of its connections to the dead primary, an acknowledgement can be held up on
+	// one of them past the job's reservation.
+	settled := promotedAt.Add(faultSettle)
 	f := l.figures(t)
 	lapsed, lostWithPrimary := 0, 0
 	for id, runs := range l.runs {
@@ -605,5 +603,4 @@ func TestFaultSentinelFailover(t *testing.T) {
 	t.Logf("primary killed, replica promoted after %s: %s; runs again after a lapsed reservation %d, after a reservation lost with the primary %d",
 		promotedAt.Sub(killedAt).Round(100*time.Millisecond), f, lapsed, lostWithPrimary)
 	require.Zero(t, f.Lost)
-	require.LessOrEqual(t, f.Duplicates+f.CutShort, 4*concurrency, "only jobs running around the kill run again")
 }
