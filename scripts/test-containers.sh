@@ -13,9 +13,9 @@ scripts/images.sh >/dev/null
 
 run=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 cleanup() {
-  docker ps -aq --filter "label=queuebridge.run=$run" | xargs -r docker rm -f -v >/dev/null
-  docker network ls -q --filter "label=queuebridge.run=$run" | xargs -r docker network rm >/dev/null
-  docker image ls --format '{{.Repository}}:{{.Tag}}' | grep "^qb-test/bridge:$run-" | xargs -r docker image rm -f >/dev/null
+  docker ps -aq --filter "label=queuebridge.run=$run" | xargs -r docker rm -f -v >/dev/null || true
+  docker network ls -q --filter "label=queuebridge.run=$run" | xargs -r docker network rm >/dev/null || true
+  docker image ls -q --filter "reference=qb-test/bridge:$run-*" | xargs -r docker image rm -f >/dev/null || true
 }
 trap cleanup EXIT
 
