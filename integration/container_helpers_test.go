@@ -307,7 +307,7 @@ type jobRun struct {
 type ledger struct {
 	mu     sync.Mutex
 	pushed []string
-	unsure map[string]bool // pushes that returned an error: the job may or may not exist
+	unsure map[string]bool // jobs that ran although their push returned an error (it had written the job)
 	runs   map[string][]jobRun
 }
 
@@ -384,7 +384,7 @@ func (l *ledger) readTestbridgeTraces(t *testing.T, rdb *goredis.Client, started
 // ledgerFigures are what a ledger adds up to.
 type ledgerFigures struct {
 	Pushed     int // pushes that succeeded
-	Unsure     int // pushes that returned an error
+	Unsure     int // jobs that ran although their push returned an error
 	Ran        int // jobs that finished at least once
 	Lost       int // pushed jobs that never finished
 	Duplicates int // finished runs beyond each job's first
@@ -392,8 +392,11 @@ type ledgerFigures struct {
 }
 
 func (f ledgerFigures) String() string {
-	return fmt.Sprintf("pushed %d (+%d unacknowledged), ran %d, lost %d, duplicates %d, cut short %d",
-		f.Pushed, f.Unsure, f.Ran, f.Lost, f.Duplicates, f.CutShort)
+	s := fmt.Sprintf("pushed %d, ran %d, lost %d, duplicates %d, cut short %d", f.Pushed, f.Ran, f.Lost, f.Duplicates, f.CutShort)
+	if f.Unsure > 0 {
+		s += fmt.Sprintf(", and %d jobs whose push failed ran", f.Unsure)
+	}
+	return s
 }
 
 // figures counts the ledger; every run must be of a pushed job (or an unacknowledged push).
