@@ -449,6 +449,14 @@ func TestFaultMariaDBRestart(t *testing.T) {
 	n.restart(db)
 	upAt := time.Now()
 	<-pushed
+	t.Cleanup(func() {
+		if t.Failed() {
+			var rows, reserved int
+			_ = sqldb.QueryRow("SELECT COUNT(*), COUNT(reserved_at) FROM jobs").Scan(&rows, &reserved)
+			t.Logf("at the failure: %d rows left in jobs (%d reserved), %d jobs finished of %d pushed",
+				rows, reserved, l.finishedJobs(), len(l.pushed))
+		}
+	})
 
 	waitFor(t, "every acknowledged job finished and the table empty", func() bool {
 		l.mu.Lock()
