@@ -4,8 +4,9 @@
 // Providers, chosen by QB_PROVIDER (see FromEnv):
 //
 //	QB_PROVIDER=local (default)  Local(): Redis, MySQL/MariaDB and `php` of this machine (env vars below)
-//	QB_PROVIDER=container        Container(): testcontainers-go starts Redis, MariaDB and a PHP container
-//	                             built from docker/php/Dockerfile (needs a Docker engine; see env_container.go)
+//	QB_PROVIDER=container        Container(): testcontainers-go starts Redis, MariaDB and PHP containers from
+//	                             the local images of scripts/images.sh (a Docker engine, no registry; see
+//	                             env_container.go); scripts/test-containers.sh runs the suite that way
 //
 // Local's variables: QB_REDIS_ADDR (127.0.0.1:6379), QB_REDIS_DB (3), QB_MYSQL_DSN
 // (root@tcp(127.0.0.1:3306)/queuebridge, a go-sql-driver/mysql DSN), QB_PHP (php), QB_LARAVEL_DIR

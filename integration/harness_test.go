@@ -65,6 +65,11 @@ func TestMain(m *testing.M) {
 	// Every bridge, client, database handle, subprocess and background run is closed or waited for by the
 	// test that made it, so no goroutine may be left once the tests are done: no ignores.
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		if err := closeContainers(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "integration: remove the shared containers:", err)
+		}
+		cancel()
 		_ = os.RemoveAll(dir)
 		os.Exit(code)
 	}))

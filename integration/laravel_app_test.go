@@ -3,12 +3,9 @@ package integration
 // Smoke tests of the harness's Laravel backend: the test app is the real framework.
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -209,30 +206,4 @@ func TestLaravelHarnessRestart(t *testing.T) {
 	v, err := a.Redis.Get(context.Background(), a.RestartKey()).Result()
 	require.NoError(t, err)
 	require.Regexp(t, `^\d+$`, v, "queue:restart stores the unix time as a plain string")
-}
-
-// TestLaravelHarnessContainerBuildContext: the build context the container provider sends to Docker holds the
-// Dockerfile and the test app (the provider itself needs a Docker engine and cannot run here).
-func TestLaravelHarnessContainerBuildContext(t *testing.T) {
-	t.Parallel()
-	b, err := phpBuildContext()
-	require.NoError(t, err)
-	names := map[string]bool{}
-	tr := tar.NewReader(bytes.NewReader(b))
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		names[h.Name] = true
-	}
-	for _, want := range []string{"docker/php/Dockerfile", "integration/testdata/laravel/bootstrap.php",
-		"integration/testdata/laravel/work.php", "integration/testdata/laravel/app/Jobs/Record.php",
-		"integration/testdata/php/tq_push.php"} {
-		require.True(t, names[want], "%s in the build context", want)
-	}
-	for n := range names {
-		require.False(t, strings.Contains(n, "/laravel/storage/"), "local scratch %s in the build context", n)
-	}
 }
