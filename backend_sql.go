@@ -54,13 +54,20 @@ func openSQL(ctx context.Context, c *Config, f format) (*backend, error) {
 		return nil, err
 	}
 	embedded := c.Connection == EmbeddedConnection
-	be := &backend{format: f, memErrs: &memoryLastErrors{}}
 	db, err := sqlstore.Open(ctx, dsn, &sqlstore.Options{Create: embedded})
 	if err != nil {
 		return nil, fmt.Errorf("queue database: %w", redactErr(err, dsn))
 	}
+	return sqlBackend(ctx, c, f, db, prefix+table, prefix+cmp.Or(c.FailedTable, sqlstore.DefaultFailedTable), embedded)
+}
+
+// sqlBackend works the jobs table on db (which close closes), its failed_jobs table beside it or in
+// FailedDatabase; embedded creates both.
+func sqlBackend(ctx context.Context, c *Config, f format, db *sqlstore.DB, jobsTable, failedTable string, embedded bool) (*backend, error) {
+	be := &backend{format: f, memErrs: &memoryLastErrors{}}
 	be.closers = append(be.closers, db)
 	failedDB := db
+	var err error
 	if c.FailedDatabase != "" {
 		if failedDB, err = sqlstore.Open(ctx, c.FailedDatabase, nil); err != nil {
 			be.close()
@@ -68,7 +75,6 @@ func openSQL(ctx context.Context, c *Config, f format) (*backend, error) {
 		}
 		be.closers = append(be.closers, failedDB)
 	}
-	jobsTable, failedTable := prefix+table, prefix+cmp.Or(c.FailedTable, sqlstore.DefaultFailedTable)
 	if embedded {
 		if _, err := db.MigrateJobs(ctx, f.jobsTable(), jobsTable, false); err != nil {
 			be.close()

@@ -1,7 +1,9 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/queuebridge/bridge/events"
 	"github.com/queuebridge/bridge/executor/goexec"
 	"github.com/queuebridge/bridge/queue"
+	sqlstore "github.com/queuebridge/bridge/storage/sql"
 )
 
 // Job is one reserved job as a handler sees it.
@@ -76,6 +79,33 @@ func OpenRedis(ctx context.Context, client goredis.UniversalClient, cfg *Config)
 	}
 	routeRedisLogs(c.Logger)
 	be, err := redisBackend(ctx, client, &c, f)
+	if err != nil {
+		return nil, err
+	}
+	return connected(c, be), nil
+}
+
+// OpenDB returns a Bridge working the app's jobs table (table, default "jobs", the app's table prefix
+// included) on the caller's database/sql pool, in cfg's dialect; driver is "mysql", "postgres" or "sqlite";
+// cfg.Connection is ignored, failed jobs go to cfg.FailedTable beside it (or to cfg.FailedDatabase), and
+// Close leaves the pool open. The tables must exist (Migrate).
+func OpenDB(ctx context.Context, db *sql.DB, driver, table string, cfg *Config) (*Bridge, error) {
+	c := cfg.WithDefaults()
+	c.Connection = ""
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	c.Connection = driver + ":(the caller's pool)"
+	f, err := parseFormat(c.Dialect, c.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := sqlstore.Wrap(ctx, db, driver, nil)
+	if err != nil {
+		return nil, err
+	}
+	routeRedisLogs(c.Logger)
+	be, err := sqlBackend(ctx, &c, f, pool, cmp.Or(table, "jobs"), c.FailedTable, false)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -220,4 +221,38 @@ func Example_sync() {
 	// Output:
 	// ran, attempt 1
 	// pushed
+}
+
+// OpenDB works the app's jobs table on a database/sql pool the program already has.
+func ExampleOpenDB() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "bridge-example-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "app.db")
+	if _, err := bridge.Migrate(ctx, &bridge.Config{Connection: "sqlite:" + file, Dialect: "thinkqueue-v3", Logger: quiet}, false); err != nil {
+		panic(err)
+	}
+	pool, err := sql.Open("sqlite", file)
+	if err != nil {
+		panic(err)
+	}
+	defer pool.Close()
+	b, err := bridge.OpenDB(ctx, pool, "sqlite", "jobs", &bridge.Config{Dialect: "thinkqueue-v3", Logger: quiet})
+	if err != nil {
+		panic(err)
+	}
+	defer b.Close()
+	id, err := b.Push(ctx, "default", `app\job\Hello`, map[string]string{"name": "Ann"})
+	if err != nil {
+		panic(err)
+	}
+	sizes, err := b.Sizes(ctx, "default")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("row", id, "ready", sizes.Ready)
+	// Output: row 1 ready 1
 }

@@ -20,4 +20,5 @@ cleanup() {
 trap cleanup EXIT
 
 export QB_PROVIDER=container QB_CONTAINER_RUN=$run TESTCONTAINERS_RYUK_DISABLED=true
-go test -count=1 -timeout 20m -run "${QB_CONTAINER_TESTS:-^(TestLaravel|TestContainer|TestFault|TestImages)}" "$@" ./integration/
+cd integration # a module of its own
+go test -count=1 -timeout 20m -run "${QB_CONTAINER_TESTS:-^(TestLaravel|TestContainer|TestFault|TestImages)}" "$@" ./...

@@ -33,6 +33,8 @@ type DB struct {
 	loc *time.Location
 	// path is an SQLite file that may not exist yet (Options.Create); "" otherwise.
 	path string
+	// borrowed is a pool the caller gave (Wrap), which Close leaves open.
+	borrowed bool
 }
 
 // Open connects to the database dsn names, checks that it answers, and on MySQL and PostgreSQL reads the
@@ -137,7 +139,12 @@ func (d *DB) firstQuery(ctx context.Context, cfg dsnConfig) error {
 }
 
 // Close closes the pool. The brokers and stores on the DB stop working.
-func (d *DB) Close() error { return d.pool.Close() }
+func (d *DB) Close() error {
+	if d.borrowed {
+		return nil
+	}
+	return d.pool.Close()
+}
 
 // String names the database as messages do: driver, address and database ("mysql 127.0.0.1:3306/app",
 // "sqlite ./bridge.db"), never a password.
