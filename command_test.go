@@ -3,12 +3,15 @@ package bridge_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/queuebridge/bridge"
 	goredis "github.com/redis/go-redis/v9"
@@ -168,4 +171,26 @@ func TestConcurrentRuns(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// With neither --delay nor --backoff a failing job waits 1s, 2s, 4s… between attempts, instead of running
+// thousands of times a second; --delay 0 keeps think-queue's own rerun at once.
+func TestFailingJobDoesNotSpin(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var attempts atomic.Int32
+	b.b.HandleFunc(`app\job\Fail`, func(context.Context, *bridge.Job) error {
+		attempts.Add(1)
+		return errors.New("refusing to greet 'fail'")
+	})
+	code, _, errOut := b.run(t, "--dialect", "thinkqueue-v1", "push", "--queue", b.queue, `app\job\Fail`)
+	require.Equal(t, 0, code, errOut)
+	ctx, cancel := context.WithTimeout(context.Background(), 3500*time.Millisecond)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	b.b.RunCommand(ctx, []string{"bridge", "--connection", redisURL(), "--failed-prefix", b.prefix, "--dialect", "thinkqueue-v1",
+		"work", "--queue", b.queue, "--sleep", "0.05", "--log-level", "error"}, &stdout, &stderr)
+	n := attempts.Load()
+	require.GreaterOrEqual(t, n, int32(2), "it ran again after its first delay")
+	require.LessOrEqual(t, n, int32(4), "attempts in 3.5 s: at 0 s, 1 s and 3 s, give or take one")
 }
