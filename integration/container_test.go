@@ -230,7 +230,7 @@ func TestContainerLaravelDatabase(t *testing.T) {
 	byBridge := map[string]int{}
 	b, err := bridge.Open(ctx, &bridge.Config{Connection: connection, Dialect: "laravel-8", Expire: 90 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Worker: bridge.WorkerConfig{Queues: []string{q}, Concurrency: 4, StopWhenEmpty: true, Sleep: 50 * time.Millisecond}})
+		Worker: bridge.WorkerConfig{Memory: -1, Queues: []string{q}, Concurrency: 4, StopWhenEmpty: true, Sleep: 50 * time.Millisecond}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	record := func(_ context.Context, job *bridge.Job) error {

@@ -65,7 +65,7 @@ func runInProcess(t *testing.T, l *ledger, addr, q, by string, concurrency, ms i
 	ctx, cancel := context.WithCancel(context.Background())
 	b, err := bridge.Open(ctx, &bridge.Config{Connection: "redis://" + addr + "/0", Dialect: "thinkqueue-v3",
 		Expire: faultExpire, Logger: quietLogger(),
-		Worker: bridge.WorkerConfig{Queues: []string{q}, Concurrency: concurrency, Sleep: 50 * time.Millisecond}})
+		Worker: bridge.WorkerConfig{Memory: -1, Queues: []string{q}, Concurrency: concurrency, Sleep: 50 * time.Millisecond}})
 	require.NoError(t, err)
 	b.HandleFunc(`test\Block`, func(ctx context.Context, job *bridge.Job) error {
 		r := l.start(job.ID(), jobRun{Attempts: job.Attempts(), At: time.Now(), By: by})
@@ -295,7 +295,7 @@ func TestFaultPHPWorkerKilled(t *testing.T) {
 	defer cancel()
 	b, err := bridge.Open(ctx, &bridge.Config{Connection: "redis://" + addr + "/0", Dialect: "laravel-8", Prefix: prefix,
 		Expire: faultExpire, Logger: quietLogger(),
-		Worker: bridge.WorkerConfig{Queues: []string{q}, Sleep: 50 * time.Millisecond}})
+		Worker: bridge.WorkerConfig{Memory: -1, Queues: []string{q}, Sleep: 50 * time.Millisecond}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	b.HandleFunc(`App\Jobs\Record`, func(ctx context.Context, job *bridge.Job) error {
@@ -411,7 +411,7 @@ func TestFaultMariaDBRestart(t *testing.T) {
 	var workers sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range errs {
-		b := open(bridge.WorkerConfig{Queues: []string{q}, Concurrency: concurrency, Sleep: 50 * time.Millisecond})
+		b := open(bridge.WorkerConfig{Memory: -1, Queues: []string{q}, Concurrency: concurrency, Sleep: 50 * time.Millisecond})
 		by := fmt.Sprintf("bridge %d", i)
 		b.HandleFunc(job, func(ctx context.Context, job *bridge.Job) error {
 			r := l.start(job.ID(), jobRun{Attempts: job.Attempts(), At: time.Now(), By: by})
@@ -558,7 +558,7 @@ func TestFaultSentinelFailover(t *testing.T) {
 	t.Cleanup(func() { _ = primaryClient.Close() })
 	require.EqualValues(t, 1, primaryClient.Wait(ctx, 1, 10*time.Second).Val(), "WAIT: the replica acknowledged the pushes")
 
-	b := open(bridge.WorkerConfig{Queues: []string{q}, Concurrency: concurrency, Sleep: 50 * time.Millisecond})
+	b := open(bridge.WorkerConfig{Memory: -1, Queues: []string{q}, Concurrency: concurrency, Sleep: 50 * time.Millisecond})
 	b.HandleFunc(`test\Job`, func(ctx context.Context, job *bridge.Job) error {
 		r := l.start(job.ID(), jobRun{Attempts: job.Attempts(), At: time.Now(), By: "bridge"})
 		time.Sleep(10 * time.Millisecond)

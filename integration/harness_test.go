@@ -300,6 +300,7 @@ func (be *backend) migrate() {
 
 // Config is an in-process bridge's view of the backend, working as w says.
 func (be *backend) Config(w bridge.WorkerConfig) *bridge.Config {
+	w = inProcess(w)
 	c := &bridge.Config{
 		Connection: be.Connection,
 		Dialect:    be.Dialect,
@@ -311,6 +312,15 @@ func (be *backend) Config(w bridge.WorkerConfig) *bridge.Config {
 		c.Prefix, c.CachePrefix, c.FailedKeyPrefix = be.Prefix, be.CachePrefix, be.FailedPrefix
 	}
 	return c
+}
+
+// inProcess is w for a bridge inside the test process: every bridge and test of the process shares one Go
+// heap, so the memory limit, a limit on a process, is off unless the test sets one.
+func inProcess(w bridge.WorkerConfig) bridge.WorkerConfig {
+	if w.Memory == 0 {
+		w.Memory = -1
+	}
+	return w
 }
 
 // Logger writes to the backend's log, which the test prints if it fails.
