@@ -7,6 +7,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -342,8 +343,8 @@ func (l *ledger) sortRuns() {
 	}
 }
 
-// readTestbridgeTraces adds the runs test\Block jobs left in Redis: started holds "<id>|<attempts>|<unix s>"
-// per start, done the id per finished run, in order; by names the worker.
+// readTestbridgeTraces adds the runs test\Block jobs left in Redis: started holds a record per start, done
+// the id per finished run, in order; by names the worker.
 func (l *ledger) readTestbridgeTraces(t *testing.T, rdb *goredis.Client, started, done, by string) {
 	t.Helper()
 	ctx := context.Background()
@@ -352,28 +353,28 @@ func (l *ledger) readTestbridgeTraces(t *testing.T, rdb *goredis.Client, started
 	dones, err := rdb.LRange(ctx, done, 0, -1).Result()
 	require.NoError(t, err)
 	finished := map[string]int{}
-	for _, id := range dones {
-		finished[id]++
+	for _, d := range dones {
+		var r record
+		require.NoError(t, json.Unmarshal([]byte(d), &r), "done trace %q", d)
+		finished[r.ID]++
 	}
 	reservations := map[string]bool{}
 	for _, s := range starts {
-		parts := strings.Split(s, "|")
-		require.Len(t, parts, 3, "started trace %q", s)
-		attempts, err := strconv.Atoi(parts[1])
-		require.NoError(t, err)
+		// test\Block's start trace is a record as the recorder reads them (harness_record_test.go).
+		var r record
+		require.NoError(t, json.Unmarshal([]byte(s), &r), "started trace %q", s)
 		// One reservation is one attempts value (think-queue v3 counts on reserve): a second trace of it is the
 		// trace client's retry of a write whose answer it never got, not a run.
-		if reservations[parts[0]+"|"+parts[1]] {
+		key := r.ID + "|" + strconv.Itoa(r.Attempts)
+		if reservations[key] {
 			continue
 		}
-		reservations[parts[0]+"|"+parts[1]] = true
-		sec, err := strconv.ParseInt(parts[2], 10, 64)
-		require.NoError(t, err)
-		i := l.start(parts[0], jobRun{Attempts: attempts, At: time.Unix(sec, 0), By: by})
+		reservations[key] = true
+		i := l.start(r.ID, jobRun{Attempts: r.Attempts, At: time.Unix(int64(r.T), 0), By: by})
 		// A start's run finished if the id has a done trace left to match (runs finish in start order).
-		if finished[parts[0]] > 0 {
-			finished[parts[0]]--
-			l.finish(parts[0], i)
+		if finished[r.ID] > 0 {
+			finished[r.ID]--
+			l.finish(r.ID, i)
 		}
 	}
 	for id, n := range finished {
