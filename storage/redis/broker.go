@@ -137,6 +137,8 @@ type Broker struct {
 	// beatAt and sweptAt map a queue's list key to the Unix second this bridge last announced itself in the
 	// queue's bridge registry, and last looked there for dead bridges (see WaitReady).
 	beatAt, sweptAt map[string]int64
+	// waits maps a queue to its blocking wait in progress (see WaitReady).
+	waits map[string]*pendingWait
 
 	id string // Config.BridgeID
 }
@@ -188,6 +190,7 @@ func New(client goredis.UniversalClient, dialect QueueKeyer, cfg *Config) (*Brok
 	b.scannedAt = make(map[string]int64)
 	b.beatAt = make(map[string]int64)
 	b.sweptAt = make(map[string]int64)
+	b.waits = make(map[string]*pendingWait)
 	b.id = c.BridgeID
 	return b, nil
 }

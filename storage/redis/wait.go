@@ -31,39 +31,85 @@ const (
 // job's, as with Laravel's own blocking pop). On think-queue it is BLMOVE from the list to this bridge's
 // in-flight list {<list>}:inflight:<id>, and the job goes straight back to the head of the list; a bridge
 // killed in between has its in-flight list put back by a live one after a minute (see
-// lua/inflight_recover.lua). With several queues it blocks on each at once.
+// lua/inflight_recover.lua). With several queues it blocks on each at once; a queue's wait that is still
+// blocking when another woke the call carries over to the next call.
 func (b *Broker) WaitReady(ctx context.Context, queues []string, d time.Duration) (bool, error) {
 	if d <= 0 || len(queues) == 0 {
 		return false, nil
 	}
 	d = min(max(d, time.Millisecond), maxBlock)
-	if len(queues) == 1 {
-		return b.waitQueue(ctx, queues[0], d)
+	waits := make([]*pendingWait, len(queues))
+	for i, q := range queues {
+		waits[i] = b.pendingWait(ctx, q, d)
 	}
-	type result struct {
-		ready bool
-		err   error
-	}
-	// Buffered: the waits not needed finish on their own within d, and their wake-ups are not lost (the
-	// job is back on its list, or the notify token was one of many).
-	results := make(chan result, len(queues))
-	for _, q := range queues {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	left := make(chan struct{}) // closed when this call returns
+	defer close(left)
+	settled := make(chan *pendingWait, len(waits))
+	for _, p := range waits {
 		go func() {
-			ready, err := b.waitQueue(ctx, q, d)
-			results <- result{ready, err}
+			select {
+			case <-p.done:
+				settled <- p
+			case <-left:
+			}
 		}()
 	}
 	var errs []error
-	for range queues {
-		r := <-results
-		if r.ready {
-			return true, nil
-		}
-		if r.err != nil {
-			errs = append(errs, r.err)
+	for range waits {
+		select {
+		case p := <-settled:
+			b.consume(p)
+			if p.ready {
+				return true, nil
+			}
+			if p.err != nil {
+				errs = append(errs, p.err)
+			}
+		case <-timer.C:
+			return false, errors.Join(errs...)
 		}
 	}
 	return false, errors.Join(errs...)
+}
+
+// pendingWait is one blocking command on one queue. It outlives the WaitReady call that started it when
+// another queue woke that call first: the next call waits on it rather than block a second time, and takes
+// its wake-up if it came meanwhile (on Laravel, a second BLPOP would have eaten that push's only token).
+type pendingWait struct {
+	queue string
+	done  chan struct{} // closed once ready and err are set
+	ready bool
+	err   error
+}
+
+// pendingWait returns the wait on queue q in progress, or starts one that blocks at most d.
+func (b *Broker) pendingWait(ctx context.Context, q string, d time.Duration) *pendingWait {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p := b.waits[q]; p != nil {
+		return p
+	}
+	p := &pendingWait{queue: q, done: make(chan struct{})}
+	b.waits[q] = p
+	go func() {
+		p.ready, p.err = b.waitQueue(ctx, q, d)
+		if !p.ready && p.err == nil {
+			b.consume(p) // it timed out: nothing for the next call to take
+		}
+		close(p.done)
+	}()
+	return p
+}
+
+// consume forgets a settled wait, so the next call on its queue blocks afresh.
+func (b *Broker) consume(p *pendingWait) {
+	b.mu.Lock()
+	if b.waits[p.queue] == p {
+		delete(b.waits, p.queue)
+	}
+	b.mu.Unlock()
 }
 
 func (b *Broker) waitQueue(ctx context.Context, name string, d time.Duration) (bool, error) {
