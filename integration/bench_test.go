@@ -18,67 +18,70 @@ import (
 	"github.com/queuebridge/bridge/compat/thinkqueue"
 )
 
-// benchConcurrency is the in-process bridge's Worker.Concurrency in BenchmarkDrain: the fastest of 16, 64 and
-// 128 on the reference machine. QB_BENCH_CONCURRENCY overrides it, to compare again.
+// benchConcurrency is the in-process bridge's larger Worker.Concurrency in BenchmarkRedisDrain (the other is
+// 8): the fastest of 16, 64 and 128 on the reference machine. QB_BENCH_CONCURRENCY runs only the one given.
 const benchConcurrency = 128
 
-// BenchmarkDrain times an in-process bridge draining b.N ready jobs (about 150 bytes of data each) with a
-// no-op handler, per dialect, and reports jobs/s. The jobs are pushed before the timer starts.
-// QB_BENCH_ROUTE=go routes the class to Go, so every job goes through the route table and the report's
-// counters, to compare with and without them.
+// BenchmarkRedisDrain times an in-process bridge draining b.N ready jobs (about 150 bytes of data each) with a
+// no-op handler, per dialect at concurrency 8 and 128, and reports jobs/s and the bridge's CPU per job. The
+// jobs are pushed before the timer starts. QB_BENCH_ROUTE=go routes the class to Go, so every job goes
+// through the route table and the report's counters, to compare with and without them.
 //
-//	go test -run '^$' -bench Drain -benchtime 200000x ./integration/
-func BenchmarkDrain(b *testing.B) {
-	concurrency := benchConcurrency
+//	go test -run '^$' -bench RedisDrain -benchtime 200000x ./integration/
+func BenchmarkRedisDrain(b *testing.B) {
+	concurrencies := []int{8, benchConcurrency}
 	if s := os.Getenv("QB_BENCH_CONCURRENCY"); s != "" {
 		n, err := strconv.Atoi(s)
 		require.NoError(b, err, "QB_BENCH_CONCURRENCY")
-		concurrency = n
+		concurrencies = []int{n}
 	}
 	for _, dialect := range thinkQueueDialects {
-		b.Run(dialect, func(b *testing.B) {
-			ctx := testCtx(b, 10*time.Minute)
-			be := newBackend(b, "redis", dialect)
-			q := be.Queue("drain")
-			pushBench(b, be, q, b.N, `test\Noop`, map[string]any{"pad": strings.Repeat("x", 128)})
+		for _, concurrency := range concurrencies {
+			b.Run(fmt.Sprintf("%s/c%d", dialect, concurrency), func(b *testing.B) {
+				ctx := testCtx(b, 10*time.Minute)
+				be := newBackend(b, "redis", dialect)
+				q := be.Queue("drain")
+				pushBench(b, be, q, b.N, `test\Noop`, map[string]any{"pad": strings.Repeat("x", 128)})
 
-			br := be.Open(bridge.WorkerConfig{
-				Queues:        []string{q},
-				Concurrency:   concurrency,
-				StopWhenEmpty: true,
-				Sleep:         time.Millisecond,
-				QuietJobs:     true, // a line per job is the cost of a log, not of the bridge
-			})
-			if s := os.Getenv("QB_BENCH_ROUTE"); s != "" {
-				r, err := bridge.ParseRoute(s)
-				require.NoError(b, err, "QB_BENCH_ROUTE")
-				br.Route(`test\Noop`, r)
-			}
-			var ran atomic.Int64
-			br.HandleFunc(`test\Noop`, func(context.Context, *bridge.Job) error {
-				ran.Add(1)
-				return nil
-			})
+				br := be.Open(bridge.WorkerConfig{
+					Queues:        []string{q},
+					Concurrency:   concurrency,
+					StopWhenEmpty: true,
+					Sleep:         time.Millisecond,
+					QuietJobs:     true, // a line per job is the cost of a log, not of the bridge
+				})
+				if s := os.Getenv("QB_BENCH_ROUTE"); s != "" {
+					r, err := bridge.ParseRoute(s)
+					require.NoError(b, err, "QB_BENCH_ROUTE")
+					br.Route(`test\Noop`, r)
+				}
+				var ran atomic.Int64
+				br.HandleFunc(`test\Noop`, func(context.Context, *bridge.Job) error {
+					ran.Add(1)
+					return nil
+				})
 
-			cpu0 := processCPU(b)
-			b.ResetTimer()
-			err := br.Run(ctx)
-			b.StopTimer()
-			cpu := processCPU(b) - cpu0
-			require.NoError(b, err)
-			require.EqualValues(b, b.N, ran.Load())
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
-			// CPU seconds the bridge (this process) used per second of draining: well below the machine's
-			// cores means the drain waits on Redis round trips rather than on Go.
-			b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "go-cores")
-			be.RequireGone(append(be.Keys(q).all(), be.FailedKeys()...)...)
-		})
+				cpu0 := processCPU(b)
+				b.ResetTimer()
+				err := br.Run(ctx)
+				b.StopTimer()
+				cpu := processCPU(b) - cpu0
+				require.NoError(b, err)
+				require.EqualValues(b, b.N, ran.Load())
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+				// CPU seconds the bridge (this process) used per second of draining: well below the machine's
+				// cores means the drain waits on Redis round trips rather than on Go.
+				b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "go-cores")
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/1000, "go-µs/job")
+				be.RequireGone(append(be.Keys(q).all(), be.FailedKeys()...)...)
+			})
+		}
 	}
 }
 
 // BenchmarkPHPStandIn measures fleet_worker.php, the think-queue stand-in, alone on b.N test\Record jobs, and
 // reports its pace from its first pop to its last delete (PHP start-up and the idle wait at the end are
-// left out). For the comparison with BenchmarkDrain:
+// left out). For the comparison with BenchmarkRedisDrain:
 //
 //	go test -run '^$' -bench PHPStandIn -benchtime 20000x ./integration/
 func BenchmarkPHPStandIn(b *testing.B) {

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -113,13 +112,13 @@ func (n *ctrNet) logs(c *testcontainers.DockerContainer) string {
 // pause or a restart), with cmd instead of the image's command when given.
 func (n *ctrNet) redis(alias string, cmd ...string) *testcontainers.DockerContainer {
 	n.t.Helper()
-	return n.start(alias, n.im.Redis, redisOptions(freePort(n.t), cmd...)...)
+	return n.start(alias, n.im.Redis, redisOptions(strconv.Itoa(freePort(n.t)), cmd...)...)
 }
 
 // mariadb starts qb/mariadb with alias on a fixed loopback port, which survives `docker restart`.
 func (n *ctrNet) mariadb(alias string) *testcontainers.DockerContainer {
 	n.t.Helper()
-	return n.start(alias, n.im.MariaDB, mariadbOptions(freePort(n.t))...)
+	return n.start(alias, n.im.MariaDB, mariadbOptions(strconv.Itoa(freePort(n.t)))...)
 }
 
 // php starts qb/php with env (KEY=VALUE), running cmd in /qb/integration, or idle (for execPHP) without one.
@@ -230,15 +229,6 @@ func (n *ctrNet) execPHP(c *testcontainers.DockerContainer, env []string, script
 	out, err := execPHP(ctx, c, env, script, args...)
 	require.NoError(n.t, err, "stdout:\n%s", out)
 	return out
-}
-
-// freePort is a loopback port nothing listens on right now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // hostBridge is a bridge binary running on this machine, ended when the test ends.

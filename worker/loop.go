@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"time"
@@ -64,7 +65,7 @@ func (w *Worker) loop() (string, error) {
 		case w.cfg.StopWhenEmpty:
 			return "empty", nil
 		default:
-			w.sleep(w.cfg.Sleep)
+			w.idle()
 		}
 	}
 }
@@ -200,6 +201,49 @@ func (w *Worker) acquire() int {
 func (w *Worker) releaseSlots(n int) {
 	for range n {
 		<-w.slots
+	}
+}
+
+// Waiter is a Broker that can block until a queue may have a ready job (true) or d passed (false); it may
+// return before d with neither. An idle worker waits on it instead of sleeping, so a pushed job starts at
+// once, and does its next round (due delayed jobs, the restart signal) after Sleep as a sleeping one would.
+type Waiter interface {
+	WaitReady(ctx context.Context, queues []string, d time.Duration) (bool, error)
+}
+
+// idle waits Sleep, or less when the broker says a job may be ready.
+func (w *Worker) idle() {
+	waiter, ok := w.broker.(Waiter)
+	if !ok {
+		w.sleep(w.cfg.Sleep)
+		return
+	}
+	deadline := time.Now().Add(w.cfg.Sleep)
+	for w.stopCtx.Err() == nil {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return
+		}
+		queues := make([]string, 0, len(w.cfg.Queues))
+		for _, q := range w.cfg.Queues {
+			// A resting queue holds only jobs for PHP: its list is never empty, so a wait on it would not block.
+			if !w.paused(q) && !w.unserved.resting(q) {
+				queues = append(queues, q)
+			}
+		}
+		if len(queues) == 0 {
+			w.sleep(left)
+			return
+		}
+		ready, err := waiter.WaitReady(w.stopCtx, queues, left)
+		switch {
+		case ready:
+			return
+		case err != nil && w.stopCtx.Err() == nil:
+			w.log.Warn("wait for jobs: polling instead", "err", err, "retry_in", left)
+			w.sleep(left)
+			return
+		}
 	}
 }
 

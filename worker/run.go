@@ -99,13 +99,21 @@ func (w *Worker) start(res queue.Reservation) (out startResult, name, why string
 	w.running[r] = struct{}{}
 	w.handlers++
 	w.mu.Unlock()
-	go w.execute(r)
+	w.runs <- r
 	return startRunning, job.Name(), ""
 }
 
 // settleCtx is for store calls that must land even after the running jobs were cancelled: what a job
 // decided, and jobs going back to their queue.
 func (w *Worker) settleCtx() context.Context { return context.WithoutCancel(w.workCtx) }
+
+// runner executes runs until the loop is done. A worker keeps Concurrency of them, as many as it has slots,
+// so a job costs no goroutine start and no stack growth.
+func (w *Worker) runner() {
+	for r := range w.runs {
+		w.execute(r)
+	}
+}
 
 // execute runs the handler and carries out its outcome. It holds its slot until the handler returns.
 func (w *Worker) execute(r *run) {
@@ -121,17 +129,21 @@ func (w *Worker) execute(r *run) {
 	}
 	ctx, cancel, timeout := w.jobContext(job)
 	defer cancel()
-	var watchdog *time.Timer
+	stopWatch := func() bool { return false }
 	if timeout >= 0 {
-		watchdog = time.AfterFunc(timeout+timeoutGrace, func() { w.timedOut(r, timeout) })
+		// The context's own timer starts the watchdog, so a job that ends in time costs no second timer.
+		// Once armed, the watchdog fires regardless: timedOut does nothing when the handler returned first.
+		stopWatch = context.AfterFunc(ctx, func() {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				time.AfterFunc(timeoutGrace, func() { w.timedOut(r, timeout) })
+			}
+		})
 	}
 	w.events.Dispatch(ctx, events.JobProcessing{Job: job})
 	began := time.Now()
 	err := call(ctx, r.handler, job)
 	took := time.Since(began)
-	if watchdog != nil {
-		watchdog.Stop()
-	}
+	stopWatch()
 	if !w.claim(r) {
 		w.log.Warn("handler returned after its job was settled without it: its result is ignored",
 			"job", job.Name(), "id", job.ID(), "queue", job.Queue(), "took", took, "err", err)

@@ -210,6 +210,7 @@ type Worker struct {
 	stopped    chan struct{}
 
 	slots    chan struct{} // one token per running handler
+	runs     chan *run     // to the runners; closed once the loop is done
 	acks     *completer
 	lease    *extender
 	restart  *restartWatcher
@@ -282,6 +283,10 @@ func (w *Worker) Start(ctx context.Context) error {
 	go func() { w.acks.run(context.WithoutCancel(ctx)); close(acksDone) }()
 	if w.lease != nil {
 		w.lease.start(w.workCtx)
+	}
+	w.runs = make(chan *run)
+	for range w.cfg.Concurrency {
+		go w.runner()
 	}
 	go w.work(acksDone)
 	return nil
@@ -364,6 +369,7 @@ func (w *Worker) Stats() Stats {
 // work is the worker's life after Start: the loop, then the stop.
 func (w *Worker) work(acksDone <-chan struct{}) {
 	reason, err := w.loop()
+	close(w.runs) // runners still executing finish their run first
 	w.log.Info("worker stopping", "reason", reason, "running", w.Stats().Running)
 	w.events.Dispatch(w.workCtx, events.WorkerStopping{Reason: reason})
 	w.drain()

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -65,6 +66,10 @@ type Config struct {
 	// FailedKeyPrefix names the bridge-owned failed store: the hash "{<prefix>:failed}" and the sorted set
 	// "{<prefix>:failed}:index". Defaults to "queuebridge".
 	FailedKeyPrefix string
+	// BridgeID names this bridge's in-flight lists, where a blocking wait on a think-queue list parks the job
+	// it woke on for the instant before it goes back (see [Broker.WaitReady]). It must differ between
+	// bridges sharing a Redis. Defaults to a random id.
+	BridgeID string
 }
 
 const (
@@ -95,6 +100,9 @@ func (cfg *Config) withDefaults() Config {
 	}
 	if c.FailedKeyPrefix == "" {
 		c.FailedKeyPrefix = defaultFailedKeyPrefix
+	}
+	if c.BridgeID == "" {
+		c.BridgeID = rand.Text()[:16]
 	}
 	return c
 }
@@ -128,6 +136,13 @@ type Broker struct {
 	// scannedAt maps a reserved-set key to the Unix second of its last expired-member scan, so dialects
 	// that rewrite expired members (v1) cost one extra round trip per queue per second, not per Reserve.
 	scannedAt map[string]int64
+	// beatAt and sweptAt map a queue's list key to the Unix second this bridge last announced itself in the
+	// queue's bridge registry, and last looked there for dead bridges (see WaitReady).
+	beatAt, sweptAt map[string]int64
+	// waits maps a queue to its blocking wait in progress (see WaitReady).
+	waits map[string]*pendingWait
+
+	id string // Config.BridgeID
 }
 
 // New returns a broker on client speaking dialect. client may be a standalone, Sentinel (failover) or
@@ -176,6 +191,10 @@ func New(client goredis.UniversalClient, dialect QueueKeyer, cfg *Config) (*Brok
 	b.failedIndexKey = base + ":index"
 	b.keyPrefix = c.FailedKeyPrefix
 	b.scannedAt = make(map[string]int64)
+	b.beatAt = make(map[string]int64)
+	b.sweptAt = make(map[string]int64)
+	b.waits = make(map[string]*pendingWait)
+	b.id = c.BridgeID
 	return b, nil
 }
 

@@ -165,3 +165,38 @@ func TestQueuesCluster(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, got)
 }
+
+// TestWaitReadyCluster: on a cluster, a blocking wait on several queues (think-queue v3's hash-tag keys,
+// Laravel's hash-tagged queue names) spread over the masters wakes on a push to any of them, and the parked
+// job goes back to its list: the in-flight list shares the list's slot.
+func TestWaitReadyCluster(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	client := startCluster(t)
+	v3, err := thinkqueue.ParseDialect("thinkqueue-v3")
+	require.NoError(t, err)
+	for name, d := range map[string]QueueKeyer{"thinkqueue-v3": v3, "laravel": testLaravel{prefix: "laravel_database_"}} {
+		t.Run(name, func(t *testing.T) {
+			b, err := New(client, d, &Config{NowFunc: newStubClock().Now})
+			require.NoError(t, err)
+			var queues []string
+			for i := range 12 {
+				queues = append(queues, fmt.Sprintf("{%s-q%02d}", name, i))
+			}
+			for _, q := range queues {
+				go func() {
+					time.Sleep(50 * time.Millisecond)
+					_ = b.Push(ctx, q, []byte(job(q, 0)))
+				}()
+				ready, err := b.WaitReady(ctx, queues, time.Second)
+				require.NoError(t, err)
+				require.True(t, ready, q)
+				got, err := b.Reserve(ctx, q, 1)
+				require.NoError(t, err)
+				require.Len(t, got, 1, "the job %s woke the wait for is on its list", q)
+				_, err = b.Delete(ctx, q, got[0].Member)
+				require.NoError(t, err)
+			}
+		})
+	}
+}

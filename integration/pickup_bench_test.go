@@ -1,0 +1,86 @@
+package integration
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge"
+)
+
+// BenchmarkIdlePickup times push → handler start on an idle in-process bridge (the default --sleep 3s, one
+// queue, concurrency 1), one job per iteration after the bridge had 20 ms to settle into its wait, and
+// reports the p50 and p99 latency. Then it counts the commands the idle bridge sends for 3 s (MONITOR on a
+// redis-server of the benchmark's own, commands run inside scripts left out) and reports them per second.
+//
+//	go test -run '^$' -bench IdlePickup -benchtime 200x ./integration/
+func BenchmarkIdlePickup(b *testing.B) {
+	for _, dialect := range []string{dialectV1, dialectV3, dialectLaravel} {
+		b.Run(dialect, func(b *testing.B) {
+			ctx := testCtx(b, 10*time.Minute)
+			be := newBackend(b, "redis", dialect)
+			srv := startRedisServer(b) // a server of its own: every command it receives is the bridges'
+			be.onServer(srv)
+			q := be.Queue("pickup")
+			br := be.Open(bridge.WorkerConfig{Queues: []string{q}, QuietJobs: true})
+			started := make(chan time.Time, 1)
+			br.HandleFunc(`test\Noop`, func(context.Context, *bridge.Job) error {
+				started <- time.Now()
+				return nil
+			})
+			runBackground(b, br)
+			pusher := be.Open(bridge.WorkerConfig{})
+
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				time.Sleep(20 * time.Millisecond)
+				b.StartTimer()
+				pushed := time.Now()
+				_, err := pusher.Push(ctx, q, `test\Noop`, map[string]any{})
+				require.NoError(b, err)
+				select {
+				case at := <-started:
+					lat = append(lat, at.Sub(pushed))
+				case <-ctx.Done():
+					b.Fatal("the job did not start")
+				}
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[(len(lat)*99)/100].Microseconds())/1000, "p99-ms")
+			b.ReportMetric(idleCommandsPerSecond(b, srv.Addr(), 3*time.Second), "idle-cmds/s")
+		})
+	}
+}
+
+// idleCommandsPerSecond counts the commands clients send the backend's Redis during d, read from a MONITOR
+// connection (commands run inside scripts left out).
+func idleCommandsPerSecond(b *testing.B, addr string, d time.Duration) float64 {
+	b.Helper()
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(b, err)
+	defer conn.Close()
+	_, err = conn.Write([]byte("MONITOR\r\n"))
+	require.NoError(b, err)
+	require.NoError(b, conn.SetReadDeadline(time.Now().Add(d)))
+	r := bufio.NewReader(conn)
+	n := 0
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return float64(n) / d.Seconds()
+		}
+		if strings.HasPrefix(line, "+") && !strings.HasPrefix(line, "+OK") && !strings.Contains(line, " lua]") {
+			n++
+		}
+	}
+}
