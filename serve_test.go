@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/queuebridge/bridge"
@@ -126,7 +127,7 @@ func TestServe(t *testing.T) {
 	}
 	waitRan := func(keys []string) {
 		t.Helper()
-		require.Eventually(t, func() bool {
+		ok := assert.Eventually(t, func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			for _, k := range keys {
@@ -136,10 +137,27 @@ func TestServe(t *testing.T) {
 			}
 			return true
 		}, 30*time.Second, 10*time.Millisecond)
+		if !ok {
+			mu.Lock()
+			var missing []string
+			for _, k := range keys {
+				if ran[k] == 0 {
+					missing = append(missing, k)
+				}
+			}
+			mu.Unlock()
+			keys, _ := rdb.Keys(context.Background(), "*"+prefix+"*").Result()
+			for _, k := range keys {
+				typ, _ := rdb.Type(context.Background(), k).Result()
+				n, _ := rdb.LLen(context.Background(), k).Result()
+				t.Logf("key %s %s %d", k, typ, n)
+			}
+			t.Fatalf("not run: %d: %v", len(missing), missing[:min(len(missing), 20)])
+		}
 	}
 	waitRan(pushed)
-	ready, why := srv.Ready()
-	require.True(t, ready, why)
+	require.Eventually(t, func() bool { ok, _ := srv.Ready(); return ok }, 10*time.Second, 10*time.Millisecond,
+		"every group running")
 	require.Len(t, srv.Status(), 3)
 
 	// The registry lists this process with its groups; `bridge status --json` prints it.

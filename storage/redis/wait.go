@@ -132,20 +132,27 @@ func (b *Broker) waitQueue(ctx context.Context, name string, d time.Duration) (b
 		return false, fmt.Errorf("wait %s: %w", name, err)
 	}
 	err = b.client.Do(ctx, "blmove", park.list, park.inflight, "LEFT", "RIGHT", blockSeconds(d)).Err()
-	switch {
-	case errors.Is(err, goredis.Nil):
+	if errors.Is(err, goredis.Nil) {
 		return false, nil
-	case err != nil:
-		// The move may have happened: the next wait puts back whatever is parked.
-		b.forgetBeat(park.list)
-		return false, fmt.Errorf("wait %s: %w", name, err)
 	}
-	if err := b.putBack(ctx, park); err != nil {
-		b.forgetBeat(park.list)
-		return true, fmt.Errorf("wait %s: put the job back: %w", name, err)
+	// A job was moved, or may have been (an error, a stop meanwhile): put back whatever is parked now, on a
+	// context of its own, since a worker that is stopping waits for no next wait to do it.
+	back, cancel := context.WithTimeout(context.WithoutCancel(ctx), putBackTimeout)
+	defer cancel()
+	if perr := b.putBack(back, park); perr != nil {
+		b.forgetBeat(park.list) // the next wait announces the bridge again, which puts back what it parked
+		if err == nil {
+			err = fmt.Errorf("put the job back: %w", perr)
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("wait %s: %w", name, err)
 	}
 	return true, nil
 }
+
+// putBackTimeout bounds putting a parked job back after its wait.
+const putBackTimeout = 5 * time.Second
 
 // blockSeconds is a blocking command's timeout, to the millisecond (go-redis's own helpers round up to whole
 // seconds); d is at least a millisecond, since 0 would block forever.
