@@ -102,8 +102,8 @@ func orNull(b []byte) string {
 }
 
 // FuzzCopies feeds arbitrary payloads to the copies the stores write (reserved, released, expired,
-// retry): never a panic, and for a payload PHP can decode and Parse accepts, copies that parse again with
-// the attempts PHP's arithmetic gives them.
+// retry): never a panic; for a payload PHP can decode and Parse accepts, copies that parse again with the
+// attempts PHP's arithmetic gives them, and no promise for one PHP could not encode again either.
 func FuzzCopies(f *testing.F) {
 	addPayloadSeeds(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -113,8 +113,13 @@ func FuzzCopies(f *testing.F) {
 			expired, eerr := d.ExpiredCopy(raw)
 			retry, terr := d.RetryCopy(raw)
 			p, err := d.Parse(raw)
-			_, derr := phpjson.Decode(raw)
+			v, derr := phpjson.Decode(raw)
 			if err != nil || derr != nil || p.Attempts >= math.MaxInt32 || p.Attempts <= math.MinInt32 {
+				continue
+			}
+			if _, err := phpjson.Encode(phpjson.Assoc(v)); err != nil {
+				// PHP's json_encode refuses it too (1E700 decodes to INF): a copy that must re-encode it fails,
+				// which makes the worker move such a job aside instead of writing it back.
 				continue
 			}
 			for _, err := range []error{rerr, lerr, eerr, terr} {
