@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/queuebridge/bridge/compat/jobstable"
 	"github.com/queuebridge/bridge/queue"
 )
 
@@ -23,10 +24,6 @@ type ExceptionCounter interface {
 
 // exceptionsTTL is how long Laravel keeps a job's exception count from its first exception.
 const exceptionsTTL = 24 * time.Hour
-
-// maxColumnAttempts is the ceiling of the jobs table's attempts column (unsignedTinyInteger): one more
-// attempt would overflow it, which PHP turns into a failing UPDATE that wedges the queue.
-const maxColumnAttempts = 255
 
 // Rules is the rulebook of Illuminate\Queue\Worker for one Dialect, as the bridge's worker applies it to
 // every job: reading a reservation, failing before or after a run, the release delay and copy, and the
@@ -63,7 +60,7 @@ func (r Rules) NewJob(res queue.Reservation) (*queue.Job, error) {
 	params := queue.JobParams{
 		Reservation: res,
 		Name:        p.Name(),
-		ID:          cmp.Or(p.ID, rowID(res)),
+		ID:          cmp.Or(p.ID, jobstable.RowID(res)),
 		UUID:        p.UUID,
 		Attempts:    cmp.Or(res.Attempts, r.d.Attempts(p)),
 		Data:        p.Data,
@@ -94,14 +91,6 @@ func (r Rules) NewJob(res queue.Reservation) (*queue.Job, error) {
 	return job, nil
 }
 
-// rowID is a database queue's job id, its row id (getJobId()); "" on Redis, where the payload has one.
-func rowID(res queue.Reservation) string {
-	if res.Attempts > 0 {
-		return string(res.Member)
-	}
-	return ""
-}
-
 // payloadOf is the Payload NewJob put in j.
 func payloadOf(j *queue.Job) (*Payload, error) {
 	p, ok := j.Payload().(*Payload)
@@ -118,8 +107,8 @@ func (r Rules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if res := j.Reservation(); res.Attempts >= maxColumnAttempts {
-		return fmt.Errorf("job %s: its attempts column reached %d, the most a TINYINT UNSIGNED holds; failed rather than overflowed", j.Name(), maxColumnAttempts)
+	if err := jobstable.CheckCeiling(j.Name(), j.Reservation()); err != nil {
+		return err
 	}
 	return r.d.FailBeforeRun(p, j.Attempts(), tries, now)
 }

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/queuebridge/bridge/compat/jobstable"
 	"github.com/queuebridge/bridge/queue"
 )
-
-// maxColumnAttempts is the ceiling of the jobs table's attempts column (tinyint unsigned): one more
-// attempt would overflow it, which PHP turns into a failing UPDATE that wedges the queue (think-queue #97).
-const maxColumnAttempts = 255
 
 // Rules is the rulebook of think-queue's worker for one Dialect, as the bridge's worker applies it to
 // every job: reading a reservation, failing before or after a run, the release delay and copy, and the
@@ -34,7 +31,7 @@ func (r Rules) NewJob(res queue.Reservation) (*queue.Job, error) {
 	params := queue.JobParams{
 		Reservation: res,
 		Name:        p.Job,
-		ID:          cmp.Or(p.ID, rowID(res)),
+		ID:          cmp.Or(p.ID, jobstable.RowID(res)),
 		Attempts:    cmp.Or(res.Attempts, r.d.Attempts(p)),
 		Data:        p.Data,
 		Payload:     p,
@@ -49,14 +46,6 @@ func (r Rules) NewJob(res queue.Reservation) (*queue.Job, error) {
 		params.RetryUntil = time.Unix(*p.TimeoutAt, 0)
 	}
 	return queue.NewJob(params), nil
-}
-
-// rowID is a database queue's job id, its row id (getJobId()); "" on Redis, where the payload has one.
-func rowID(res queue.Reservation) string {
-	if res.Attempts > 0 {
-		return string(res.Member)
-	}
-	return ""
 }
 
 // payloadOf is the Payload NewJob put in j.
@@ -75,8 +64,8 @@ func (r Rules) CheckBeforeRun(j *queue.Job, tries int, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if res := j.Reservation(); res.Attempts >= maxColumnAttempts {
-		return fmt.Errorf("job %s: its attempts column reached %d, the most a TINYINT UNSIGNED holds; failed rather than overflowed", j.Name(), maxColumnAttempts)
+	if err := jobstable.CheckCeiling(j.Name(), j.Reservation()); err != nil {
+		return err
 	}
 	return r.d.FailBeforeRun(p, j.Attempts(), tries, now)
 }
