@@ -16,6 +16,9 @@
 //       Pushes n generated jobs (push and later(1..2)) over the two queues. Prints one JSON line per job:
 //       {"id","queue","job","later","score","expected","stored"}: expected is json_encode($data) (no flags),
 //       stored is the exact JSON text of "data" inside the stored payload.
+//   php tq_push.php jobs <host> <port> <db> <v1|v3> <queue> <job> <n> <data-json>
+//       Pushes n jobs of <job> whose data is the JSON object <data-json> plus "n" (1..n), as Queue::push does.
+//       Prints one JSON line per job: {"id","n"}.
 
 declare(strict_types=1);
 
@@ -213,8 +216,20 @@ function main(array $argv): int
         }
         return 0;
     }
+    if ($cmd === 'jobs' && count($argv) === 10) {
+        [, , $host, $port, $db, $version, $queue, $job, $n, $json] = $argv;
+        $base = json_decode($json, true, 512, JSON_THROW_ON_ERROR);
+        $redis = tq_connect($host, $port, $db);
+        for ($i = 1; $i <= (int)$n; $i++) {
+            $id = tq_random_id();
+            tq_write($redis, $version, $queue, tq_payload($version, $job, $base + ['n' => $i], $id), 0, false);
+            tq_out(['id' => $id, 'n' => $i]);
+        }
+        return 0;
+    }
     fwrite(STDERR, "usage: tq_push.php fixture <host> <port> <db> <v1|v3> <queue> <push|later> <delay> <file>\n"
-        . "       tq_push.php bulk <host> <port> <db> <v1|v3> <queue-high> <queue-low> <n> <seed> <job>\n");
+        . "       tq_push.php bulk <host> <port> <db> <v1|v3> <queue-high> <queue-low> <n> <seed> <job>\n"
+        . "       tq_push.php jobs <host> <port> <db> <v1|v3> <queue> <job> <n> <data-json>\n");
     return 2;
 }
 
