@@ -52,11 +52,13 @@ func BenchmarkPeers(b *testing.B) {
 }
 
 // contender is one side of a pair: prepare puts run's jobs in Redis (not timed), drain works them off in a
-// process of its own, checks they are gone and returns the process's wall time.
+// process of its own, checks they are gone and returns the process's wall time; note, if set, is a line
+// about the runs for the log.
 type contender struct {
 	name    string
 	prepare func(run int)
 	drain   func(ctx context.Context, run int) time.Duration
+	note    func() string
 }
 
 func benchAsynqPeer(b *testing.B, dialect string) {
@@ -105,11 +107,13 @@ func benchAsynqPeer(b *testing.B, dialect string) {
 			shutdowns = append(shutdowns, res.ShutdownSeconds)
 			return d
 		},
+		note: func() string {
+			lo, _, hi := spread(shutdowns)
+			return fmt.Sprintf("asynq: Server.Shutdown took %.3f–%.3f s of each run", lo, hi)
+		},
 	}
 	comparePair(ctx, b, fmt.Sprintf("%d no-op jobs, concurrency %d, %s vs asynq %s", peerJobs, peerConcurrency,
 		dialect, strings.TrimSpace(string(version))), peerJobs, bridgeSide, asynqSide)
-	lo, _, hi := spread(shutdowns)
-	b.Logf("of each asynq run, Server.Shutdown took %.3f–%.3f s", lo, hi)
 }
 
 func benchQueueWorkPeer(b *testing.B) {
@@ -210,8 +214,9 @@ func enqueueAsynq(ctx context.Context, b *testing.B, client *asynq.Client, queue
 	require.NoError(b, <-errs)
 }
 
-// comparePair runs the two sides once per iteration, alternating which goes first, and prints and
-// reports their paces (jobs per second of process wall time).
+// comparePair runs the two sides once per iteration, alternating which goes first, then logs and reports
+// their paces (jobs per second of process wall time). The log has a line per side whatever the number of
+// runs: go test keeps only the first ten lines of a benchmark's log.
 func comparePair(ctx context.Context, b *testing.B, about string, jobs int, x, y contender) {
 	b.Helper()
 	before := loadAverage(b)
@@ -232,31 +237,44 @@ func comparePair(ctx context.Context, b *testing.B, about string, jobs int, x, y
 	}
 	after := loadAverage(b)
 
-	var out strings.Builder
-	fmt.Fprintf(&out, "%s; %d runs of each side, alternating; %d CPUs, load average before %s, after %s\n",
-		about, run, runtime.NumCPU(), before, after)
-	w := tabwriter.NewWriter(&out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "run\t%s jobs/s\t%s jobs/s\tratio\t\n", x.name, y.name)
 	ratios := make([]float64, run)
 	for k := range run {
 		ratios[k] = rates[0][k] / rates[1][k]
-		fmt.Fprintf(w, "%d\t%.0f\t%.0f\t%.2f×\t\n", k+1, rates[0][k], rates[1][k], ratios[k])
 	}
-	lo, mid, hi := spread(rates[0])
-	fmt.Fprintf(w, "min/median/max\t%.0f / %.0f / %.0f\t", lo, mid, hi)
-	lo, mid, hi = spread(rates[1])
-	fmt.Fprintf(w, "%.0f / %.0f / %.0f\t\t\n", lo, mid, hi)
+	var out strings.Builder
+	fmt.Fprintf(&out, "%s; %d runs of each side, alternating; %d CPUs, load average before %s, after %s\n",
+		about, run, runtime.NumCPU(), before, after)
+	w := tabwriter.NewWriter(&out, 0, 0, 2, ' ', 0)
+	medians := [2]float64{}
+	for i, side := range sides {
+		lo, mid, hi := spread(rates[i])
+		medians[i] = mid
+		fmt.Fprintf(w, "%s jobs/s\t%s\tmin/median/max %.0f / %.0f / %.0f\n", side.name, joinFloats(rates[i], 0),
+			lo, mid, hi)
+	}
+	fmt.Fprintf(w, "%s/%s\t%s\tratio of medians %.2f× (per-run ratios %.2f–%.2f×)\n", x.name, y.name,
+		joinFloats(ratios, 2), medians[0]/medians[1], slices.Min(ratios), slices.Max(ratios))
 	require.NoError(b, w.Flush())
-	_, xMedian, _ := spread(rates[0])
-	_, yMedian, _ := spread(rates[1])
-	fmt.Fprintf(&out, "ratio of medians %.2f× (per-run ratios %.2f–%.2f×)", xMedian/yMedian,
-		slices.Min(ratios), slices.Max(ratios))
-	b.Log("\n" + out.String())
+	for _, side := range sides {
+		if side.note != nil {
+			out.WriteString(side.note() + "\n")
+		}
+	}
+	b.Log("\n" + strings.TrimSuffix(out.String(), "\n"))
 
 	unit := strings.ReplaceAll(y.name, ":", "-")
-	b.ReportMetric(xMedian, x.name+"-jobs/s")
-	b.ReportMetric(yMedian, unit+"-jobs/s")
-	b.ReportMetric(xMedian/yMedian, "x-"+unit)
+	b.ReportMetric(medians[0], x.name+"-jobs/s")
+	b.ReportMetric(medians[1], unit+"-jobs/s")
+	b.ReportMetric(medians[0]/medians[1], "x-"+unit)
+}
+
+// joinFloats writes v with prec decimals, separated by spaces.
+func joinFloats(v []float64, prec int) string {
+	s := make([]string, len(v))
+	for i, f := range v {
+		s[i] = strconv.FormatFloat(f, 'f', prec, 64)
+	}
+	return strings.Join(s, " ")
 }
 
 // spread is the minimum, median and maximum of v (not empty).
