@@ -16,7 +16,7 @@ import (
 // BenchmarkServeScrape drains b.N no-op think-queue 1.x jobs through `serve`'s machinery (one group,
 // concurrency 64), with and without /metrics scraped every second, and reports jobs/s:
 //
-//	go test -run '^$' -bench ServeScrape -benchtime 50000x -count 3 .
+//	go test -run '^$' -bench '^BenchmarkServeScrape$' -benchtime 50000x -count 3 .
 func BenchmarkServeScrape(b *testing.B) {
 	for _, scrape := range []bool{false, true} {
 		b.Run(fmt.Sprintf("scrape=%v", scrape), func(b *testing.B) {

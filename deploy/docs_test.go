@@ -296,3 +296,129 @@ func TestGuidesShowTheSupervisorSample(t *testing.T) {
 		assert.NotZero(t, shown, "%s shows no [%s] block", guide, programSection)
 	}
 }
+
+// Every `go test … -bench X` the READMEs and the Go files' comments show runs no test (-run '^$') and selects
+// exactly one benchmark function of the package it names, so a -benchtime sized for one benchmark is never
+// given to another (`-bench Drain -benchtime 200000x` once matched four, one draining 20,000 jobs per
+// iteration, and never ended).
+func TestBenchCommandsSelectOneBenchmark(t *testing.T) {
+	var commands []benchCommand
+	for _, path := range []string{readme, readmeZH} {
+		commands = append(commands, benchCommandsInMarkdown(readDoc(t, path), path)...)
+	}
+	commands = append(commands, benchCommandsInGoComments(t, "..")...)
+	require.NotEmpty(t, commands)
+	for _, c := range commands {
+		pkg, pattern, run := c.parse()
+		assert.Equal(t, "'^$'", run, "%s: %s: give -run '^$', or the package's tests run first", c.where, c.line)
+		if pattern == "" {
+			assert.Fail(t, "no -bench pattern", "%s: %s", c.where, c.line)
+			continue
+		}
+		top, _, _ := strings.Cut(pattern, "/") // -bench matches each level of a name separately
+		re, err := regexp.Compile(top)
+		if !assert.NoError(t, err, "%s: %s", c.where, c.line) {
+			continue
+		}
+		var selected []string
+		for _, name := range benchmarkFuncs(t, filepath.Join("..", pkg)) {
+			if re.MatchString(name) {
+				selected = append(selected, name)
+			}
+		}
+		assert.Len(t, selected, 1, "%s: %s selects %v in %s", c.where, c.line, selected, pkg)
+	}
+}
+
+// benchCommand is a `go test` command line with -bench, and where a document shows it.
+type benchCommand struct{ where, line string }
+
+// parse returns the package the command names (".", the module root, when it names none; paths relative
+// to the repository), its -bench pattern and its -run argument, quotes unremoved, as written.
+func (c benchCommand) parse() (pkg, pattern, run string) {
+	pkg = "."
+	words := strings.Fields(c.line)
+	for i, w := range words {
+		next := ""
+		if i+1 < len(words) {
+			next = words[i+1]
+		}
+		switch {
+		case w == "-bench":
+			pattern = next
+		case strings.HasPrefix(w, "-bench="):
+			pattern = strings.TrimPrefix(w, "-bench=")
+		case w == "-run":
+			run = next
+		case strings.HasPrefix(w, "-run="):
+			run = strings.TrimPrefix(w, "-run=")
+		case w == "." || strings.HasPrefix(w, "./"):
+			pkg = w
+		}
+	}
+	return pkg, strings.Trim(pattern, `'"`), run
+}
+
+var (
+	goTestSpan    = regexp.MustCompile("`(go test [^`]*-bench[^`]*)`")
+	goTestComment = regexp.MustCompile(`(?m)^\s*//\s+(go test .*-bench.*)$`)
+	benchmarkFunc = regexp.MustCompile(`(?m)^func (Benchmark\w*)\(\w+ \*testing\.B\)`)
+)
+
+// benchCommandsInMarkdown returns the `go test … -bench` commands of a Markdown text: code spans (which may
+// wrap onto the next line) and lines of fenced blocks.
+func benchCommandsInMarkdown(text, where string) []benchCommand {
+	var cmds []benchCommand
+	var prose []string
+	inFence := false
+	for _, line := range strings.Split(text, "\n") {
+		switch trimmed := strings.TrimSpace(line); {
+		case strings.HasPrefix(trimmed, "```"):
+			inFence = !inFence
+		case inFence && strings.HasPrefix(trimmed, "go test ") && strings.Contains(trimmed, "-bench"):
+			cmds = append(cmds, benchCommand{where, trimmed})
+		case !inFence:
+			prose = append(prose, line)
+		}
+	}
+	for _, m := range goTestSpan.FindAllStringSubmatch(strings.Join(prose, "\n"), -1) {
+		cmds = append(cmds, benchCommand{where, strings.Join(strings.Fields(m[1]), " ")})
+	}
+	return cmds
+}
+
+// benchCommandsInGoComments returns the `go test … -bench` commands the comments of the Go files under root
+// show (benchmarks document how to run themselves).
+func benchCommandsInGoComments(t *testing.T, root string) []benchCommand {
+	t.Helper()
+	var cmds []benchCommand
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range goTestComment.FindAllStringSubmatch(string(src), -1) {
+			cmds = append(cmds, benchCommand{path, strings.TrimSpace(m[1])})
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	return cmds
+}
+
+// benchmarkFuncs returns the names of the benchmark functions of the package in dir.
+func benchmarkFuncs(t *testing.T, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	require.NoError(t, err)
+	var names []string
+	for _, f := range files {
+		for _, m := range benchmarkFunc.FindAllStringSubmatch(readDoc(t, f), -1) {
+			names = append(names, m[1])
+		}
+	}
+	return names
+}

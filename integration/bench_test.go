@@ -27,7 +27,7 @@ const benchConcurrency = 128
 // jobs are pushed before the timer starts. QB_BENCH_ROUTE=go routes the class to Go, so every job goes
 // through the route table and the report's counters, to compare with and without them.
 //
-//	go test -run '^$' -bench RedisDrain -benchtime 200000x ./integration/
+//	go test -run '^$' -bench '^BenchmarkRedisDrain$' -benchtime 200000x ./integration/
 func BenchmarkRedisDrain(b *testing.B) {
 	concurrencies := []int{8, benchConcurrency}
 	if s := os.Getenv("QB_BENCH_CONCURRENCY"); s != "" {
@@ -83,7 +83,7 @@ func BenchmarkRedisDrain(b *testing.B) {
 // reports its pace from its first pop to its last delete (PHP start-up and the idle wait at the end are
 // left out). For the comparison with BenchmarkRedisDrain:
 //
-//	go test -run '^$' -bench PHPStandIn -benchtime 20000x ./integration/
+//	go test -run '^$' -bench '^BenchmarkPHPStandIn$' -benchtime 20000x ./integration/
 func BenchmarkPHPStandIn(b *testing.B) {
 	for _, dialect := range thinkQueueDialects {
 		b.Run(dialect, func(b *testing.B) {

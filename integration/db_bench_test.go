@@ -15,7 +15,7 @@ import (
 // the jobs table before each drain) through MariaDB and SQLite: the bridge (no-op handler, Concurrency 64)
 // against Laravel 8.83's own `queue:work database` (one process, timed from its first job to its last).
 //
-//	go test -run '^$' -bench DBDrain -benchtime 1x ./integration/
+//	go test -run '^$' -bench '^BenchmarkDBDrain$' -benchtime 1x ./integration/
 func BenchmarkDBDrain(b *testing.B) {
 	const jobs = 2000
 	for _, kind := range laravelDBKinds {

@@ -27,7 +27,7 @@ const laravelBenchJobs = 20000
 // included); Laravel's from its first JobProcessing to its last job done (PHP start-up and the final empty
 // pop left out), which favours Laravel.
 //
-//	go test -run '^$' -bench LaravelDrain -benchtime 1x ./integration/
+//	go test -run '^$' -bench '^BenchmarkLaravelDrain$' -benchtime 1x ./integration/
 func BenchmarkLaravelDrain(b *testing.B) {
 	jobs := laravelBenchJobs
 	if s := os.Getenv("QB_LARAVEL_BENCH_JOBS"); s != "" {

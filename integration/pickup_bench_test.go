@@ -19,7 +19,7 @@ import (
 // reports the p50 and p99 latency. Then it counts the commands the idle bridge sends for 3 s (MONITOR on a
 // redis-server of the benchmark's own, commands run inside scripts left out) and reports them per second.
 //
-//	go test -run '^$' -bench IdlePickup -benchtime 200x ./integration/
+//	go test -run '^$' -bench '^BenchmarkIdlePickup$' -benchtime 200x ./integration/
 func BenchmarkIdlePickup(b *testing.B) {
 	for _, dialect := range []string{dialectV1, dialectV3, dialectLaravel} {
 		b.Run(dialect, func(b *testing.B) {

@@ -56,7 +56,7 @@ func (s *storeless) Fail(context.Context, queue.Reservation, queue.FailedJob) er
 // compat/thinkqueue rules) with a no-op handler from a store that answers at once, and reports the worker's
 // CPU time per job: the Go-side cost of a job, without the store's.
 //
-//	go test -run '^$' -bench WorkerNoop -benchtime 200000x ./worker/
+//	go test -run '^$' -bench '^BenchmarkWorkerNoop$' -benchtime 200000x ./worker/
 func BenchmarkWorkerNoop(b *testing.B) {
 	for _, dialect := range []string{"thinkqueue-v1", "thinkqueue-v3"} {
 		for _, concurrency := range []int{8, 128} {

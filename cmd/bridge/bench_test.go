@@ -16,7 +16,7 @@ import (
 // think-queue 3.x jobs table in SQLite) on empty queues for idleFor and reports the process's CPU share
 // (cpu-%, of one core) and its peak resident memory (rss-MB), read from /proc. One iteration is one run.
 //
-//	go test -run '^$' -bench ServeIdle -benchtime 3x ./cmd/bridge/
+//	go test -run '^$' -bench '^BenchmarkServeIdle$' -benchtime 3x ./cmd/bridge/
 func BenchmarkServeIdle(b *testing.B) {
 	const idleFor = 20 * time.Second
 	dir := b.TempDir()

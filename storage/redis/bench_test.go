@@ -15,7 +15,7 @@ import (
 // one more script call per batch. The laravel case has Redis's cjson make each reserved copy inside the one
 // reserve script, as Laravel's pop does.
 //
-//	go test -run '^$' -bench . -benchtime 200000x ./storage/redis/
+//	go test -run '^$' -bench '^BenchmarkReserveDelete$' -benchtime 200000x ./storage/redis/
 func BenchmarkReserveDelete(b *testing.B) {
 	pad := strings.Repeat("x", 120)
 	cases := []struct {

@@ -15,6 +15,8 @@
 //	             done (when set), call job.Release(0) when release is set, and return nil. With ignore_ctx
 //	             the job's context is not watched: the handler finishes only by ms or gate, as a handler
 //	             that never checks ctx would.
+//	test\Noop, App\Jobs\Noop
+//	             do nothing (the peer benchmarks: a think-queue and a Laravel no-op job).
 //
 // A record is a JSON object in the shape of the Laravel test app's App\Support\Recorder lines, which the
 // tests read the same way: {"runner":"testbridge","pid","t","class","outcome","uuid","id","attempts","queue"}.
@@ -98,6 +100,9 @@ func main() {
 		}
 		return nil
 	})
+	noop := func(context.Context, *bridge.Job) error { return nil }
+	b.HandleFunc(`test\Noop`, noop)
+	b.HandleFunc(`App\Jobs\Noop`, noop)
 	b.Main()
 }
 
