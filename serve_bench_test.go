@@ -85,7 +85,7 @@ groups:
 // the CPU one scrape costs and what scraping once a second takes of one core. A drain is bound by the CPU it
 // gets, so that share is what scraping costs the drain's throughput at most:
 //
-//	go test -run '^$' -bench MetricsScrape -benchtime 200x -count 5 .
+//	go test -run '^$' -bench '^BenchmarkMetricsScrape$' -benchtime 200x -count 5 .
 func BenchmarkMetricsScrape(b *testing.B) {
 	const queues, classes = 10, 20
 	prefix := fmt.Sprintf("qbscrapecost%d", rand.Int64())
