@@ -10,8 +10,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/queuebridge/bridge/queue"
 	"github.com/queuebridge/bridge/compat/thinkqueue"
+	"github.com/queuebridge/bridge/queue"
 	"github.com/queuebridge/bridge/storage/filecache"
 	redisstore "github.com/queuebridge/bridge/storage/redis"
 	sqlstore "github.com/queuebridge/bridge/storage/sql"

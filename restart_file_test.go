@@ -98,7 +98,9 @@ func TestWorkerStopsOnFileCacheRestart(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 				defer cancel()
 				done := make(chan error, 1)
-				go func() { done <- b.Work(ctx, bridge.WorkerConfig{Queues: []string{queue}, Sleep: 50 * time.Millisecond}) }()
+				go func() {
+					done <- b.Work(ctx, bridge.WorkerConfig{Queues: []string{queue}, Sleep: 50 * time.Millisecond})
+				}()
 				time.Sleep(300 * time.Millisecond) // the worker has read its baseline
 				write()
 				select {
