@@ -46,7 +46,7 @@ func copyStandIns(t *testing.T) string {
 func TestReadAppThinkPHP(t *testing.T) {
 	needPHP(t)
 	root := copyStandIns(t)
-	env := []string{"PHP_REDIS_SELECT=7", "PHP_QUEUE_DEFAULT=redis"}
+	env := []string{"PHP_REDIS_SELECT=7", "PHP_QUEUE_CONNECTION=redis"}
 	for _, s := range thinkStandIns {
 		t.Run(s.dir, func(t *testing.T) {
 			dir := filepath.Join(root, s.dir)

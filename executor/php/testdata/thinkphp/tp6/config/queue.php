@@ -2,7 +2,7 @@
 // The ThinkPHP 6/8 stand-in app's think-queue 3.x config (see ../../README.md): think-queue's defaults, the
 // default connection, Redis password and select from .env / the environment.
 return [
-    'default'     => env('queue.default', 'sync'),
+    'default'     => env('queue.connection', 'sync'),
     'connections' => [
         'sync'     => [
             'type' => 'sync',
