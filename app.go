@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/queuebridge/bridge/executor/php"
@@ -10,7 +11,7 @@ import (
 
 // FromApp is the Config of the queue connection name (the app's default when "") of the PHP app that o.App
 // names, as the app's own configuration says: its connection URL, dialect, prefix, retry_after, default
-// queue and Redis cache store. o.Boot, o.Binary and o.Env are used as the PHP executor uses them.
+// queue and cache store (Redis, or ThinkPHP's File cache). o.Boot, o.Binary and o.Env are used as the PHP executor uses them.
 func FromApp(ctx context.Context, o php.Options, name string) (Config, php.App, error) {
 	app, err := php.ReadApp(ctx, o)
 	if err != nil {
@@ -28,18 +29,40 @@ func appConfig(app php.App, name string) (Config, error) {
 	c, ok := app.Connections[name]
 	if !ok {
 		if driver, ok := app.Unsupported[name]; ok {
-			return Config{}, fmt.Errorf("app: queue connection %q uses the %s driver, which the bridge does not drain (redis and database only)", name, driver)
+			return Config{}, fmt.Errorf("app: queue connection %q uses the %s driver, which the bridge does not drain (Redis and Database only)", name, driver)
 		}
 		return Config{}, fmt.Errorf("app: no queue connection %q in the app's config", name)
 	}
-	major, _, _ := strings.Cut(app.Version, ".")
-	cfg := Config{Connection: c.URL, Dialect: "laravel-" + major, Prefix: c.Prefix, Expire: c.RetryAfter,
+	cfg := Config{Connection: c.URL, Dialect: appDialect(app), Prefix: c.Prefix, Expire: c.RetryAfter,
 		CachePrefix: app.Cache.Prefix}
 	if c.Queue != "" {
 		cfg.Worker.Queues = []string{c.Queue}
 	}
-	if app.Cache.Driver == "redis" {
+	switch {
+	case app.Cache.Driver == "redis":
 		cfg.CacheConnection = app.Cache.URL
+	case app.Cache.Driver == "file" && app.Framework != php.FrameworkLaravel:
+		// ThinkPHP's File cache, where most ThinkPHP apps keep the restart signal.
+		dir, err := filepath.Abs(app.Cache.Path)
+		if err != nil {
+			return Config{}, fmt.Errorf("app: cache path: %w", err)
+		}
+		cfg.CacheConnection = "file:" + dir
 	}
 	return cfg, nil
+}
+
+// appDialect is the dialect of the app's queue library: think-queue 1.x on ThinkPHP 5.0, 2.x on 5.1, 3.x
+// (3.0.5+ hash-tag keys) on 6/8, Laravel's by its major version.
+func appDialect(app php.App) string {
+	switch app.Framework {
+	case php.FrameworkThinkPHP50:
+		return "thinkqueue-v1"
+	case php.FrameworkThinkPHP51:
+		return "thinkqueue-v2"
+	case php.FrameworkThinkPHP6:
+		return "thinkqueue-v3"
+	}
+	major, _, _ := strings.Cut(app.Version, ".")
+	return "laravel-" + major
 }

@@ -5,13 +5,17 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/queuebridge/bridge"
+	"github.com/queuebridge/bridge/executor/php"
 )
 
 // `bridge work --app DIR --queue Q` drains the Laravel app's queue on the Redis DB index and prefix its own
@@ -49,4 +53,85 @@ func TestWorkFromApp(t *testing.T) {
 	sizes, err := p.Sizes(ctx, "q1")
 	require.NoError(t, err)
 	require.Zero(t, sizes.Ready)
+}
+
+// `bridge work --app DIR --queue Q` on each ThinkPHP stand-in drains a queue pushed in that app's dialect on
+// the Redis DB its own config selects (PHP_REDIS_SELECT here), running app\job\Act in the PHP executor: no
+// --connection, --dialect or --php-framework.
+func TestWorkFromThinkPHPApp(t *testing.T) {
+	needPHP(t)
+	rdb := goredis.NewClient(&goredis.Options{Addr: testRedis(t).Options().Addr, DB: 5})
+	t.Cleanup(func() { rdb.Close() })
+	t.Setenv("PHP_REDIS_SELECT", "5")
+	t.Setenv("PHP_QUEUE_CONNECTION", "redis")
+	for _, tc := range []struct{ dir, dialect string }{
+		{"tp50", "thinkqueue-v1"}, {"tp51", "thinkqueue-v2"}, {"tp6", "thinkqueue-v3"},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			queue := fmt.Sprintf("tpapp%d", rand.Int64())
+			t.Cleanup(func() { deleteKeys(rdb, "*queues:"+queue+"*") })
+			dir, err := filepath.Abs(filepath.Join("executor/php/testdata/thinkphp", tc.dir))
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			p, err := bridge.Open(ctx, &bridge.Config{Connection: "redis://127.0.0.1:6379/5", Dialect: tc.dialect, Logger: quiet})
+			require.NoError(t, err)
+			defer p.Close()
+			mark := filepath.Join(t.TempDir(), "marks")
+			_, err = p.Push(ctx, queue, `app\job\Act`, map[string]any{"mark": mark, "what": "ok"})
+			require.NoError(t, err)
+
+			var stdout, stderr bytes.Buffer
+			code := bridge.New().RunCommand(ctx, []string{"bridge", "work", "--app", dir, "--queue", queue, "--stop-when-empty",
+				"--php-workers", "1"}, &stdout, &stderr)
+			require.Equal(t, 0, code, stderr.String())
+			require.Contains(t, stderr.String(), "dialect="+strings.Replace(tc.dialect, "v2", "v1", 1))
+			marks, err := os.ReadFile(mark)
+			require.NoError(t, err, stderr.String())
+			require.Contains(t, string(marks), `"event":"start"`)
+			sizes, err := p.Sizes(ctx, queue)
+			require.NoError(t, err)
+			require.Zero(t, sizes.Ready+sizes.Reserved+sizes.Delayed)
+		})
+	}
+}
+
+// An app whose queue connector the bridge cannot drain gets an error naming it.
+func TestWorkFromThinkPHPAppUnsupported(t *testing.T) {
+	needPHP(t)
+	t.Setenv("PHP_QUEUE_CONNECTOR", "Topthink")
+	dir, err := filepath.Abs("executor/php/testdata/thinkphp/tp50")
+	require.NoError(t, err)
+	var stdout, stderr bytes.Buffer
+	code := bridge.New().RunCommand(context.Background(), []string{"bridge", "work", "--app", dir, "--queue", "q"}, &stdout, &stderr)
+	require.NotEqual(t, 0, code)
+	require.Contains(t, stderr.String(), `uses the Topthink driver`)
+}
+
+// FromApp on a ThinkPHP app: the dialect of its line, and the restart signal in its File cache (the
+// runtime/cache/ of the app) or its Redis cache store.
+func TestFromThinkPHPApp(t *testing.T) {
+	needPHP(t)
+	t.Setenv("PHP_QUEUE_CONNECTION", "redis")
+	for _, tc := range []struct{ dir, dialect string }{
+		{"tp50", "thinkqueue-v1"}, {"tp51", "thinkqueue-v2"}, {"tp6", "thinkqueue-v3"},
+	} {
+		dir, err := filepath.Abs(filepath.Join("executor/php/testdata/thinkphp", tc.dir))
+		require.NoError(t, err)
+		cfg, app, err := bridge.FromApp(context.Background(), php.Options{App: dir}, "")
+		require.NoError(t, err, tc.dir)
+		require.Equal(t, tc.dialect, cfg.Dialect, tc.dir)
+		require.Equal(t, "redis://127.0.0.1:6379/0", cfg.Connection, tc.dir)
+		require.Equal(t, 60*time.Second, cfg.Expire, tc.dir)
+		require.Equal(t, []string{"default"}, cfg.Worker.Queues, tc.dir)
+		require.Equal(t, "file:"+filepath.Join(dir, "runtime", "cache"), cfg.CacheConnection, tc.dir)
+		require.NotEmpty(t, app.Version, tc.dir)
+	}
+	dir, err := filepath.Abs("executor/php/testdata/thinkphp/tp6")
+	require.NoError(t, err)
+	cfg, _, err := bridge.FromApp(context.Background(), php.Options{App: dir,
+		Env: []string{"PHP_CACHE_DRIVER=redis", "PHP_CACHE_SELECT=3", "PHP_CACHE_PREFIX=shop:"}}, "")
+	require.NoError(t, err)
+	require.Equal(t, "redis://127.0.0.1:6379/3", cfg.CacheConnection)
+	require.Equal(t, "shop:", cfg.CachePrefix)
 }

@@ -10,7 +10,9 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/queuebridge/bridge/compat/thinkqueue"
 	"github.com/queuebridge/bridge/queue"
+	"github.com/queuebridge/bridge/storage/filecache"
 	redisstore "github.com/queuebridge/bridge/storage/redis"
 	sqlstore "github.com/queuebridge/bridge/storage/sql"
 	"github.com/queuebridge/bridge/worker"
@@ -26,6 +28,7 @@ type backend struct {
 	jobs    *sqlstore.Broker        // when the queue is a jobs table
 	sqlFail *sqlstore.FailedStore   // when failed jobs live in SQL
 	cache   goredis.UniversalClient // the app's cache store; nil when there is none
+	restart restartSignal           // where the restart stamp lives; nil when nowhere
 	memErrs *memoryLastErrors       // jobs' last errors, when there is no cache store
 	sync    bool                    // the sync connection: a push runs its job at once
 	closers []io.Closer
@@ -103,24 +106,33 @@ func redisBackend(ctx context.Context, client goredis.UniversalClient, c *Config
 		be.sqlFail, be.failed = store, store
 		be.store = sqlFailedBroker{b, store}
 	}
-	if err := be.openCache(c.CacheConnection); err != nil {
+	if err := be.openCache(c); err != nil {
 		be.close()
 		return nil, err
 	}
 	return be, nil
 }
 
-// openCache connects the app's cache store, when one is named, in place of the queue's own Redis.
-func (be *backend) openCache(connection string) error {
-	if connection == "" {
+// openCache connects the app's cache store, when one is named, in place of the queue's own Redis. A
+// ThinkPHP File cache (file:DIR) holds only the restart stamp: the bridge's own keys stay on the queue's
+// Redis, when the queue has one.
+func (be *backend) openCache(c *Config) error {
+	if dir, ok := fileCacheDir(c.CacheConnection); ok {
+		be.restart = fileRestart{store: &filecache.Store{Dir: dir, Prefix: c.CachePrefix, NowFunc: c.Clock},
+			form: thinkqueue.CacheFormOf(c.Dialect)}
 		return nil
 	}
-	cache, err := newRedisClient(connection)
-	if err != nil {
-		return fmt.Errorf("cache connection: %w", err)
+	if c.CacheConnection != "" {
+		cache, err := newRedisClient(c.CacheConnection)
+		if err != nil {
+			return fmt.Errorf("cache connection: %w", err)
+		}
+		be.cache = cache
+		be.closers = append(be.closers, cache)
 	}
-	be.cache = cache
-	be.closers = append(be.closers, cache)
+	if be.cache != nil {
+		be.restart = redisRestart{be.cache}
+	}
 	return nil
 }
 

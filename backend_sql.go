@@ -97,7 +97,7 @@ func sqlBackend(ctx context.Context, c *Config, f format, db *sqlstore.DB, jobsT
 		return nil, err
 	}
 	be.store, be.jobs = broker, broker
-	if err := be.openCache(c.CacheConnection); err != nil {
+	if err := be.openCache(c); err != nil {
 		be.close()
 		return nil, err
 	}

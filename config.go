@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/queuebridge/bridge/worker"
@@ -35,9 +36,12 @@ type Config struct {
 	Expire time.Duration
 	// CacheConnection is the Redis of the app's cache store, where `php think queue:restart` writes its
 	// signal (and Laravel its pause flags and maxExceptions counters). Default: the queue's own Redis.
+	// For think-queue it may be file:DIR, the directory of ThinkPHP's File cache (the cache's path option,
+	// e.g. /app/runtime/cache): the restart signal is then read and written there, in the form of the
+	// dialect's framework line (thinkqueue-v1: ThinkPHP 5.0), and the pause flags have no store.
 	CacheConnection string
-	// CachePrefix is the app cache store's key prefix (think-queue's cache prefix, Laravel's cache.prefix).
-	// Default "" for think-queue, the framework's default for Laravel.
+	// CachePrefix is the app cache store's key prefix (think-queue's cache prefix, Laravel's cache.prefix;
+	// in a File cache, a subdirectory). Default "" for think-queue, the framework's default for Laravel.
 	CachePrefix string
 	// RestartKey, when set, is the cache key of the restart signal after CachePrefix. Default: the
 	// library's own (`think:queue:restart`; Laravel's `illuminate:queue:restart` with its prefixes).
@@ -104,7 +108,14 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("config: Connection: %w", err))
 		}
 	}
-	if c.CacheConnection != "" {
+	if dir, ok := fileCacheDir(c.CacheConnection); ok {
+		switch {
+		case dir == "":
+			errs = append(errs, errors.New("config: CacheConnection file: names no directory (file:/app/runtime/cache)"))
+		case strings.HasPrefix(cmp.Or(c.Dialect, DefaultDialect), "laravel-"):
+			errs = append(errs, fmt.Errorf("config: CacheConnection %s: file: is ThinkPHP's File cache; Laravel's file cache store is another format (use its Redis store)", c.CacheConnection))
+		}
+	} else if c.CacheConnection != "" {
 		if err := checkRedisURL(c.CacheConnection); err != nil {
 			errs = append(errs, fmt.Errorf("config: CacheConnection: %w", err))
 		}

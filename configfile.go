@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/queuebridge/bridge/executor/php"
 )
 
 // FileConfig is a bridge.yaml: connections, and worker groups that each drain some queues of one
@@ -333,6 +336,9 @@ func (fc *FileConfig) check(root *yaml.Node) error {
 	if len(fc.Groups) == 0 {
 		return fail([]string{"groups"}, "no worker groups: name at least one, with its connection and queues")
 	}
+	if err := fc.appConnections(fail); err != nil {
+		return err
+	}
 	for name, g := range fc.Groups {
 		if g == nil {
 			return fail([]string{"groups", name}, "empty group: give it a connection and queues")
@@ -383,6 +389,44 @@ func (fc *FileConfig) check(root *yaml.Node) error {
 		if err := cfg.Validate(); err != nil {
 			return fail([]string{"connections", name}, "%v", err)
 		}
+	}
+	return nil
+}
+
+// appConnections adds to connections those the groups name (or, when the file has no connections, leave
+// out: the app's default) that only the app's own queue config has, read once from the app at the top.
+func (fc *FileConfig) appConnections(fail func(path []string, format string, a ...any) error) error {
+	if fc.App == "" {
+		return nil
+	}
+	var app *php.App
+	own := len(fc.Connections)
+	for _, name := range mapKeys(fc.Groups) {
+		g := fc.Groups[name]
+		if g == nil || (g.Connection == "" && own > 0) {
+			continue
+		}
+		if _, ok := fc.Connections[g.Connection]; ok {
+			continue
+		}
+		if app == nil {
+			a, err := php.ReadApp(context.Background(), php.Options{App: fc.App})
+			if err != nil {
+				return fail([]string{"app"}, "%v", err)
+			}
+			app = &a
+		}
+		cfg, err := appConfig(*app, g.Connection)
+		if err != nil {
+			return fail([]string{"groups", name, "connection"}, "%v", err)
+		}
+		g.Connection = cmp.Or(g.Connection, app.Default)
+		expire := Seconds(cfg.Expire)
+		if fc.Connections == nil {
+			fc.Connections = map[string]*FileConnection{}
+		}
+		fc.Connections[g.Connection] = &FileConnection{URL: cfg.Connection, Dialect: cfg.Dialect, Prefix: cfg.Prefix,
+			Expire: &expire, Cache: cfg.CacheConnection, CachePrefix: cfg.CachePrefix}
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -126,4 +128,38 @@ connections: {tq: {url: "redis://127.0.0.1:6379/0"}}
 groups: {g: {queues: default}}
 `))
 	require.ErrorContains(t, err, `dashboard.connection: no connection "nope"`)
+}
+
+// app: at the top supplies the connections the groups name (or leave out) that the file does not have,
+// as the app's own config says; a file's own connection of that name wins.
+func TestConfigFileAppConnections(t *testing.T) {
+	needPHPBinary(t)
+	dir, err := filepath.Abs("executor/php/testdata/thinkphp/tp6")
+	require.NoError(t, err)
+	t.Setenv("PHP_QUEUE_CONNECTION", "redis")
+	t.Setenv("PHP_REDIS_SELECT", "6")
+	fc, err := ParseConfigFile("bridge.yaml", []byte("app: "+dir+"\ngroups:\n  main:\n    queues: [default]\n  db:\n    connection: database\n    queues: [jobs]\n"))
+	require.NoError(t, err)
+	require.Equal(t, "redis", fc.Groups["main"].Connection)
+	redis := fc.Connections["redis"]
+	require.Equal(t, "redis://127.0.0.1:6379/6", redis.URL)
+	require.Equal(t, "thinkqueue-v3", redis.Dialect)
+	require.Equal(t, 60*time.Second, redis.Expire.Duration())
+	require.Equal(t, "file:"+filepath.Join(dir, "runtime", "cache"), redis.Cache)
+	require.Equal(t, "mysql://root:@127.0.0.1:3306/test?table=jobs", fc.Connections["database"].URL)
+
+	fc, err = ParseConfigFile("bridge.yaml", []byte("app: "+dir+"\nconnections:\n  redis:\n    url: redis://127.0.0.1:6379/9\n    dialect: thinkqueue-v3\ngroups:\n  main:\n    connection: redis\n    queues: [default]\n"))
+	require.NoError(t, err)
+	require.Equal(t, "redis://127.0.0.1:6379/9", fc.Connections["redis"].URL, "the file's own connection wins")
+
+	_, err = ParseConfigFile("bridge.yaml", []byte("app: "+dir+"\ngroups:\n  main:\n    connection: sync\n    queues: [default]\n"))
+	require.ErrorContains(t, err, "bridge.yaml:4: groups.main.connection")
+	require.ErrorContains(t, err, `uses the sync driver`)
+}
+
+func needPHPBinary(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("php"); err != nil {
+		t.Skip("no php on PATH")
+	}
 }

@@ -16,6 +16,12 @@ func (b *Bridge) NewPHPExecutor(ctx context.Context, o php.Options) (php.Executo
 	if err := b.ready(); err != nil {
 		return nil, err
 	}
+	if o.Framework == "" && o.App != "" && strings.HasPrefix(b.Dialect(), "thinkqueue-") && o.Boot == "" {
+		// The app's layout says which ThinkPHP it is.
+		if f, err := php.DetectFramework(o.App); err == nil && f != php.FrameworkLaravel {
+			o.Framework = f
+		}
+	}
 	if o.Framework == "" {
 		switch d := b.Dialect(); {
 		case strings.HasPrefix(d, "laravel-"):

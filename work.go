@@ -42,8 +42,10 @@ func (b *Bridge) NewWorker(wc WorkerConfig) (*worker.Worker, error) {
 	if len(wc.Queues) == 0 {
 		wc.Queues = b.cfg.Worker.Queues
 	}
-	if b.be.cache != nil {
+	if b.be.restart != nil {
 		wc.RestartStampFunc = b.restartStamp
+	}
+	if b.be.cache != nil {
 		pauses := newPauseWatcher(b, pauseInterval)
 		next := wc.PausedFunc
 		wc.PausedFunc = func(ctx context.Context, q string) bool {

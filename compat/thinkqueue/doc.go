@@ -4,7 +4,8 @@
 // It covers the payload codec (NewPayload, Parse), Redis key names (Dialect.QueueKeys), the bytes each
 // Redis step stores (ReservedCopy, ReleasedCopy, ExpiredCopy, RetryCopy), the attempts arithmetic and
 // failure rules of the PHP worker (Attempts, MaxTries, FailBeforeRun, FailAfterError), job-name parsing,
-// job ids, the queue:restart cache key, and Rules, which applies them to the bridge's worker (taking the
+// job ids, the queue:restart cache key and the File cache file it is written to (FileCachePath,
+// FileCacheContent, CacheForm), and Rules, which applies them to the bridge's worker (taking the
 // time with each call). It performs no I/O: the storage and worker packages do.
 //
 // Two wire dialects exist. V1 is think-queue 1.x (ThinkPHP 5.0) and 2.x (ThinkPHP 5.1), which write the

@@ -51,26 +51,43 @@ type AppCache struct {
 	Path   string // a file store's directory
 }
 
-// ReadApp runs o.Binary on the app o.App (booted with o.Boot, in o.Env, as the runners boot it) and returns
-// its queue configuration.
+// ReadApp runs o.Binary on the app o.App (booted as the runners boot it: o.Boot for Laravel, in o.Env) and
+// returns its queue configuration. o.Framework, when empty, is Laravel with o.Boot, else told from the app's
+// layout (DetectFramework).
 func ReadApp(ctx context.Context, o Options) (App, error) {
+	framework := o.Framework
 	o = o.withDefaults()
+	dir, err := filepath.Abs(o.App)
+	if err != nil {
+		return App{}, fmt.Errorf("php: read app config: %w", err)
+	}
+	switch {
+	case framework != "":
+	case o.Boot != "": // a boot file of its own is Laravel's way
+		framework = FrameworkLaravel
+	default:
+		if framework, err = DetectFramework(dir); err != nil {
+			return App{}, err
+		}
+	}
+	script, parse := appConfigScript, parseAppConfig
+	if framework != FrameworkLaravel {
+		script, parse = thinkAppConfigScript, parseThinkConfig
+	}
 	f, err := os.CreateTemp("", "queuebridge-appconfig-*.php")
 	if err != nil {
 		return App{}, fmt.Errorf("php: read app config: %w", err)
 	}
 	defer os.Remove(f.Name())
-	if _, err := f.Write(appConfigScript); err != nil {
+	if _, err := f.Write(script); err != nil {
 		f.Close()
 		return App{}, fmt.Errorf("php: read app config: %w", err)
 	}
 	f.Close()
-	dir, err := filepath.Abs(o.App)
-	if err != nil {
-		return App{}, fmt.Errorf("php: read app config: %w", err)
-	}
 	args := []string{f.Name(), "--app", dir}
-	if o.Boot != "" {
+	if framework != FrameworkLaravel {
+		args = append(args, "--framework", string(framework))
+	} else if o.Boot != "" {
 		args = append(args, "--boot", o.Boot)
 	}
 	cmd := exec.CommandContext(ctx, o.Binary, args...)
@@ -81,7 +98,7 @@ func ReadApp(ctx context.Context, o Options) (App, error) {
 	if err := cmd.Run(); err != nil {
 		return App{}, fmt.Errorf("php: read the config of the app in %s: %w: %s", dir, err, strings.TrimSpace(stderr.String()))
 	}
-	return parseAppConfig(stdout.Bytes())
+	return parse(stdout.Bytes())
 }
 
 // laravelConfig is what appconfig.php prints for a Laravel app.

@@ -56,5 +56,5 @@ func TestReadAppLaravel(t *testing.T) {
 func TestReadAppNotAnApp(t *testing.T) {
 	needPHP(t)
 	_, err := ReadApp(context.Background(), Options{App: t.TempDir()})
-	require.ErrorContains(t, err, "not a Laravel app")
+	require.ErrorContains(t, err, "neither a Laravel app")
 }

@@ -18,7 +18,7 @@ var connectionFlags = []*flag{
 	{name: "expire", env: "BRIDGE_EXPIRE", arg: "S", def: "60",
 		usage: "seconds a reservation lasts before another worker may take the job again (think-queue expire, Laravel retry_after); null: never (v1 expire => null)"},
 	{name: "cache-connection", env: "BRIDGE_CACHE_CONNECTION", arg: "URL", secret: true,
-		usage: "Redis of the app's cache store, where php think queue:restart writes the restart signal (default: --connection)"},
+		usage: "Redis of the app's cache store, where php think queue:restart writes the restart signal (default: --connection); file:DIR for ThinkPHP's File cache (e.g. file:/app/runtime/cache; the restart signal only)"},
 	{name: "cache-prefix", env: "BRIDGE_CACHE_PREFIX", arg: "P", usage: "the app cache store's key prefix"},
 	{name: "restart-key", env: "BRIDGE_RESTART_KEY", arg: "K",
 		usage: "cache key of the restart signal after --cache-prefix (default think:queue:restart; Laravel's illuminate:queue:restart with its prefixes)"},

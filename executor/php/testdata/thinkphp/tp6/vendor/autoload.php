@@ -1,6 +1,6 @@
 <?php
 // STAND-IN for the executor tests, NOT ThinkPHP / think-queue code (see testdata/thinkphp/README.md): composer's
-// vendor/autoload.php shape: think\ from vendor/think/, app\ from the shared test code.
+// vendor/autoload.php shape: think\ from vendor/think/, app\ from the shared test code, and the framework's helpers.
 spl_autoload_register(function ($class) {
     foreach (['think\\' => __DIR__ . '/think/', 'app\\' => __DIR__ . '/../../shared/'] as $prefix => $dir) {
         if (strncmp($class, $prefix, strlen($prefix)) === 0) {
@@ -11,3 +11,4 @@ spl_autoload_register(function ($class) {
         }
     }
 });
+require __DIR__ . '/think/helper.php';

@@ -1,6 +1,6 @@
 <?php
 // STAND-IN for the executor tests, NOT ThinkPHP / think-queue code (see testdata/thinkphp/README.md): ThinkPHP 5.1's
-// think\Container shape: get('app') and get('hook') are shared instances.
+// think\Container shape: get('app'), get('hook'), get('config') and get('env') are shared instances.
 namespace think;
 
 class Container
@@ -9,7 +9,7 @@ class Container
 
     public static function get($name)
     {
-        $class = ['app' => App::class, 'hook' => Hook::class][$name] ?? $name;
+        $class = ['app' => App::class, 'hook' => Hook::class, 'config' => Config::class, 'env' => Env::class][$name] ?? $name;
         return self::$instances[$class] ??= new $class();
     }
 }
