@@ -70,6 +70,9 @@ func TestWorkFromThinkPHPApp(t *testing.T) {
 		t.Run(tc.dir, func(t *testing.T) {
 			queue := fmt.Sprintf("tpapp%d", rand.Int64())
 			t.Cleanup(func() { deleteKeys(rdb, "*queues:"+queue+"*") })
+			// The app's default queue: what work drains without --queue, as the app's own queue:work does.
+			t.Setenv("PHP_QUEUE_DEFAULT", queue) // 5.0 and 5.1
+			t.Setenv("PHP_QUEUE_QUEUE", queue)   // 6/8
 			dir, err := filepath.Abs(filepath.Join("executor/php/testdata/thinkphp", tc.dir))
 			require.NoError(t, err)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -82,7 +85,7 @@ func TestWorkFromThinkPHPApp(t *testing.T) {
 			require.NoError(t, err)
 
 			var stdout, stderr bytes.Buffer
-			code := bridge.New().RunCommand(ctx, []string{"bridge", "work", "--app", dir, "--queue", queue, "--stop-when-empty",
+			code := bridge.New().RunCommand(ctx, []string{"bridge", "work", "--app", dir, "--stop-when-empty",
 				"--php-workers", "1"}, &stdout, &stderr)
 			require.Equal(t, 0, code, stderr.String())
 			require.Contains(t, stderr.String(), "dialect="+strings.Replace(tc.dialect, "v2", "v1", 1))
@@ -134,4 +137,31 @@ func TestFromThinkPHPApp(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "redis://127.0.0.1:6379/3", cfg.CacheConnection)
 	require.Equal(t, "shop:", cfg.CachePrefix)
+}
+
+// `bridge restart --app DIR` writes the restart signal where and as the app's own `php think queue:restart`
+// does: in its File cache, serialize()d for ThinkPHP 5.0 (whose daemon cannot read anything else), plain for
+// 5.1 and 6/8.
+func TestRestartFromThinkPHPApp(t *testing.T) {
+	needPHP(t)
+	t.Setenv("PHP_QUEUE_CONNECTION", "redis")
+	for _, tc := range []struct{ dir, stamp string }{
+		{"tp50", `i:[0-9]{10};`}, {"tp51", `[0-9]{10}`}, {"tp6", `[0-9]{10}`},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			dir, err := filepath.Abs(filepath.Join("executor/php/testdata/thinkphp", tc.dir))
+			require.NoError(t, err)
+			// The cache prefix is a directory of the File cache: this test's own, inside the app's runtime/.
+			prefix := fmt.Sprintf("qbrestart%d", rand.Int64())
+			t.Setenv("PHP_CACHE_PREFIX", prefix)
+			cache := filepath.Join(dir, "runtime", "cache", prefix)
+			t.Cleanup(func() { os.RemoveAll(cache) })
+			var stdout, stderr bytes.Buffer
+			code := bridge.New().RunCommand(context.Background(), []string{"bridge", "restart", "--app", dir}, &stdout, &stderr)
+			require.Equal(t, 0, code, stderr.String())
+			got, err := os.ReadFile(filepath.Join(cache, "fe", "767bdf35445c5d9d176a0c20c983f6.php"))
+			require.NoError(t, err, stderr.String())
+			require.Regexp(t, `^<\?php\n//000000000000\n exit\(\);\?>\n`+tc.stamp+`$`, string(got))
+		})
+	}
 }

@@ -39,7 +39,7 @@ func (b *Bridge) RunCommand(ctx context.Context, args []string, stdout, stderr i
 		App: func(ctx context.Context, dir, boot, binary string) (cli.Settings, error) {
 			cfg, _, err := FromApp(ctx, php.Options{App: dir, Boot: boot, Binary: binary}, "")
 			return cli.Settings{Connection: cfg.Connection, Dialect: cfg.Dialect, Prefix: cfg.Prefix, Expire: cfg.Expire,
-				CacheConnection: cfg.CacheConnection, CachePrefix: cfg.CachePrefix}, err
+				CacheConnection: cfg.CacheConnection, CachePrefix: cfg.CachePrefix, Queue: first(cfg.Worker.Queues)}, err
 		},
 		Serving:   serving{b},
 		Dashboard: b.serveDashboard,
@@ -130,4 +130,12 @@ func (s serving) Serve(ctx context.Context, path, httpAddr string, reload <-chan
 		}
 	}
 	return err
+}
+
+// first is the first of names, "" for none.
+func first(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
 }

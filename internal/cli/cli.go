@@ -70,6 +70,8 @@ type Settings struct {
 	FailedDatabase  string
 	FailedTable     string
 	Logger          *slog.Logger
+	// Queue is the app's default queue (--app): what work drains when --queue is not given.
+	Queue string
 }
 
 // Migration is one table migrate looked at.
@@ -209,6 +211,7 @@ type invocation struct {
 	parsed *parsed
 	p      Params
 	logger *slog.Logger
+	app    *Settings // what --app said, read once
 }
 
 func (inv *invocation) stdout() io.Writer { return inv.p.Stdout }
@@ -221,6 +224,16 @@ func (inv *invocation) flag(name string) string {
 		}
 	}
 	panic("cli: command " + inv.parsed.commandName() + " has no flag --" + name) // a bug in the command table
+}
+
+// optional is the command's flag of that name, "" for a command without it.
+func (inv *invocation) optional(name string) string {
+	for _, f := range inv.parsed.command().flags {
+		if f.name == name {
+			return inv.parsed.value(f)
+		}
+	}
+	return ""
 }
 
 // given reports whether the command's flag of that name was set.
@@ -274,10 +287,14 @@ func (inv *invocation) settings() (Settings, error) {
 	if inv.p.App == nil {
 		return s, fmt.Errorf("--app is not supported by this program")
 	}
-	app, err := inv.p.App(inv.ctx, inv.flag("app"), inv.flag("php-boot"), inv.flag("php-binary"))
-	if err != nil {
-		return s, err
+	if inv.app == nil {
+		app, err := inv.p.App(inv.ctx, inv.flag("app"), inv.optional("php-boot"), inv.optional("php-binary"))
+		if err != nil {
+			return s, err
+		}
+		inv.app = &app
 	}
+	app := *inv.app
 	// The connection flags, when given, win over what the app says.
 	for name, dst := range map[string]*string{"connection": &s.Connection, "dialect": &s.Dialect, "prefix": &s.Prefix,
 		"cache-connection": &s.CacheConnection, "cache-prefix": &s.CachePrefix} {
@@ -289,6 +306,7 @@ func (inv *invocation) settings() (Settings, error) {
 	if !inv.given("expire") && app.Expire != 0 {
 		s.Expire = app.Expire
 	}
+	s.Queue = app.Queue
 	return s, nil
 }
 

@@ -22,6 +22,8 @@ var connectionFlags = []*flag{
 	{name: "cache-prefix", env: "BRIDGE_CACHE_PREFIX", arg: "P", usage: "the app cache store's key prefix"},
 	{name: "restart-key", env: "BRIDGE_RESTART_KEY", arg: "K",
 		usage: "cache key of the restart signal after --cache-prefix (default think:queue:restart; Laravel's illuminate:queue:restart with its prefixes)"},
+	{name: "app", env: "BRIDGE_APP", arg: "DIR",
+		usage: "the PHP app (Laravel or ThinkPHP 5.0/5.1/6/8): its own config (queue, database, cache) gives the connection, dialect, prefix, retry_after/expire, default queue and cache store, so its restart signal is the app's; work: its PHP code runs the jobs with no Go handler"},
 	{name: "failed-prefix", env: "BRIDGE_FAILED_PREFIX", arg: "P", def: "queuebridge",
 		usage: "prefix of the bridge's own keys on Redis (failed store, pause flags)"},
 	{name: "failed-database", env: "BRIDGE_FAILED_DATABASE", arg: "DSN", secret: true,

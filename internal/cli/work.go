@@ -33,7 +33,6 @@ func workCommand() *command {
 			&flag{name: "concurrency", short: "n", arg: "N", def: "1", usage: "jobs run at once"},
 			&flag{name: "quiet", usage: "log each processed job at debug level instead of info (for high rates; --log-level warn drops every info line)"},
 			&flag{name: "grace", arg: "S", def: "30", usage: "seconds running jobs get to finish on SIGTERM/SIGINT before they are handed back"},
-			&flag{name: "app", env: "BRIDGE_APP", arg: "DIR", usage: "the PHP app (Laravel or ThinkPHP 5.0/5.1/6/8): its own config (queue, database, cache) gives the connection, dialect, prefix, retry_after/expire and cache; its PHP code runs the jobs with no Go handler"},
 			&flag{name: "php-app", arg: "DIR", usage: "run jobs with no Go handler in this app's own PHP code (the PHP executor; default: --app)"},
 			&flag{name: "php-boot", arg: "FILE", usage: "Laravel: the app's boot file (default DIR/bootstrap/app.php)"},
 			&flag{name: "php-framework", arg: "F", usage: "laravel, thinkphp50, thinkphp51 or thinkphp6 (default: told from the app directory; else laravel for laravel-*, thinkphp6 for thinkqueue-v3)"},
@@ -51,6 +50,16 @@ func runWork(inv *invocation) error {
 	wc, err := workerConfig(inv)
 	if err != nil {
 		return err
+	}
+	if inv.given("app") && !inv.given("queue") {
+		// The app's default queue, as its own queue:work drains without --queue.
+		s, err := inv.settings()
+		if err != nil {
+			return err
+		}
+		if s.Queue != "" {
+			wc.Queues = []string{s.Queue}
+		}
 	}
 	log, err := inv.log()
 	if err != nil {
