@@ -62,6 +62,8 @@ type Broker struct {
 	failed *FailedStore
 	// trendsReady is set once TrendsTable is known to exist (see ensureTrends).
 	trendsReady atomic.Bool
+	// marks are each queue's reserve watermark (see Reserve).
+	marks watermarks
 }
 
 // Jobs returns a broker on the jobs table laid out as t. table "" means DefaultJobsTable; the app's table
@@ -147,6 +149,9 @@ type jobsQueries struct {
 	// and available, or (without a recover step) reserved and lapsed. Params: queue, now,
 	// [lapsed-before,] n.
 	reserveSelect string
+	// reserveAbove is reserveSelect for rows above an id (the queue's watermark). Params: queue, id,
+	// now, [lapsed-before,] n.
+	reserveAbove string
 	// reserveUpdate is markJobAsReserved for a list of ids. Params: now, ids….
 	reserveUpdate string
 	// handBack undoes a reservation: the row as it was before it. Params: id.
@@ -244,8 +249,11 @@ func bindJobsQueries(d *dbDriver, t jobstable.Jobs, table, lock string) (jobsQue
 	}
 	q.reserveSelect = "SELECT " + id + ", " + pl + ", " + at + " FROM " + tbl + " WHERE " + qu + " = ? AND " + available +
 		" ORDER BY " + id + " ASC LIMIT ?"
+	q.reserveAbove = "SELECT " + id + ", " + pl + ", " + at + " FROM " + tbl + " WHERE " + qu + " = ? AND " + id + " > " +
+		d.idParam + " AND " + available + " ORDER BY " + id + " ASC LIMIT ?"
 	if lock != "" {
 		q.reserveSelect += " " + lock
+		q.reserveAbove += " " + lock
 	}
 	q.reserveUpdate = "UPDATE " + tbl + " SET " + markReserved + ra + " = ?"
 	q.handBack = "UPDATE " + tbl + " SET " + markWaiting + ra + " = NULL"
@@ -283,7 +291,7 @@ func bindJobsQueries(d *dbDriver, t jobstable.Jobs, table, lock string) (jobsQue
 	}
 	q.probe = "SELECT " + strings.Join(probe, ", ") + " FROM " + tbl + " WHERE 1 = 0"
 
-	for _, s := range []*string{&q.insert, &q.recover, &q.reserveSelect, &q.reserveUpdate, &q.handBack, &q.extend,
+	for _, s := range []*string{&q.insert, &q.recover, &q.reserveSelect, &q.reserveAbove, &q.reserveUpdate, &q.handBack, &q.extend,
 		&q.held, &q.deleteIDs, &q.deleteID, &q.size, &q.sizes, &q.queues, &q.probe} {
 		*s = d.bind(*s)
 	}
