@@ -64,6 +64,8 @@ type Broker struct {
 	trendsReady atomic.Bool
 	// marks are each queue's reserve watermark (see Reserve).
 	marks watermarks
+	// listen is the LISTEN connection of WaitReady (PostgreSQL).
+	listen listener
 }
 
 // Jobs returns a broker on the jobs table laid out as t. table "" means DefaultJobsTable; the app's table
@@ -152,6 +154,10 @@ type jobsQueries struct {
 	// reserveAbove is reserveSelect for rows above an id (the queue's watermark). Params: queue, id,
 	// now, [lapsed-before,] n.
 	reserveAbove string
+	// nextDue finds when the next row of some queues becomes ready by itself: a delayed job's
+	// available_at, or a reservation's lapse. PostgreSQL only (see WaitReady). Params: expire, queues,
+	// now, lapsed-before.
+	nextDue string
 	// reserveUpdate is markJobAsReserved for a list of ids. Params: now, ids….
 	reserveUpdate string
 	// handBack undoes a reservation: the row as it was before it. Params: id.
@@ -240,6 +246,13 @@ func bindJobsQueries(d *dbDriver, t jobstable.Jobs, table, lock string) (jobsQue
 	if d.returningID {
 		q.insert += " RETURNING " + id
 	}
+	if d.notify {
+		// The notification goes out when the INSERT's transaction commits, so it never precedes the row.
+		q.insert = "WITH \"j\" AS (" + q.insert + ") SELECT " + id + " FROM \"j\", pg_notify('" + notifyChannel(table) + "', ?)"
+		q.insertArgs = append(q.insertArgs, argQueue)
+		q.nextDue = "SELECT MIN(CASE WHEN " + waiting + " THEN " + aa + " ELSE " + ra + " + ? END) FROM " + tbl +
+			" WHERE " + qu + " = ANY(?) AND ((" + waiting + " AND " + aa + " > ?) OR (" + held + " AND " + ra + " > ?))"
+	}
 
 	available := "((" + waiting + " AND " + aa + " <= ?) OR " + ra + " <= ?)"
 	if t.RecoveryAddsAttempt {
@@ -292,7 +305,7 @@ func bindJobsQueries(d *dbDriver, t jobstable.Jobs, table, lock string) (jobsQue
 	q.probe = "SELECT " + strings.Join(probe, ", ") + " FROM " + tbl + " WHERE 1 = 0"
 
 	for _, s := range []*string{&q.insert, &q.recover, &q.reserveSelect, &q.reserveAbove, &q.reserveUpdate, &q.handBack, &q.extend,
-		&q.held, &q.deleteIDs, &q.deleteID, &q.size, &q.sizes, &q.queues, &q.probe} {
+		&q.held, &q.nextDue, &q.deleteIDs, &q.deleteID, &q.size, &q.sizes, &q.queues, &q.probe} {
 		*s = d.bind(*s)
 	}
 	return q, nil
