@@ -84,3 +84,56 @@ func idleCommandsPerSecond(b *testing.B, addr string, d time.Duration) float64 {
 		}
 	}
 }
+
+// BenchmarkIdlePickupPostgres is BenchmarkIdlePickup on a PostgreSQL jobs table (think-queue 3.x's layout,
+// the push's NOTIFY waking the bridge's LISTEN); the idle bridge's cost is the transactions its database
+// commits during 20 s (pg_stat_database's xact_commit, read from another database), per second. An idle
+// backend publishes its counts up to 10 s late, so the count starts 11 s after the last push.
+//
+//	go test -run '^$' -bench IdlePickupPostgres -benchtime 200x ./integration/
+func BenchmarkIdlePickupPostgres(b *testing.B) {
+	ctx := testCtx(b, 10*time.Minute)
+	be := newBackend(b, "postgres", dialectV3)
+	q := be.Queue("pickup")
+	br := be.Open(bridge.WorkerConfig{Queues: []string{q}, QuietJobs: true})
+	started := make(chan time.Time, 1)
+	br.HandleFunc(`test\Noop`, func(context.Context, *bridge.Job) error {
+		started <- time.Now()
+		return nil
+	})
+	runBackground(b, br)
+	pusher := be.Open(bridge.WorkerConfig{})
+
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		time.Sleep(20 * time.Millisecond)
+		b.StartTimer()
+		pushed := time.Now()
+		_, err := pusher.Push(ctx, q, `test\Noop`, map[string]any{})
+		require.NoError(b, err)
+		select {
+		case at := <-started:
+			lat = append(lat, at.Sub(pushed))
+		case <-ctx.Done():
+			b.Fatal("the job did not start")
+		}
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[(len(lat)*99)/100].Microseconds())/1000, "p99-ms")
+
+	stats := openDB(b, "pgx", postgresURL())
+	commits := func() int64 {
+		var n int64
+		require.NoError(b, stats.QueryRow("SELECT xact_commit FROM pg_stat_database WHERE datname = $1", be.dbName()).Scan(&n))
+		return n
+	}
+	const d = 20 * time.Second
+	time.Sleep(11 * time.Second)
+	before := commits()
+	time.Sleep(d)
+	b.ReportMetric(float64(commits()-before)/d.Seconds(), "idle-xacts/s")
+}

@@ -52,6 +52,8 @@ type dbDriver struct {
 	reserveTx *dbsql.TxOptions
 	// tableExists counts the tables of that name (one parameter) in the connection's database or schema.
 	tableExists string
+	// notify is true where pushes raise a notification a waiting worker LISTENs for (PostgreSQL).
+	notify bool
 	// ddlInTx runs a table's DDL in one transaction (SQLite, PostgreSQL); MySQL commits each statement.
 	ddlInTx bool
 	// maxIdentifier is the longest table or index name the server takes; 0 when the server has no
@@ -112,6 +114,7 @@ var (
 		quote:        '"',
 		numbered:     true,
 		returningID:  true,
+		notify:       true,
 		idParam:      "CAST(? AS bigint)",
 		least:        "LEAST",
 		greatest:     "GREATEST",

@@ -62,6 +62,10 @@ type Broker struct {
 	failed *FailedStore
 	// trendsReady is set once TrendsTable is known to exist (see ensureTrends).
 	trendsReady atomic.Bool
+	// marks are each queue's reserve watermark (see Reserve).
+	marks watermarks
+	// listen is the LISTEN connection of WaitReady (PostgreSQL).
+	listen listener
 }
 
 // Jobs returns a broker on the jobs table laid out as t. table "" means DefaultJobsTable; the app's table
@@ -147,6 +151,13 @@ type jobsQueries struct {
 	// and available, or (without a recover step) reserved and lapsed. Params: queue, now,
 	// [lapsed-before,] n.
 	reserveSelect string
+	// reserveAbove is reserveSelect for rows above an id (the queue's watermark). Params: queue, id,
+	// now, [lapsed-before,] n.
+	reserveAbove string
+	// nextDue finds when the next row of some queues becomes ready by itself: a delayed job's
+	// available_at, or a reservation's lapse. PostgreSQL only (see WaitReady). Params: expire, queues,
+	// now, lapsed-before.
+	nextDue string
 	// reserveUpdate is markJobAsReserved for a list of ids. Params: now, ids….
 	reserveUpdate string
 	// handBack undoes a reservation: the row as it was before it. Params: id.
@@ -235,6 +246,13 @@ func bindJobsQueries(d *dbDriver, t jobstable.Jobs, table, lock string) (jobsQue
 	if d.returningID {
 		q.insert += " RETURNING " + id
 	}
+	if d.notify {
+		// The notification goes out when the INSERT's transaction commits, so it never precedes the row.
+		q.insert = "WITH \"j\" AS (" + q.insert + ") SELECT " + id + " FROM \"j\", pg_notify('" + notifyChannel(table) + "', ?)"
+		q.insertArgs = append(q.insertArgs, argQueue)
+		q.nextDue = "SELECT MIN(CASE WHEN " + waiting + " THEN " + aa + " ELSE " + ra + " + ? END) FROM " + tbl +
+			" WHERE " + qu + " = ANY(?) AND ((" + waiting + " AND " + aa + " > ?) OR (" + held + " AND " + ra + " > ?))"
+	}
 
 	available := "((" + waiting + " AND " + aa + " <= ?) OR " + ra + " <= ?)"
 	if t.RecoveryAddsAttempt {
@@ -244,8 +262,11 @@ func bindJobsQueries(d *dbDriver, t jobstable.Jobs, table, lock string) (jobsQue
 	}
 	q.reserveSelect = "SELECT " + id + ", " + pl + ", " + at + " FROM " + tbl + " WHERE " + qu + " = ? AND " + available +
 		" ORDER BY " + id + " ASC LIMIT ?"
+	q.reserveAbove = "SELECT " + id + ", " + pl + ", " + at + " FROM " + tbl + " WHERE " + qu + " = ? AND " + id + " > " +
+		d.idParam + " AND " + available + " ORDER BY " + id + " ASC LIMIT ?"
 	if lock != "" {
 		q.reserveSelect += " " + lock
+		q.reserveAbove += " " + lock
 	}
 	q.reserveUpdate = "UPDATE " + tbl + " SET " + markReserved + ra + " = ?"
 	q.handBack = "UPDATE " + tbl + " SET " + markWaiting + ra + " = NULL"
@@ -283,8 +304,8 @@ func bindJobsQueries(d *dbDriver, t jobstable.Jobs, table, lock string) (jobsQue
 	}
 	q.probe = "SELECT " + strings.Join(probe, ", ") + " FROM " + tbl + " WHERE 1 = 0"
 
-	for _, s := range []*string{&q.insert, &q.recover, &q.reserveSelect, &q.reserveUpdate, &q.handBack, &q.extend,
-		&q.held, &q.deleteIDs, &q.deleteID, &q.size, &q.sizes, &q.queues, &q.probe} {
+	for _, s := range []*string{&q.insert, &q.recover, &q.reserveSelect, &q.reserveAbove, &q.reserveUpdate, &q.handBack, &q.extend,
+		&q.held, &q.nextDue, &q.deleteIDs, &q.deleteID, &q.size, &q.sizes, &q.queues, &q.probe} {
 		*s = d.bind(*s)
 	}
 	return q, nil

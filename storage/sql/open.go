@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -35,6 +36,16 @@ type DB struct {
 	path string
 	// borrowed is a pool the caller gave (Wrap), which Close leaves open.
 	borrowed bool
+	// closers run at Close, before the pool closes (the brokers' LISTEN connections).
+	closersMu sync.Mutex
+	closers   []func()
+}
+
+// onClose makes Close run f first.
+func (d *DB) onClose(f func()) {
+	d.closersMu.Lock()
+	defer d.closersMu.Unlock()
+	d.closers = append(d.closers, f)
 }
 
 // Open connects to the database dsn names, checks that it answers, and on MySQL and PostgreSQL reads the
@@ -140,6 +151,13 @@ func (d *DB) firstQuery(ctx context.Context, cfg dsnConfig) error {
 
 // Close closes the pool. The brokers and stores on the DB stop working.
 func (d *DB) Close() error {
+	d.closersMu.Lock()
+	closers := d.closers
+	d.closers = nil
+	d.closersMu.Unlock()
+	for _, f := range closers {
+		f()
+	}
 	if d.borrowed {
 		return nil
 	}

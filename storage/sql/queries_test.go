@@ -90,7 +90,7 @@ func TestJobsQueryBooks(t *testing.T) {
 		for _, schema := range jobsSchemas {
 			q, err := bindJobsQueries(d, schema.Jobs, "tp_jobs", lock)
 			require.NoError(t, err)
-			all := []string{q.insert, q.reserveSelect, q.reserveUpdate, q.handBack, q.extend, q.held,
+			all := []string{q.insert, q.reserveSelect, q.reserveAbove, q.reserveUpdate, q.handBack, q.extend, q.held,
 				q.deleteIDs, q.deleteID, q.size, q.sizes, q.queues, q.probe}
 			for _, l := range q.list {
 				all = append(all, l.q)
@@ -136,7 +136,9 @@ func TestJobsQueryBooks(t *testing.T) {
 	require.Equal(t, "UPDATE `jobs` SET `reserved` = 1, `reserved_at` = ? WHERE `id` IN ({{ids}})", q.reserveUpdate)
 	q, err = bindJobsQueries(postgresDriver, jobsLaravel.Jobs, "jobs", "FOR UPDATE SKIP LOCKED")
 	require.NoError(t, err)
-	require.Equal(t, `INSERT INTO "jobs" ("queue", "attempts", "reserved_at", "available_at", "created_at", "payload") VALUES ($1, $2, NULL, $3, $4, $5) RETURNING "id"`, q.insert)
+	// The push notifies the table's channel in the INSERT's own statement (see WaitReady).
+	require.Equal(t, `WITH "j" AS (INSERT INTO "jobs" ("queue", "attempts", "reserved_at", "available_at", "created_at", "payload") VALUES ($1, $2, NULL, $3, $4, $5) RETURNING "id") SELECT "id" FROM "j", pg_notify('qb_jobs', $6)`, q.insert)
+	require.Equal(t, `SELECT "id", "payload", "attempts" FROM "jobs" WHERE "queue" = $1 AND "id" > CAST($2 AS bigint) AND (("reserved_at" IS NULL AND "available_at" <= $3) OR "reserved_at" <= $4) ORDER BY "id" ASC LIMIT $5 FOR UPDATE SKIP LOCKED`, q.reserveAbove)
 	require.Equal(t, `UPDATE "jobs" SET "reserved_at" = $1 WHERE "id" = CAST($2 AS bigint) AND "reserved_at" IS NOT NULL`, q.extend)
 
 	bad := jobsLaravel.Jobs

@@ -68,6 +68,7 @@ func (b *Broker) Release(ctx context.Context, r queue.Reservation, payload []byt
 // HandBack ends reservation r leaving the row as it was before it: not reserved, and the reservation's
 // attempt taken back where reservations count. false means the row is not reserved (any more).
 func (b *Broker) HandBack(ctx context.Context, r queue.Reservation) (bool, error) {
+	b.marks.reset(r.Queue) // the row waits again below the watermark
 	return b.update(ctx, "hand back", r, b.q.handBack)
 }
 
