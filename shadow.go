@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -132,13 +133,15 @@ func (s *shadowRunner) run(ctx context.Context, h Handler, job *Job) shadowResul
 // shadowResult is how a shadow run ended, in the terms both sides are compared in.
 type shadowResult struct{ Outcome, Error, Result string }
 
-// errText is an error as the two sides are compared: a PHP exception's own message, else Error().
+// errText is an error as the two sides are compared: a PHP exception's own message (not (string)$e, whose
+// file, line and stack Go cannot match), else Error().
 func errText(err error) string {
 	if err == nil {
 		return ""
 	}
-	if e, ok := err.(interface{ PHPText() string }); ok {
-		return e.PHPText()
+	var thrown interface{ PHPMessage() string }
+	if errors.As(err, &thrown) {
+		return thrown.PHPMessage()
 	}
 	return err.Error()
 }
