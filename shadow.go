@@ -18,7 +18,8 @@ import (
 // on a copy of it, with a context IsShadow reports, touching no store. The two outcomes are compared and
 // `bridge report` counts the mismatches and keeps the last ones. With no route for the class, its jobs go
 // to PHP (with h in shadow) until a route sends a share to Go. Shadow runs need a PHP executor (the jobs
-// PHP's own workers take are never seen here) and the app's Redis, where the comparisons are kept.
+// PHP's own workers take are never seen here) and a report store (the app's Redis, or a jobs table's
+// database), where the comparisons are kept.
 func (b *Bridge) HandleShadow(name string, h Handler) {
 	b.mux.Handle(name, h)
 	b.routing.mu.Lock()
