@@ -31,7 +31,7 @@ func routeRedis() string {
 }
 
 // routeBench is a bridge on the test Redis with its own queue and key prefix, removed after the test.
-func routeBridge(t *testing.T) (*Bridge, string) {
+func routeBridge(t testing.TB) (*Bridge, string) {
 	t.Helper()
 	tag := fmt.Sprintf("qbroute%d", rand.Int64())
 	b := New()
