@@ -18,8 +18,8 @@ type DashboardOptions struct {
 }
 
 // Dashboard is the web dashboard of this connection: the queues with their jobs by state, the failed store
-// (retry, forget, flush), pause and resume, pushing a job, and the bridges registered on the connection, in
-// English and Simplified Chinese. It serves at the root of its paths; listen on loopback unless it sits
+// (retry, forget, flush), pause and resume, pushing a job, the bridges registered on the connection, and the
+// migration report (Report, Routes, a form that calls SetRoute), in English and Simplified Chinese. It serves at the root of its paths; listen on loopback unless it sits
 // behind something that authenticates. Writes need o.Token, a same-origin request and the session's CSRF
 // token.
 func (b *Bridge) Dashboard(o DashboardOptions) (http.Handler, error) {
@@ -30,6 +30,7 @@ func (b *Bridge) Dashboard(o DashboardOptions) (http.Handler, error) {
 		Source:   b,
 		Jobs:     b,
 		Trends:   b,
+		Report:   b,
 		Token:    o.Token,
 		NotFound: func(err error) bool { return errors.Is(err, ErrNoFailedJob) || errors.Is(err, ErrNoJob) },
 		Conflict: func(err error) bool { return errors.Is(err, ErrJobReserved) },

@@ -58,13 +58,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// listener counts the events of jobs run by b (whose handlers tell Go jobs from PHP jobs).
-func (m *Metrics) listener(b *Bridge, now func() time.Time) events.Listener {
+// listener counts the events of the jobs b's workers run: runtime is the side the worker gave each job to
+// (its route applied), php for the PHP executor. Shadow runs dispatch no events, so they are no job runs here.
+func (m *Metrics) listener(now func() time.Time) events.Listener {
 	runtime := func(j *queue.Job) string {
-		if _, ok := b.mux.Lookup(j.Name()); ok {
-			return "go"
+		if j.InPHP() {
+			return "php"
 		}
-		return "php"
+		return "go"
 	}
 	return func(_ context.Context, event any) {
 		switch e := event.(type) {

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,8 +12,10 @@ import (
 	"time"
 
 	"github.com/queuebridge/bridge/events"
+	"github.com/queuebridge/bridge/queue"
 	"github.com/queuebridge/bridge/status"
 	redisstore "github.com/queuebridge/bridge/storage/redis"
+	sqlstore "github.com/queuebridge/bridge/storage/sql"
 )
 
 // ClassReport is what the bridges of a connection did with one job class over a window (see Report).
@@ -43,11 +46,31 @@ const (
 	sidePHP = "php"
 )
 
+// reportStore keeps the report counters every bridge on a connection adds to: in the app's Redis
+// (storage/redis.ReportCounters), else on a jobs table in the bridge's own tables beside it
+// (storage/sql.ReportCounters).
+type reportStore interface {
+	Add(ctx context.Context, deltas []queue.ReportDelta, ttl time.Duration) error
+	Read(ctx context.Context, first, last int64) (map[string]queue.ReportCounts, error)
+}
+
+// reportStore is where this connection's report counters live; nil on the sync connection.
+func (b *Bridge) reportStore() reportStore {
+	if b.be.cache != nil {
+		return redisstore.NewReportCounters(b.be.cache, b.cfg.FailedKeyPrefix, keepMismatches)
+	}
+	if b.be.jobs != nil {
+		return b.be.jobs.ReportCounters(keepMismatches)
+	}
+	return nil
+}
+
 // reportRecorder counts the runs of the classes that have a route or a shadow handler, from one bridge's
-// workers, and flushes the counts to the connection's Redis at most every reportFlush.
+// workers, and flushes the counts to the connection's report store at most every reportFlush.
 type reportRecorder struct {
 	b        *Bridge
-	counters *redisstore.ReportCounters
+	counters reportStore
+	retry    bool // counters.Add is one transaction: a failed one can be done again
 
 	runs sync.Map // *Job → *runRecord, from its run's start to its last event
 
@@ -77,8 +100,9 @@ type runRecord struct {
 	result  *resultSlot   // what the PHP side left with SetShadowResult
 }
 
-func newReportRecorder(b *Bridge) *reportRecorder {
-	return &reportRecorder{b: b, counters: redisstore.NewReportCounters(b.be.cache, b.cfg.FailedKeyPrefix, keepMismatches),
+func newReportRecorder(b *Bridge, counters reportStore) *reportRecorder {
+	_, retry := counters.(*sqlstore.ReportCounters)
+	return &reportRecorder{b: b, counters: counters, retry: retry,
 		pending: map[minuteClass]map[string]int64{}, mismatches: map[minuteClass][][]byte{}}
 }
 
@@ -238,10 +262,7 @@ func (r *reportRecorder) finish(job *Job, outcome string, err error) {
 	if mismatch != nil {
 		r.mismatches[key] = append(r.mismatches[key], mismatch)
 	}
-	if !r.flushing {
-		r.flushing = true
-		time.AfterFunc(reportFlush, func() { r.flush(context.Background()) })
-	}
+	r.scheduleFlush()
 	r.mu.Unlock()
 }
 
@@ -258,7 +279,8 @@ func bucketOf(d time.Duration) int {
 }
 
 // flush writes the pending counts in one round trip. Counts that fail to reach Redis are dropped, and
-// said so: a report is an estimate, never a reason to hold up jobs.
+// said so (a pipeline that failed midway may have added some): a report is an estimate, never a reason to
+// hold up jobs. A SQL store's failed add wrote nothing, so its counts are kept for the next flush.
 func (r *reportRecorder) flush(ctx context.Context) {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
@@ -269,16 +291,47 @@ func (r *reportRecorder) flush(ctx context.Context) {
 	if len(pending) == 0 {
 		return
 	}
-	deltas := make([]redisstore.ReportDelta, 0, len(pending))
+	deltas := make([]queue.ReportDelta, 0, len(pending))
 	for k, counts := range pending {
-		deltas = append(deltas, redisstore.ReportDelta{Class: k.class, Minute: k.minute, Counts: counts, Mismatches: mism[k]})
+		deltas = append(deltas, queue.ReportDelta{Class: k.class, Minute: k.minute, Counts: counts, Mismatches: mism[k]})
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := r.counters.Add(ctx, deltas, reportTTL); err != nil {
+	err := r.counters.Add(ctx, deltas, reportTTL)
+	switch {
+	case err == nil:
+	case r.retry:
+		// The add was one transaction, so it wrote nothing: the counts go back for the next flush (SQLite
+		// under load can keep a writer waiting past the flush's timeout).
+		r.b.cfg.Logger.Warn("report counters kept for the next flush", "classes", len(deltas), "err", err)
+		r.mu.Lock()
+		for k, counts := range pending {
+			m := r.pending[k]
+			if m == nil {
+				m = map[string]int64{}
+				r.pending[k] = m
+			}
+			for f, n := range counts {
+				m[f] += n
+			}
+			r.mismatches[k] = append(mism[k], r.mismatches[k]...)
+		}
+		r.scheduleFlush()
+		r.mu.Unlock()
+	default:
 		r.b.cfg.Logger.Warn("report counters lost", "classes", len(deltas), "err", err)
 	}
 }
+
+// scheduleFlush starts a flush reportFlush from now unless one is scheduled (r.mu held).
+func (r *reportRecorder) scheduleFlush() {
+	if !r.flushing {
+		r.flushing = true
+		time.AfterFunc(reportFlush, func() { r.flush(context.Background()) })
+	}
+}
+
+var errNoReport = errors.New("report: the sync connection keeps no counters")
 
 // Report is what every bridge on this connection counted, per job class that has a route or a shadow
 // handler, over the window up to now (whole minutes), with a verdict on moving the class to Go.
@@ -286,15 +339,15 @@ func (b *Bridge) Report(ctx context.Context, window time.Duration) ([]ClassRepor
 	if err := b.ready(); err != nil {
 		return nil, err
 	}
-	if b.be.cache == nil {
-		return nil, errNoRoutes
+	counters := b.reportStore()
+	if counters == nil {
+		return nil, errNoReport
 	}
 	if r := b.conn().report; r != nil {
 		r.flush(ctx) // what this process counted so far is in
 	}
 	last := b.cfg.Clock().Unix() / 60
 	first := last - int64(max(window, time.Minute)/time.Minute) + 1
-	counters := redisstore.NewReportCounters(b.be.cache, b.cfg.FailedKeyPrefix, keepMismatches)
 	raw, err := counters.Read(ctx, first, last)
 	if err != nil {
 		return nil, err

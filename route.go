@@ -40,7 +40,7 @@ func ParseRoute(s string) (Route, error) { return status.ParseRoute(s) }
 // routes alike within it.
 const routesInterval = time.Second
 
-var errNoRoutes = errors.New("routes and reports live in Redis: a database queue needs the app's Redis cache store (--cache-connection)")
+var errNoRoutes = errors.New("the stored route table lives in Redis: a database queue needs the app's Redis cache store (--cache-connection), or routes in the config file and the code")
 
 // routing is what every Bridge of one program shares: the routes set in code and in the config file, and
 // which Go handlers may shadow PHP.
@@ -261,8 +261,8 @@ func (r *jobRouter) hash(job *Job) uint32 {
 	return h.Sum32()
 }
 
-// connRouting is what routing needs of one connection: its stored route table and its report counters,
-// both in the app's Redis (nil without it).
+// connRouting is what routing needs of one connection: its stored route table, in the app's Redis (nil
+// without it), and its report counters (nil on the sync connection).
 type connRouting struct {
 	stored *storedRoutes
 	report *reportRecorder
@@ -277,7 +277,9 @@ func (b *Bridge) conn() *connRouting {
 		if b.be.cache != nil {
 			b.cs.stored = &storedRoutes{table: redisstore.NewRouteTable(b.be.cache, b.cfg.FailedKeyPrefix), now: b.cfg.Clock,
 				log: b.cfg.Logger.Warn}
-			b.cs.report = newReportRecorder(b)
+		}
+		if s := b.reportStore(); s != nil {
+			b.cs.report = newReportRecorder(b, s)
 		}
 	}
 	return b.cs

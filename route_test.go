@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
@@ -29,7 +31,7 @@ func routeRedis() string {
 }
 
 // routeBench is a bridge on the test Redis with its own queue and key prefix, removed after the test.
-func routeBridge(t *testing.T) (*Bridge, string) {
+func routeBridge(t testing.TB) (*Bridge, string) {
 	t.Helper()
 	tag := fmt.Sprintf("qbroute%d", rand.Int64())
 	b := New()
@@ -436,4 +438,41 @@ func TestRouteCommands(t *testing.T) {
 	fc, err := ParseConfigFile("ok.yaml", []byte("connections:\n  c:\n    url: redis://x\nroutes:\n  app\\job\\X: 10%\ngroups:\n  g:\n    queues: [a]\n"))
 	require.NoError(t, err)
 	require.Equal(t, map[string]Route{`app\job\X`: RoutePercent(10)}, fc.RouteTable())
+}
+
+// TestMetricsRuntimeFollowsRoutes: bridge_jobs_total's runtime label is the side each job was routed to (a
+// class with a Go handler routed 30% counts its PHP share as php), and a shadow run is no job run (its class
+// counts in PHP only).
+func TestMetricsRuntimeFollowsRoutes(t *testing.T) {
+	const split, mail, n = `app\job\MSplit`, `app\job\MMail`, 400
+	b, _ := routeBridge(t)
+	m := NewMetrics(prometheus.NewRegistry())
+	b.Listen(m.listener(time.Now))
+	q := fmt.Sprintf("metrics%d", rand.Int64())
+	b.Route(split, RoutePercent(30))
+	var l ledger
+	run := func(side string) HandlerFunc {
+		return func(ctx context.Context, job *Job) error {
+			l.add(job.ID(), side, "deleted")
+			return nil
+		}
+	}
+	b.Handle(split, run("go"))
+	b.HandleShadow(mail, HandlerFunc(func(context.Context, *Job) error { return nil }))
+	php := run("php")
+	pushN(t, b, q, split, n)
+	pushN(t, b, q, mail, 100)
+	drain(t, b, q, php, &l, n+100)
+
+	count := func(job, runtime string) int64 {
+		var v dto.Metric
+		require.NoError(t, m.jobs.WithLabelValues(q, job, runtime, "processed").Write(&v))
+		return int64(v.GetCounter().GetValue())
+	}
+	goRuns := l.count("go", "")
+	require.Positive(t, goRuns)
+	require.Equal(t, goRuns, count(split, "go"))
+	require.Equal(t, n-goRuns, count(split, "php"))
+	require.EqualValues(t, 100, count(mail, "php"))
+	require.Zero(t, count(mail, "go"), "shadow runs counted as runs in Go")
 }

@@ -84,7 +84,7 @@ func (b *Bridge) NewServer(cfg *FileConfig, log *slog.Logger) *Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := NewMetrics(reg)
-	b.Listen(m.listener(b, time.Now))
+	b.Listen(m.listener(time.Now))
 	b.routing.setFile(cfg.RouteTable())
 	return &Server{b: b, log: log, reg: reg, metrics: m, cfg: cfg, groups: map[string]*serverGroup{}}
 }

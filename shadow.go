@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -17,7 +18,8 @@ import (
 // on a copy of it, with a context IsShadow reports, touching no store. The two outcomes are compared and
 // `bridge report` counts the mismatches and keeps the last ones. With no route for the class, its jobs go
 // to PHP (with h in shadow) until a route sends a share to Go. Shadow runs need a PHP executor (the jobs
-// PHP's own workers take are never seen here) and the app's Redis, where the comparisons are kept.
+// PHP's own workers take are never seen here) and a report store (the app's Redis, or a jobs table's
+// database), where the comparisons are kept.
 func (b *Bridge) HandleShadow(name string, h Handler) {
 	b.mux.Handle(name, h)
 	b.routing.mu.Lock()
@@ -132,13 +134,15 @@ func (s *shadowRunner) run(ctx context.Context, h Handler, job *Job) shadowResul
 // shadowResult is how a shadow run ended, in the terms both sides are compared in.
 type shadowResult struct{ Outcome, Error, Result string }
 
-// errText is an error as the two sides are compared: a PHP exception's own message, else Error().
+// errText is an error as the two sides are compared: a PHP exception's own message (not (string)$e, whose
+// file, line and stack Go cannot match), else Error().
 func errText(err error) string {
 	if err == nil {
 		return ""
 	}
-	if e, ok := err.(interface{ PHPText() string }); ok {
-		return e.PHPText()
+	var thrown interface{ PHPMessage() string }
+	if errors.As(err, &thrown) {
+		return thrown.PHPMessage()
 	}
 	return err.Error()
 }

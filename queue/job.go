@@ -70,10 +70,18 @@ type Job struct {
 	outcome Outcome
 	delay   time.Duration
 	err     error
+	inPHP   bool
 }
 
 // NewJob returns the Job for a decoded reservation.
 func NewJob(p JobParams) *Job { return &Job{p: p} }
+
+// InPHP reports whether the worker gave the job to the PHP executor rather than a Go handler (metrics label
+// its runs by it).
+func (j *Job) InPHP() bool { return j.inPHP }
+
+// SetInPHP records that the worker gave the job to the PHP executor; only the worker calls it.
+func (j *Job) SetInPHP() { j.inPHP = true }
 
 // Name is the payload's job name, e.g. `app\job\Hello` or `app\job\Multi@taskA`.
 func (j *Job) Name() string { return j.p.Name }

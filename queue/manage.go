@@ -35,3 +35,19 @@ type TrendPoint struct {
 	WaitSum   time.Duration // sum of wait times of jobs started this minute (where known), for the average
 	WaitCount int64
 }
+
+// ReportDelta is what one bridge counted of a job class in one minute since its last flush, added to the
+// counters every bridge on the connection shares.
+type ReportDelta struct {
+	Class      string
+	Minute     int64            // Unix time / 60
+	Counts     map[string]int64 // added to the minute's counters, by name (go.runs, php.failed, …)
+	Mismatches [][]byte         // shadow mismatches (JSON), oldest first
+}
+
+// ReportCounts is one class's counters summed over a window's minutes, and its kept mismatches, newest
+// first.
+type ReportCounts struct {
+	Counts     map[string]int64
+	Mismatches [][]byte
+}

@@ -69,6 +69,7 @@ func (w *Worker) start(res queue.Reservation) (out startResult, name, why string
 	switch {
 	case errors.Is(err, queue.ErrPHPOnly) && w.cfg.PHP != nil:
 		h = w.cfg.PHP
+		job.SetInPHP()
 	case errors.Is(err, queue.ErrPHPOnly):
 		why = err.Error()
 		if _, ok := w.router.Lookup(job); ok {
@@ -82,6 +83,7 @@ func (w *Worker) start(res queue.Reservation) (out startResult, name, why string
 		var ok bool
 		if h, ok = w.router.Lookup(job); !ok && w.cfg.PHP != nil {
 			h = w.cfg.PHP
+			job.SetInPHP()
 		} else if !ok {
 			return startUnserved, job.Name(), "no handler for " + job.Name()
 		}

@@ -201,6 +201,9 @@ func (e *Exception) PHPClass() string { return e.Class }
 // PHPText is (string)$e as PHP rendered it.
 func (e *Exception) PHPText() string { return e.Text }
 
+// PHPMessage is $e->getMessage(), what a shadow run's error is compared with.
+func (e *Exception) PHPMessage() string { return e.Message }
+
 // ErrTimeout is wrapped (with context.DeadlineExceeded) by the error of a job whose process was killed
 // because the job's context ran out.
 var ErrTimeout = errors.New("php: job timed out, its process was killed")

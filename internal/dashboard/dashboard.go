@@ -59,6 +59,14 @@ type TrendSource interface {
 	Trends(ctx context.Context, queueName string, since time.Time) ([]TrendPoint, error)
 }
 
+// ReportSource is what the report page shows and changes: the per-class report of `bridge report`, the
+// routes of `bridge route list`, and `bridge route set`.
+type ReportSource interface {
+	Report(ctx context.Context, window time.Duration) ([]status.ClassReport, error)
+	Routes(ctx context.Context) ([]status.ClassRoute, error)
+	SetRoute(ctx context.Context, class string, r status.Route) error
+}
+
 // Options configure the dashboard.
 type Options struct {
 	Source Source
@@ -66,6 +74,8 @@ type Options struct {
 	Jobs JobManager
 	// Trends adds the throughput and wait charts of the last hour; nil leaves them out.
 	Trends TrendSource
+	// Report adds the report page (/report) with its route form; nil leaves it out.
+	Report ReportSource
 	// Token opens a session that may change the queue (retry, pause, push, …). Empty: read-only.
 	Token string
 	// NotFound reports whether an error of Source (or Jobs) means the failed job or job does not exist.
@@ -146,6 +156,10 @@ func (d *Dashboard) routes() {
 		d.mux.HandleFunc("GET /jobs/{id}", d.jobPage)
 		d.mux.HandleFunc("POST /jobs/{id}/cancel", d.write(d.cancelJob))
 		d.mux.HandleFunc("POST /jobs/{id}/edit", d.write(d.editJob))
+	}
+	if d.o.Report != nil {
+		d.mux.HandleFunc("GET /report", d.reportPage)
+		d.mux.HandleFunc("POST /report/route", d.write(d.setRoute))
 	}
 }
 

@@ -28,19 +28,20 @@ const (
 
 // view is what every page's template gets.
 type view struct {
-	L        lang
-	Other    lang   // the language the switch offers
-	LangURL  string // this page in the other language
-	Title    string
-	Path     string // this page, for the login's way back
-	Writable bool   // a token is configured
-	Session  bool   // and this request has a session
-	CSRF     string
-	Conn     string
-	Dialect  string
-	HasJobs  bool // job pages and their buttons exist
-	Done     string
-	Data     any
+	L         lang
+	Other     lang   // the language the switch offers
+	LangURL   string // this page in the other language
+	Title     string
+	Path      string // this page, for the login's way back
+	Writable  bool   // a token is configured
+	Session   bool   // and this request has a session
+	CSRF      string
+	Conn      string
+	Dialect   string
+	HasJobs   bool // job pages and their buttons exist
+	HasReport bool // the report page exists
+	Done      string
+	Data      any
 }
 
 func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, page, titleKey string, data any, titleArgs ...any) {
@@ -62,7 +63,8 @@ func (d *Dashboard) renderStatus(w http.ResponseWriter, r *http.Request, code in
 	sess := d.auth.session(r, d.o.Now())
 	v := view{L: l, Other: other, LangURL: u.RequestURI(), Title: l.T(titleKey, titleArgs...), Path: r.URL.RequestURI(),
 		Writable: d.auth.writable(), Session: sess != "", CSRF: d.auth.csrf(sess),
-		Conn: d.o.Source.Connection(), Dialect: d.o.Source.Dialect(), HasJobs: d.o.Jobs != nil, Data: data}
+		Conn: d.o.Source.Connection(), Dialect: d.o.Source.Dialect(), HasJobs: d.o.Jobs != nil,
+		HasReport: d.o.Report != nil, Data: data}
 	if done := r.URL.Query().Get("done"); done != "" {
 		if _, ok := l.strings["done."+done]; ok {
 			v.Done = l.T("done."+done, r.URL.Query().Get("arg"))
@@ -495,13 +497,15 @@ func parsePages() (map[string]*template.Template, error) {
 		"join":       strings.Join,
 		"pathEscape": url.PathEscape,
 		"stateName":  func(l lang, s queue.State) string { return l.T("state." + string(s)) },
+		"ms":         millis,
+		"outcomeOf":  outcomeOf,
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"overview", "queue", "job", "failed", "faileddetail", "bridges", "push", "login", "error"} {
+	for _, name := range []string{"overview", "queue", "job", "failed", "faileddetail", "bridges", "push", "report", "login", "error"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, err

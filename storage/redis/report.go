@@ -7,6 +7,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/queuebridge/bridge/queue"
 )
 
 // ReportCounters keeps what bridges counted of each job class, per minute, so any bridge can report on all
@@ -24,14 +26,6 @@ func NewReportCounters(client goredis.UniversalClient, prefix string, keep int) 
 	return &ReportCounters{client: client, tag: "{" + prefix + ":report}", keep: int64(keep)}
 }
 
-// ReportDelta is what one bridge counted of a class in one minute since its last flush.
-type ReportDelta struct {
-	Class      string
-	Minute     int64            // Unix time / 60
-	Counts     map[string]int64 // added to the minute's counters
-	Mismatches [][]byte         // oldest first
-}
-
 func (c *ReportCounters) minuteKey(minute int64, class string) string {
 	return c.tag + ":" + strconv.FormatInt(minute, 10) + ":" + class
 }
@@ -41,7 +35,7 @@ func (c *ReportCounters) classesKey() string { return c.tag + ":classes" }
 func (c *ReportCounters) mismatchKey(class string) string { return c.tag + ":mismatches:" + class }
 
 // Add adds the deltas in one round trip; every key written lives ttl from now.
-func (c *ReportCounters) Add(ctx context.Context, deltas []ReportDelta, ttl time.Duration) error {
+func (c *ReportCounters) Add(ctx context.Context, deltas []queue.ReportDelta, ttl time.Duration) error {
 	if len(deltas) == 0 {
 		return nil
 	}
@@ -71,21 +65,15 @@ func (c *ReportCounters) Add(ctx context.Context, deltas []ReportDelta, ttl time
 	return nil
 }
 
-// ClassCounts is one class's counters summed over minutes, and its kept mismatches, newest first.
-type ClassCounts struct {
-	Counts     map[string]int64
-	Mismatches [][]byte
-}
-
 // Read sums the counters of the minutes from first to last (inclusive) for every class seen in them.
-func (c *ReportCounters) Read(ctx context.Context, first, last int64) (map[string]ClassCounts, error) {
+func (c *ReportCounters) Read(ctx context.Context, first, last int64) (map[string]queue.ReportCounts, error) {
 	classes, err := c.client.ZRangeByScore(ctx, c.classesKey(), &goredis.ZRangeBy{
 		Min: strconv.FormatInt(first, 10), Max: "+inf"}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read report classes: %w", err)
 	}
 	if len(classes) == 0 {
-		return map[string]ClassCounts{}, nil
+		return map[string]queue.ReportCounts{}, nil
 	}
 	hashes := make(map[string][]*goredis.MapStringStringCmd, len(classes))
 	lists := make(map[string]*goredis.StringSliceCmd, len(classes))
@@ -101,9 +89,9 @@ func (c *ReportCounters) Read(ctx context.Context, first, last int64) (map[strin
 	if err != nil {
 		return nil, fmt.Errorf("read report counters: %w", err)
 	}
-	out := make(map[string]ClassCounts, len(classes))
+	out := make(map[string]queue.ReportCounts, len(classes))
 	for _, class := range classes {
-		cc := ClassCounts{Counts: map[string]int64{}}
+		cc := queue.ReportCounts{Counts: map[string]int64{}}
 		for _, h := range hashes[class] {
 			for f, v := range h.Val() {
 				n, err := strconv.ParseInt(v, 10, 64)

@@ -1,0 +1,113 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/queuebridge/bridge/compat/thinkqueue"
+	"github.com/queuebridge/bridge/queue"
+)
+
+// memoryStore is a queue store that answers at once from memory, so a benchmark on it measures the
+// bridge's own cost per job.
+type memoryStore struct {
+	jobs    [][]byte
+	next    atomic.Int64
+	deleted atomic.Int64
+}
+
+func (s *memoryStore) Reserve(_ context.Context, q string, n int) ([]queue.Reservation, error) {
+	start := s.next.Add(int64(n)) - int64(n)
+	end := min(start+int64(n), int64(len(s.jobs)))
+	if start >= end {
+		return nil, nil
+	}
+	out := make([]queue.Reservation, 0, end-start)
+	for _, raw := range s.jobs[start:end] {
+		out = append(out, queue.Reservation{Queue: q, Raw: raw, Member: raw, Expires: time.Now().Add(time.Minute)})
+	}
+	return out, nil
+}
+
+func (s *memoryStore) Delete(_ context.Context, _ string, members ...[]byte) (int, error) {
+	s.deleted.Add(int64(len(members)))
+	return len(members), nil
+}
+func (s *memoryStore) Release(context.Context, queue.Reservation, []byte, time.Time) (bool, error) {
+	return true, nil
+}
+func (s *memoryStore) HandBack(context.Context, queue.Reservation) (bool, error) { return true, nil }
+func (s *memoryStore) Extend(context.Context, queue.Reservation, time.Time) (bool, error) {
+	return true, nil
+}
+func (s *memoryStore) Fail(context.Context, queue.Reservation, queue.FailedJob) error { return nil }
+func (s *memoryStore) Push(context.Context, string, []byte) error                     { return nil }
+func (s *memoryStore) Later(context.Context, string, []byte, time.Time) error         { return nil }
+func (s *memoryStore) Sizes(context.Context, string) (queue.Sizes, error)             { return queue.Sizes{}, nil }
+func (s *memoryStore) List(context.Context, string, queue.State, int, int) ([]queue.StoredJob, error) {
+	return nil, nil
+}
+func (s *memoryStore) Queues(context.Context) ([]string, error) { return nil, nil }
+
+// BenchmarkRouteCost drains b.N think-queue v3 jobs of a class with no-op Go handlers through the root's
+// worker (a store answering from memory, the connection's Redis for routes and report counters), twice in
+// the same run: the class without a route, then routed 30% to Go (the rest to a no-op PHP executor stand-in),
+// every run counted for the report and flushed to Redis. It reports the CPU time per job of both and the
+// routed one's extra in percent.
+//
+//	go test -run '^$' -bench RouteCost -benchtime 200000x -count 5 .
+func BenchmarkRouteCost(b *testing.B) {
+	br, _ := routeBridge(b)
+	d, err := thinkqueue.ParseDialect("thinkqueue-v3")
+	require.NoError(b, err)
+	noop := HandlerFunc(func(context.Context, *Job) error { return nil })
+	pad := strings.Repeat("x", 128)
+	drain := func(class string) time.Duration {
+		s := &memoryStore{jobs: make([][]byte, b.N)}
+		for i := range s.jobs {
+			s.jobs[i], err = d.NewPayload(class, map[string]any{"n": i, "pad": pad}, thinkqueue.NewID())
+			require.NoError(b, err)
+		}
+		br.be.store = s
+		w, err := br.NewWorker(WorkerConfig{Queues: []string{"bench"}, Concurrency: 8, StopWhenEmpty: true, QuietJobs: true,
+			Memory: -1, PHP: noop})
+		require.NoError(b, err)
+		cpu0 := processCPU(b)
+		require.NoError(b, w.Run(context.Background()))
+		cpu := processCPU(b) - cpu0
+		require.EqualValues(b, b.N, s.deleted.Load())
+		return cpu
+	}
+	plain := fmt.Sprintf(`bench\Plain%d`, rand.Int64())
+	routed := fmt.Sprintf(`bench\Routed%d`, rand.Int64())
+	br.Handle(plain, noop)
+	br.Handle(routed, noop)
+	br.Route(routed, RoutePercent(30))
+	b.ResetTimer()
+	base := drain(plain)
+	withRoute := drain(routed)
+	b.StopTimer()
+	reps, err := br.Report(context.Background(), time.Hour)
+	require.NoError(b, err)
+	require.Len(b, reps, 1)
+	require.EqualValues(b, b.N, reps[0].Runs, "every routed run counted")
+	perJob := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) / 1000 }
+	b.ReportMetric(perJob(base), "plain-cpu-µs/job")
+	b.ReportMetric(perJob(withRoute), "routed-cpu-µs/job")
+	b.ReportMetric(100*(perJob(withRoute)/perJob(base)-1), "extra-%")
+}
+
+func processCPU(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
