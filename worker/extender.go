@@ -24,7 +24,7 @@ type extender struct {
 	every  time.Duration
 	clock  func() time.Time
 	log    *slog.Logger
-	runs   func() []*run // the runs whose reservations must hold
+	runs   func() []*run // the runs whose reservations must hold, jobs reserved ahead (job nil) included
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -70,7 +70,12 @@ func (e *extender) extendAll(ctx context.Context) {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			if !e.extendIfDue(ctx, r, e.expire) && !r.settled.Load() {
+			switch {
+			case e.extendIfDue(ctx, r, e.expire) || r.settled.Load():
+			case r.job == nil:
+				// Reserved ahead: the runner finds it lost before it starts, and does not run it.
+				e.log.Warn("reservation lost before the job started", "queue", r.reservation().Queue)
+			default:
 				e.log.Warn("reservation lost while the job runs: another worker may run it too",
 					"job", r.job.Name(), "id", r.job.ID(), "queue", r.job.Queue())
 			}
@@ -102,7 +107,7 @@ func (e *extender) extendIfDue(ctx context.Context, r *run, d time.Duration) boo
 	ok, err := e.broker.Extend(ctx, r.reservation(), until)
 	if err != nil {
 		if ctx.Err() == nil {
-			e.log.Warn("extend reservation", "job", r.job.Name(), "id", r.job.ID(), "err", err)
+			e.log.Warn("extend reservation", append(r.logAttrs(), "err", err)...)
 		}
 		return true
 	}

@@ -42,6 +42,7 @@ type fakeBroker struct {
 	releases     []releaseCall
 	handedBack   []string
 	deleted      []string
+	deleteCalls  int
 	failed       []queue.FailedJob
 }
 
@@ -125,6 +126,7 @@ func (b *fakeBroker) Reserve(ctx context.Context, q string, n int) ([]queue.Rese
 func (b *fakeBroker) Delete(ctx context.Context, q string, members ...[]byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.deleteCalls++
 	n := 0
 	for _, m := range members {
 		if _, ok := b.reserved[string(m)]; ok {
@@ -214,6 +216,7 @@ func (b *fakeBroker) snapshot() fakeState {
 		releases:   slices.Clone(b.releases),
 		handedBack: slices.Clone(b.handedBack),
 		deleted:    slices.Clone(b.deleted),
+		deletes:    b.deleteCalls,
 		failed:     slices.Clone(b.failed),
 	}
 	for q, l := range b.ready {
@@ -236,6 +239,7 @@ type fakeState struct {
 	releases   []releaseCall
 	handedBack []string
 	deleted    []string
+	deletes    int // Delete calls
 	failed     []queue.FailedJob
 }
 

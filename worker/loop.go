@@ -80,21 +80,23 @@ type roundResult struct {
 }
 
 // round reserves up to free jobs from the queues in priority order and starts them: a lower queue only
-// when the ones before it came up short. Jobs no handler here runs are held until the round ends, so the
-// round sees the jobs behind them (a jobs table gives a handed-back row out first again), then handed
-// back untouched.
+// when the ones before it came up short. Jobs reserved ahead by the round before come first: they were
+// the head of the queue that round was draining. Jobs no handler here runs are held until the round ends,
+// so the round sees the jobs behind them (a jobs table gives a handed-back row out first again), then
+// handed back untouched. A round that filled its slots from a batch that came back full and started
+// whole reserves the next batch ahead (see ahead).
 func (w *Worker) round(free int) (res roundResult) {
 	// Like PHP's workers, look for the restart signal before taking more work, so a restart stops the
-	// worker after the jobs it is running. The signal is read while the first reservation is on its way, so
-	// it costs no round trip.
-	restarted := w.restart.begin(w.stopCtx)
+	// worker after the jobs it is running. The signal is read while the round's first reservation is on its
+	// way, so it costs no round trip; a round that only starts jobs reserved ahead reads it with them.
+	var restarted func() bool
 	checked := false
 	var held []heldJob
 	// Held jobs go back even when the jobs were cancelled meanwhile: a reservation left behind would wait
 	// out its lifetime.
 	ctx := w.settleCtx()
 	defer func() {
-		if !checked {
+		if restarted != nil && !checked {
 			res.restart = restarted()
 		}
 		for _, h := range held {
@@ -105,6 +107,73 @@ func (w *Worker) round(free int) (res roundResult) {
 	w.fullScan = false
 	done := func() bool {
 		return res.started == free || w.cfg.Once && res.settled > 0 || len(held) >= maxHeld || w.stopCtx.Err() != nil
+	}
+	// startAll starts a batch of q; it reports whether every job of it runs now.
+	var ran, heldHere int
+	var lastExpires time.Time // when the round's last batch's reservations lapse
+	startAll := func(q string, rs []queue.Reservation) bool {
+		whole := true
+		if len(rs) > 0 {
+			lastExpires = rs[len(rs)-1].Expires
+		}
+		for _, r := range rs {
+			switch out, name, why := w.start(r); out {
+			case startRunning:
+				res.started++
+				ran++
+			case startSettled:
+				res.settled++
+				ran++
+				whole = false
+			case startUnserved:
+				held = append(held, heldJob{r, why})
+				heldHere++
+				whole = false
+				w.unserved.handedBack(q, name, why)
+			}
+		}
+		return whole
+	}
+	noteQueue := func(q string) {
+		switch {
+		case ran > 0:
+			w.unserved.served(q)
+		case heldHere > 0:
+			w.unserved.offeredNothing(q)
+		}
+		ran, heldHere = 0, 0
+	}
+	// aheadFrom is the queue to reserve the next batch ahead from: set while the round's last batch came
+	// back full and started whole.
+	aheadFrom := ""
+	if q := w.ahead.queue; w.ahead.inFlight != nil || w.ahead.size() > 0 {
+		whole := true
+		// Held jobs start while the next batch is still on its way; once it landed, the restart signal read
+		// beside it is looked at first.
+		if !w.ahead.landed() {
+			whole = startAll(q, w.ahead.take(free-res.started))
+		}
+		if !done() {
+			full, err, restart := w.ahead.wait()
+			checked = true
+			if restart {
+				w.handBackAhead("restart signal")
+				res.restart = true
+				return res
+			}
+			if err != nil {
+				res.err = err
+				return res
+			}
+			whole = startAll(q, w.ahead.take(free-res.started)) && whole
+			if w.ahead.size() == 0 && !full {
+				whole = false // the queue has no more ready jobs: the scan below looks again
+			}
+		}
+		if whole {
+			aheadFrom = q
+		}
+		noteQueue(q)
 	}
 	for _, q := range w.cfg.Queues {
 		if done() {
@@ -117,9 +186,11 @@ func (w *Worker) round(free int) (res roundResult) {
 			res.skippedResting = true
 			continue
 		}
-		ran, heldHere := 0, 0
 		for !done() {
 			n := min(free-res.started, w.cfg.Batch)
+			if restarted == nil && !checked {
+				restarted = w.restart.begin(w.stopCtx)
+			}
 			rs, err := w.broker.Reserve(w.workCtx, q, n)
 			if !checked {
 				checked = true
@@ -137,32 +208,40 @@ func (w *Worker) round(free int) (res roundResult) {
 				res.err = err
 				return res
 			}
-			for _, r := range rs {
-				switch out, name, why := w.start(r); out {
-				case startRunning:
-					res.started++
-					ran++
-				case startSettled:
-					res.settled++
-					ran++
-				case startUnserved:
-					held = append(held, heldJob{r, why})
-					heldHere++
-					w.unserved.handedBack(q, name, why)
-				}
-			}
+			whole := startAll(q, rs)
+			aheadFrom = ""
 			if len(rs) < n {
 				break // the queue has no more ready jobs
 			}
+			if whole {
+				aheadFrom = q
+			}
 		}
-		switch {
-		case ran > 0:
-			w.unserved.served(q)
-		case heldHere > 0:
-			w.unserved.offeredNothing(q)
+		noteQueue(q)
+	}
+	if aheadFrom != "" && !w.cfg.Once && w.stopCtx.Err() == nil && w.ahead.inFlight == nil && w.leaseFresh(lastExpires) {
+		// Half a batch still held is enough to start on while the next one comes; a reservation for a
+		// few jobs costs as much as one for many.
+		if most := min(w.cfg.Batch, w.cfg.Concurrency); w.ahead.size() <= most/2 {
+			w.ahead.launch(w, aheadFrom, most-w.ahead.size())
 		}
 	}
 	return res
+}
+
+// leaseFresh reports whether reservations that lapse at expires are safe from the next reserve: that one
+// recovers lapsed reservations, and a batch reserved in the last instant of a second with a small expire
+// (the stores keep whole seconds) may lapse before its runners extend it. Such a batch gets nothing
+// reserved ahead behind it; its runners extend it first.
+func (w *Worker) leaseFresh(expires time.Time) bool {
+	return w.lease == nil || expires.Sub(w.cfg.Clock()) >= w.cfg.Expire*3/4
+}
+
+// handBackAhead hands back, untouched, the jobs reserved ahead that never started.
+func (w *Worker) handBackAhead(why string) {
+	if n := w.ahead.handBack(w.settleCtx(), w, why); n > 0 {
+		w.log.Info("jobs reserved ahead handed back untouched", "why", why, "jobs", n)
+	}
 }
 
 // heldJob is a reservation no handler here runs, waiting for the end of its round to be handed back.

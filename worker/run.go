@@ -52,6 +52,14 @@ func (r *run) setExpires(t time.Time) {
 	r.mu.Unlock()
 }
 
+// logAttrs names r's job in a log line; a job reserved ahead is not decoded yet, so only its queue is known.
+func (r *run) logAttrs() []any {
+	if r.job == nil {
+		return []any{"queue", r.reservation().Queue}
+	}
+	return []any{"job", r.job.Name(), "id", r.job.ID(), "queue", r.job.Queue()}
+}
+
 // startResult says what start did with a reservation.
 type startResult int
 

@@ -103,8 +103,9 @@ type Config struct {
 	// PausedFunc reports whether a queue is paused (Laravel 12's queue:pause, or the worker paused by
 	// SIGUSR2): a paused queue is not reserved from. Nil: never paused.
 	PausedFunc func(ctx context.Context, queue string) bool
-	// Batch caps how many jobs one reserve call takes. Default 64. A worker never reserves more jobs than
-	// it has free slots, so no reserved job waits unstarted while its reservation runs out.
+	// Batch caps how many jobs one reserve call takes. Default 64. While a batch runs, a worker draining
+	// a queue reserves the next one ahead: never more than min(Batch, Concurrency) jobs wait for a slot, and
+	// their reservations are extended while they wait, as running jobs' are.
 	Batch int
 	// QuietJobs logs the line every processed job gets at Debug instead of Info, for rates where one line
 	// per job is too many.
@@ -212,6 +213,7 @@ type Worker struct {
 	slots    chan struct{} // one token per running handler
 	runs     chan *run     // to the runners; closed once the loop is done
 	acks     *completer
+	ahead    ahead // jobs reserved before a slot was free for them
 	lease    *extender
 	restart  *restartWatcher
 	finished chan struct{} // a run was settled and left running (buffered: a wake-up, not a count)
@@ -258,7 +260,7 @@ func New(broker Broker, rules Rules, router Router, ev *events.Dispatcher, cfg *
 		w.jobLevel = slog.LevelDebug
 	}
 	if c.Expire >= 0 {
-		w.lease = newExtender(broker, c.Expire, c.Clock, c.Logger, w.unsettled)
+		w.lease = newExtender(broker, c.Expire, c.Clock, c.Logger, w.leased)
 	}
 	w.restart = newRestartWatcher(c.RestartStampFunc, c.Logger)
 	return w, nil
@@ -370,6 +372,8 @@ func (w *Worker) Stats() Stats {
 func (w *Worker) work(acksDone <-chan struct{}) {
 	reason, err := w.loop()
 	close(w.runs) // runners still executing finish their run first
+	// What was reserved ahead has not started: it goes back at once, for other workers to start.
+	w.handBackAhead("worker stopping: " + reason)
 	w.log.Info("worker stopping", "reason", reason, "running", w.Stats().Running)
 	w.events.Dispatch(w.workCtx, events.WorkerStopping{Reason: reason})
 	w.drain()
@@ -450,6 +454,11 @@ func (w *Worker) unsettled() []*run {
 		}
 	}
 	return runs
+}
+
+// leased returns what the lease extender holds: the unsettled runs and the jobs reserved ahead.
+func (w *Worker) leased() []*run {
+	return append(w.unsettled(), w.ahead.runs()...)
 }
 
 // sleep waits d or until the worker must stop.

@@ -50,55 +50,158 @@ func TestPriorityOrder(t *testing.T) {
 	}
 }
 
-// TestReserveNeverAboveFreeSlots: a reserve asks for at most as many jobs as there are free slots, so no
-// reserved job waits unstarted while its reservation runs out.
-func TestReserveNeverAboveFreeSlots(t *testing.T) {
-	const concurrency = 4
-	h := newHarness(t)
-	h.cfg.Concurrency = concurrency
-	h.cfg.StopWhenEmpty = true
-	for i := range 10 {
-		h.broker.push("default", fmt.Sprintf("job#%d", i))
+// TestReserveAheadBounded: while every slot is busy the worker reserves the next batch ahead, but it never
+// holds more jobs that have not started than its free slots and one batch of min(Batch, Concurrency): at
+// every reserve, the jobs reserved whose handler has not begun plus those asked for stay within
+// Concurrency + min(Batch, Concurrency).
+func TestReserveAheadBounded(t *testing.T) {
+	for _, c := range []struct{ concurrency, batch int }{{4, 64}, {8, 3}} {
+		t.Run(fmt.Sprintf("c%d-batch%d", c.concurrency, c.batch), func(t *testing.T) {
+			const jobs = 40
+			h := newHarness(t)
+			h.cfg.Concurrency = c.concurrency
+			h.cfg.Batch = c.batch
+			h.cfg.StopWhenEmpty = true
+			for i := range jobs {
+				h.broker.push("default", fmt.Sprintf("job#%d", i))
+			}
+			limit := c.concurrency + min(c.batch, c.concurrency)
+			var running, reserved, begun atomic.Int64
+			var mu sync.Mutex
+			var violations []string
+			ahead := 0 // reserves that asked for more jobs than there were free slots
+			h.broker.beforeReserve = func(call int, q string, n int) error {
+				waiting := int(reserved.Load() - begun.Load())
+				mu.Lock()
+				defer mu.Unlock()
+				if waiting+n > limit {
+					violations = append(violations, fmt.Sprintf("reserve #%d asked for %d jobs with %d not started", call, n, waiting))
+				}
+				if waiting+n > c.concurrency-int(running.Load()) {
+					ahead++
+				}
+				return nil
+			}
+			h.broker.afterReserve = func(_ int, _ string, got []queue.Reservation) { reserved.Add(int64(len(got))) }
+			h.handle("job", func(context.Context, *queue.Job) error {
+				begun.Add(1)
+				running.Add(1)
+				defer running.Add(-1)
+				time.Sleep(5 * time.Millisecond)
+				return nil
+			})
+			require.NoError(t, h.run(h.worker(), 10*time.Second))
+			require.Empty(t, violations)
+			require.NotZero(t, ahead, "some batch was reserved ahead of free slots")
+			s := h.broker.snapshot()
+			require.Len(t, s.deleted, jobs)
+			require.Zero(t, s.reserved)
+		})
 	}
-	var running atomic.Int64
-	gate := make(chan struct{}, 10)
-	var violations []string
-	var mu sync.Mutex
-	h.broker.beforeReserve = func(call int, q string, n int) error {
-		if r := running.Load(); int(r)+n > concurrency {
-			mu.Lock()
-			violations = append(violations, fmt.Sprintf("reserve #%d asked for %d jobs while %d of %d slots were busy", call, n, r, concurrency))
-			mu.Unlock()
+}
+
+// TestReserveAheadHandedBackOnStop: jobs reserved ahead that never started go back untouched on a stop,
+// attempts unchanged, with one log line; nothing else ran.
+func TestReserveAheadHandedBackOnStop(t *testing.T) {
+	h := newHarness(t)
+	h.cfg.Concurrency = 2
+	h.cfg.GracePeriod = time.Minute
+	for i := range 6 {
+		h.broker.push("default", fmt.Sprintf("blocks#%d", i))
+	}
+	var started atomic.Int64
+	h.handle("blocks", func(ctx context.Context, job *queue.Job) error {
+		started.Add(1)
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	w := h.worker()
+	require.NoError(t, w.Start(context.Background()))
+	eventually(t, 5*time.Second, "two running and two reserved ahead", func() bool {
+		return started.Load() == 2 && h.broker.snapshot().reserved == 4
+	})
+	require.NoError(t, w.StopAndCancel(context.Background()))
+	require.EqualValues(t, 2, started.Load(), "no job reserved ahead started")
+	s := h.broker.snapshot()
+	require.Len(t, s.handedBack, 4)
+	require.Subset(t, s.handedBack, []string{"blocks#2", "blocks#3"}, "the jobs reserved ahead went back")
+	require.ElementsMatch(t, []string{"blocks#0", "blocks#1", "blocks#2", "blocks#3", "blocks#4", "blocks#5"}, s.ready["default"])
+	require.Empty(t, s.deleted)
+	require.Zero(t, s.reserved)
+	for i := range 6 {
+		require.Zero(t, h.broker.attemptsOf(fmt.Sprintf("blocks#%d", i)), "handed back with attempts unchanged")
+	}
+	require.Len(t, h.logs.withMsg("jobs reserved ahead handed back untouched"), 1)
+}
+
+// TestLeaseCoversReservedAhead: a job reserved ahead waits 1.6s for the one slot behind a slow job; its
+// 1s reservation (whole seconds, as the stores keep it) is extended while it waits, so it never lapses
+// before it runs.
+func TestLeaseCoversReservedAhead(t *testing.T) {
+	h := newHarness(t)
+	h.cfg.Expire = time.Second
+	h.cfg.StopWhenEmpty = true
+	h.broker.expire = time.Second
+	h.broker.push("default", "slow#1", "job#2")
+	var lapsed []string
+	var sampled int
+	h.handle("slow", func(ctx context.Context, job *queue.Job) error {
+		end := time.Now().Add(1600 * time.Millisecond)
+		for time.Now().Before(end) {
+			if until, held := h.broker.lapseOf("job#2"); held {
+				sampled++
+				if !until.After(time.Now()) {
+					lapsed = append(lapsed, fmt.Sprintf("job#2's reservation lapsed at %s, now %s", until.Format(time.StampMilli), time.Now().Format(time.StampMilli)))
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
 		}
 		return nil
+	})
+	var attempts int
+	h.handle("job", func(_ context.Context, job *queue.Job) error {
+		attempts = h.broker.attemptsOf("job#2")
+		return nil
+	})
+	// Reserved early in a second, slow#1's reservation is fresh enough to reserve behind it (see leaseFresh).
+	now := time.Now()
+	time.Sleep(now.Truncate(time.Second).Add(time.Second + 50*time.Millisecond).Sub(now))
+	require.NoError(t, h.run(h.worker(), 10*time.Second))
+	require.NotZero(t, sampled, "job#2 was reserved ahead while slow#1 ran")
+	require.Empty(t, lapsed)
+	require.Equal(t, 1, attempts, "job#2 ran on its first reservation")
+	require.ElementsMatch(t, []string{"slow#1", "job#2"}, h.broker.snapshot().deleted)
+	require.Empty(t, h.logs.withMsg("reservation lost before the job started"))
+}
+
+// TestAcksBatched: jobs that finish together are acknowledged together, in one or two Deletes rather than
+// one each, and a stop right after a job finished returns only once its acknowledgement landed.
+func TestAcksBatched(t *testing.T) {
+	const jobs = 16
+	h := newHarness(t)
+	h.cfg.Concurrency = jobs
+	for i := range jobs {
+		h.broker.push("default", fmt.Sprintf("job#%d", i))
 	}
+	var started sync.WaitGroup
+	started.Add(jobs)
+	gate := make(chan struct{})
+	var finished atomic.Int64
 	h.handle("job", func(context.Context, *queue.Job) error {
-		running.Add(1)
-		defer running.Add(-1)
+		started.Done()
 		<-gate
+		finished.Add(1)
 		return nil
 	})
 	w := h.worker()
-	done := make(chan error, 1)
-	go func() { done <- w.Run(context.Background()) }()
-	for range 10 {
-		eventually(t, 5*time.Second, "a job to run", func() bool { return running.Load() > 0 })
-		gate <- struct{}{}
-	}
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("the worker did not stop")
-	}
-	require.Empty(t, violations)
+	require.NoError(t, w.Start(context.Background()))
+	started.Wait()
+	close(gate)
+	eventually(t, 5*time.Second, "every job finished", func() bool { return finished.Load() == jobs })
+	require.NoError(t, w.Stop(context.Background()))
 	s := h.broker.snapshot()
-	require.Len(t, s.deleted, 10)
-	var small bool
-	for _, c := range s.calls {
-		small = small || c.n < concurrency
-	}
-	require.True(t, small, "some reserve came while slots were busy: %+v", s.calls)
+	require.Len(t, s.deleted, jobs, "every acknowledgement landed before Stop returned")
+	require.LessOrEqual(t, s.deletes, 2, "acknowledgements share round trips")
 }
 
 // TestLeaseExtendedWhileJobRuns: with a reservation of 1s (kept in whole seconds, as the stores keep it),
@@ -214,7 +317,11 @@ func TestStopGraceAndHandBack(t *testing.T) {
 		sawCancel.Store(true)
 		return ctx.Err()
 	})
-	h.handle("waits", ok)
+	var waitsRan atomic.Bool
+	h.handle("waits", func(context.Context, *queue.Job) error {
+		waitsRan.Store(true)
+		return nil
+	})
 	w := h.worker()
 	require.NoError(t, w.Start(context.Background()))
 	started.Wait()
@@ -228,9 +335,14 @@ func TestStopGraceAndHandBack(t *testing.T) {
 	require.GreaterOrEqual(t, took, 300*time.Millisecond, "Stop waited for the grace period")
 	s := h.broker.snapshot()
 	require.Equal(t, []string{"finishes#1"}, s.deleted)
-	require.Equal(t, []string{"blocks#2"}, s.handedBack)
-	require.Equal(t, []string{"waits#3", "blocks#2"}, s.ready["default"], "the job behind was never reserved; the cancelled one is back")
+	// waits#3 is reserved ahead unless the stop came first: then it goes back as the stop begins, the
+	// cancelled one after the grace period.
+	require.Equal(t, "blocks#2", s.handedBack[len(s.handedBack)-1])
+	require.Subset(t, []string{"waits#3", "blocks#2"}, s.handedBack)
+	require.False(t, waitsRan.Load(), "the job behind never ran")
+	require.Equal(t, []string{"waits#3", "blocks#2"}, s.ready["default"], "the job behind never ran; the cancelled one is back")
 	require.Zero(t, s.reserved)
+	require.Zero(t, h.broker.attemptsOf("waits#3"), "handed back with its attempts unchanged")
 	require.Zero(t, h.broker.attemptsOf("blocks#2"), "handed back with its attempts unchanged")
 	require.Equal(t, Stats{}, w.Stats())
 }

@@ -40,8 +40,10 @@
 // does in four round trips, atomically and for a whole batch: move due delayed jobs to the list (in score
 // order, at most 1000 per call), move expired reservations back (v3: unchanged), LPOP up to n jobs and ZADD
 // each to the reserved set with score now+Expire. Where the dialect holds a different copy while the job runs (v3:
-// attempts+1), a second script swaps every copy of the batch in, only for jobs still reserved as raw, so a
-// job is in the reserved set at every instant. Where expired jobs must be rewritten (v1: attempts+1), the
+// attempts+1, PHP's json_encode, which Redis's cjson cannot make), lua/reserve_copies.lua does the same
+// with copies Go made from the head the previous call returned, pops only the head jobs it has copies for,
+// and returns the next head: still one script per batch, and a job is in the list or the reserved set at
+// every instant. Where expired jobs must be rewritten (v1: attempts+1), the
 // broker reads up to 100 expired members at most once per second per queue, re-encodes them in Go and moves
 // each one only if it is still reserved and still expired.
 //

@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -16,10 +15,10 @@ import (
 // set until now+Expire. Before popping it makes due delayed jobs ready and recovers expired reservations,
 // as the PHP library's pop does. It returns no jobs and no error when the queue is empty.
 //
-// One Lua script migrates and pops the whole batch. With think-queue, dialects that hold a copy of the job
-// while it runs (v3) cost one more script call for the batch; dialects that rewrite expired jobs (v1) one
-// more scan and script per queue per second. With Laravel, the one script also makes the reserved copies
-// (see reserveLaravel).
+// One Lua script migrates and pops the whole batch. Dialects that hold a copy of the job while it runs (v3)
+// send the copies with it, made from the head the previous call returned (see reserveCopies); dialects
+// that rewrite expired jobs (v1) cost one more scan and script per queue per second. With Laravel, the one
+// script also makes the reserved copies (see reserveLaravel).
 func (b *Broker) Reserve(ctx context.Context, name string, n int) ([]queue.Reservation, error) {
 	if n < 1 || n > MaxReserve {
 		return nil, fmt.Errorf("reserve %s: n must be between 1 and %d, got %d", name, MaxReserve, n)
@@ -46,53 +45,119 @@ func (b *Broker) Reserve(ctx context.Context, name string, n int) ([]queue.Reser
 			moveExpired = "1"
 		}
 	}
+	if !rewrite {
+		return b.reserveCopies(ctx, name, qk, n, now, score, moveExpired)
+	}
 	raws, err := reserveScript.Run(ctx, b.client, []string{list, delayed, reserved},
 		now, score, n, moveExpired, migrateLimit).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("reserve %s: %w", name, err)
 	}
-	if len(raws) == 0 {
-		return nil, nil
-	}
-
 	expires := time.Unix(score, 0)
 	out := make([]queue.Reservation, len(raws))
-	var pairs []any // raw, copy, raw, copy, ... for the jobs whose held bytes differ from raw
-	var swapped []int
 	for i, s := range raws {
 		raw := []byte(s)
 		out[i] = queue.Reservation{Queue: name, Raw: raw, Member: raw, Expires: expires}
-		held, err := b.thinkqueue.ReservedCopy(raw)
-		if err != nil || bytes.Equal(held, raw) {
-			// A payload the dialect cannot re-encode stays reserved as raw; the worker fails it with the reason.
-			continue
+	}
+	return out, nil
+}
+
+// maxHeadRetries bounds the calls one reserve makes while the head keeps changing under it.
+const maxHeadRetries = 32
+
+// reserveCopies reserves for a dialect whose reserved member is a copy of the job (v3: PHP's re-encode with
+// attempts+1) in one script per batch: it sends the copies of the jobs the previous call saw at the head
+// and pops those of them still at the head; the script returns the new head, whose copies the next call
+// sends. A first call, or one that finds the head changed (a PHP worker popped), pops what it can and calls
+// again with the copies of the head it got back, until it has n jobs or the list is empty.
+func (b *Broker) reserveCopies(ctx context.Context, name string, qk queueKeys, n int, now, score int64, moveExpired string) ([]queue.Reservation, error) {
+	keys := []string{qk.list, qk.delayed, qk.reserved}
+	// Reserves running side by side share the copies: a map once stored is never written again.
+	b.mu.Lock()
+	copies := b.heads[qk.reserved]
+	b.mu.Unlock()
+	expires := time.Unix(score, 0)
+	var out []queue.Reservation
+	for try := 0; ; try++ {
+		args := make([]any, 0, 6+2*len(copies))
+		// Twice the batch: a next call asking for a few more jobs than this one still finds their copies.
+		args = append(args, now, score, n-len(out), moveExpired, migrateLimit, min(2*n, MaxReserve))
+		sent := make([][]byte, 0, 2*len(copies)) // raw, copy, ... in ARGV order
+		for _, c := range copies {
+			args = append(args, c.raw, c.held)
+			sent = append(sent, c.raw, c.held)
 		}
-		pairs = append(pairs, raw, held)
-		swapped = append(swapped, i)
-		out[i].Member = held
-	}
-	if len(pairs) == 0 {
-		return out, nil
-	}
-	held, err := holdCopiesScript.Run(ctx, b.client, []string{reserved}, pairs...).Int64Slice()
-	if err != nil {
-		// Every popped job is still in the reserved set (as raw or as its copy) and comes back after Expire.
-		return nil, fmt.Errorf("reserve %s: hold reserved copies: %w", name, err)
-	}
-	// A raw payload that was no longer reserved has been recovered by another worker in the instant between
-	// the two scripts (possible only with a tiny retry_after); running it here too would run it twice.
-	kept := out[:0]
-	k := 0 // index into swapped and held, both in batch order
-	for i, r := range out {
-		if k < len(swapped) && swapped[k] == i {
-			k++
-			if held[k-1] == 0 {
+		res, err := reserveCopiesScript.Run(ctx, b.client, keys, args...).Slice()
+		if err != nil {
+			return nil, fmt.Errorf("reserve %s: %w", name, err)
+		}
+		popped, head, err := reserveCopiesReply(res)
+		if err != nil {
+			return nil, fmt.Errorf("reserve %s: %w", name, err)
+		}
+		for _, p := range popped {
+			if p < 1 || 2*p > int64(len(sent)) {
+				return nil, fmt.Errorf("reserve %s: script popped pair %d of %d", name, p, len(sent)/2)
+			}
+			out = append(out, queue.Reservation{Queue: name, Raw: sent[2*p-2], Member: sent[2*p-1], Expires: expires})
+		}
+		// The copies of the new head, reusing those already made.
+		next := make(map[string]heldCopy, len(head))
+		for _, raw := range head {
+			if c, ok := copies[raw]; ok {
+				next[raw] = c
 				continue
 			}
+			c := heldCopy{raw: []byte(raw)}
+			if c.held, err = b.thinkqueue.ReservedCopy(c.raw); err != nil {
+				// A payload the dialect cannot re-encode stays reserved as raw; the worker fails it with the reason.
+				c.held = c.raw
+			}
+			next[raw] = c
 		}
-		kept = append(kept, r)
+		copies = next
+		if len(out) == n || len(head) == 0 {
+			break
+		}
+		if try == maxHeadRetries {
+			if len(out) > 0 {
+				break
+			}
+			return nil, fmt.Errorf("reserve %s: the head of the list changed under %d reserves in a row", name, try+1)
+		}
 	}
-	return kept, nil
+	b.mu.Lock()
+	b.heads[qk.reserved] = copies
+	b.mu.Unlock()
+	return out, nil
+}
+
+// heldCopy is a job as it sits in the list and the copy held in the reserved set while it runs.
+type heldCopy struct{ raw, held []byte }
+
+// reserveCopiesReply reads reserve_copies.lua's {popped, head}.
+func reserveCopiesReply(res []any) (popped []int64, head []string, err error) {
+	if len(res) != 2 {
+		return nil, nil, fmt.Errorf("script returned %d values, want 2", len(res))
+	}
+	ps, ok1 := res[0].([]any)
+	hs, ok2 := res[1].([]any)
+	if !ok1 || !ok2 {
+		return nil, nil, fmt.Errorf("script returned %T and %T, want two arrays", res[0], res[1])
+	}
+	popped = make([]int64, len(ps))
+	for i, p := range ps {
+		if popped[i], ok1 = p.(int64); !ok1 {
+			return nil, nil, fmt.Errorf("script returned pair %v (%T), want an integer", p, p)
+		}
+	}
+	head = make([]string, len(hs))
+	for i, h := range hs {
+		if head[i], ok2 = h.(string); !ok2 {
+			return nil, nil, fmt.Errorf("script returned job %T, want a string", h)
+		}
+	}
+	return popped, head, nil
 }
 
 // recoverExpired returns expired reservations of a dialect that rewrites them (v1: attempts+1) to the list.

@@ -80,7 +80,8 @@ func TestReserve(t *testing.T) {
 
 	t.Run("BoundsMigrationPerCall", func(t *testing.T) {
 		t.Parallel()
-		tb := setup(t, v3Like, nil)
+		// v1's reserve is one script call (v3's first reserve makes two: a look at the head, then the pop).
+		tb := setup(t, v1Like, nil)
 		due := make([]string, 1500)
 		for i := range due {
 			due[i] = job(fmt.Sprintf("d%04d", i), 0)
@@ -123,27 +124,25 @@ func TestReserve(t *testing.T) {
 		}, tb.state(t)), "(-want, +got)")
 	})
 
-	t.Run("DropsJobsRecoveredBetweenScripts", func(t *testing.T) {
+	t.Run("HeadChangedMeanwhile", func(t *testing.T) {
 		t.Parallel()
-		// A PHP worker with a tiny retry_after recovers "a" right after reserve.lua held it: the dialect's
-		// ReservedCopy call is the moment between the two scripts.
+		// A PHP worker pops "a" while Go makes the copies of the head the first call returned: the dialect's
+		// ReservedCopy call is that moment. The next call pops only what is still at the head.
 		var tb *testBundle
 		d := hookDialect{Dialect: v3Like, onCopy: func(raw []byte) {
 			if string(raw) == job("a", 0) {
-				require.NoError(t, tb.client.ZRem(ctx, tb.held, raw).Err())
-				require.NoError(t, tb.client.RPush(ctx, tb.list, raw).Err())
+				require.NoError(t, tb.client.LRem(ctx, tb.list, 1, raw).Err())
 			}
 		}}
 		tb = setup(t, d, nil)
-		tb.seedList(t, job("a", 0), job("b", 0))
+		tb.seedList(t, job("a", 0), job("b", 0), job("c", 0))
 
 		got, err := tb.broker.Reserve(ctx, tb.queue, 2)
 		require.NoError(t, err)
-		require.Equal(t, []string{job("b", 0)}, raws(got))
-		require.Equal(t, job("b", 1), string(got[0].Member))
+		require.Equal(t, []string{job("b", 0), job("c", 0)}, raws(got))
+		require.Equal(t, []string{job("b", 1), job("c", 1)}, members(got))
 		require.Empty(t, cmp.Diff(map[string][]string{
-			tb.list: {job("a", 0)},
-			tb.held: {zentry(job("b", 1), 60)},
+			tb.held: {zentry(job("b", 1), 60), zentry(job("c", 1), 60)},
 		}, tb.state(t)), "(-want, +got)")
 	})
 
@@ -234,20 +233,35 @@ func TestReserve(t *testing.T) {
 	}
 }
 
-// TestHoldCopiesScript covers hold_copies.lua directly, including the raw member that is already gone.
-func TestHoldCopiesScript(t *testing.T) {
+// TestReserveCopiesScript covers reserve_copies.lua directly: it pops the head while it has the copies of
+// its jobs, stops at the first job it has none for, and returns the head behind.
+func TestReserveCopiesScript(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	tb := setup(t, v3Like, nil)
-	tb.seedZSet(t, tb.held, 60, job("a", 0))
+	tb.seedList(t, job("a", 0), job("b", 0), job("c", 0), job("d", 0))
 	tb.seedZSet(t, tb.held, 45, job("other", 1))
+	keys := []string{tb.list, tb.delayed, tb.held}
+	now := tb.clock.Now().Unix()
 
-	held, err := holdCopiesScript.Run(ctx, tb.client, []string{tb.held},
-		job("a", 0), job("a", 1), job("gone", 0), job("gone", 1)).Int64Slice()
+	res, err := reserveCopiesScript.Run(ctx, tb.client, keys, now, now+60, 10, "1", migrateLimit, 2,
+		job("b", 0), job("b", 1)).Slice()
 	require.NoError(t, err)
-	require.Equal(t, []int64{1, 0}, held)
+	popped, head, err := reserveCopiesReply(res)
+	require.NoError(t, err)
+	require.Empty(t, popped, "the head's job has no copy")
+	require.Equal(t, []string{job("a", 0), job("b", 0)}, head)
+
+	res, err = reserveCopiesScript.Run(ctx, tb.client, keys, now, now+60, 10, "1", migrateLimit, 2,
+		job("b", 0), job("b", 1), job("a", 0), job("a", 1), job("d", 0), job("d", 1)).Slice()
+	require.NoError(t, err)
+	popped, head, err = reserveCopiesReply(res)
+	require.NoError(t, err)
+	require.Equal(t, []int64{2, 1}, popped, "a then b, by their pair numbers; c has no copy")
+	require.Equal(t, []string{job("c", 0), job("d", 0)}, head)
 	require.Empty(t, cmp.Diff(map[string][]string{
-		tb.held: {zentry(job("other", 1), 45), zentry(job("a", 1), 60)},
+		tb.list: {job("c", 0), job("d", 0)},
+		tb.held: {zentry(job("other", 1), 45), zentry(job("a", 1), 60), zentry(job("b", 1), 60)},
 	}, tb.state(t)), "(-want, +got)")
 }
 
@@ -273,7 +287,7 @@ func TestMigrateExpiredScript(t *testing.T) {
 	}, tb.state(t)), "(-want, +got)")
 }
 
-// hookDialect runs onCopy inside ReservedCopy, i.e. between reserve.lua and hold_copies.lua.
+// hookDialect runs onCopy inside ReservedCopy, i.e. between two reserve_copies.lua calls.
 type hookDialect struct {
 	Dialect
 	onCopy func(raw []byte)

@@ -17,7 +17,7 @@ var (
 	reserveScript         = loadScript("reserve.lua")
 	laravelPushScript     = loadScript("laravel_push.lua")
 	laravelReserveScript  = loadScript("laravel_reserve.lua")
-	holdCopiesScript      = loadScript("hold_copies.lua")
+	reserveCopiesScript   = loadScript("reserve_copies.lua")
 	migrateExpiredScript  = loadScript("migrate_expired.lua")
 	releaseScript         = loadScript("release.lua")
 	handBackScript        = loadScript("hand_back.lua")
