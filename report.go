@@ -34,7 +34,7 @@ const (
 )
 
 // runBuckets are the upper bounds of the run-time histogram whose counts give a report's p95.
-var runBuckets = []time.Duration{
+var runBuckets = [...]time.Duration{
 	time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond,
 	50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond, time.Second,
 	2500 * time.Millisecond, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute,
@@ -72,18 +72,77 @@ type reportRecorder struct {
 	counters reportStore
 	retry    bool // counters.Add is one transaction: a failed one can be done again
 
-	runs sync.Map // *Job → *runRecord, from its run's start to its last event
+	runsMu sync.Mutex
+	runs   map[*Job]*runRecord // from its run's start to its last event
 
-	flushMu    sync.Mutex // one flush at a time, so a report waits for the one under way
-	mu         sync.Mutex
-	pending    map[minuteClass]map[string]int64
-	mismatches map[minuteClass][][]byte
-	flushing   bool // a flush is scheduled
+	flushMu  sync.Mutex // one flush at a time, so a report waits for the one under way
+	mu       sync.Mutex
+	pending  map[minuteClass]*classCounts
+	flushing bool // a flush is scheduled
 }
 
 type minuteClass struct {
 	minute int64
 	class  string
+}
+
+// classCounts are a class's counts of one minute not yet flushed: fields, so that counting a run allocates
+// nothing (the counters cost every routed job).
+type classCounts struct {
+	sides            [2]sideCounts // sideGo, sidePHP
+	shadowRuns       int64
+	shadowMismatches int64
+	mismatches       [][]byte
+}
+
+type sideCounts struct {
+	runs, us, failed, released int64
+	buckets                    [len(runBuckets) + 1]int64
+}
+
+func sideIndex(side string) int {
+	if side == sidePHP {
+		return 1
+	}
+	return 0
+}
+
+// add adds o's counts, newer than c's, to c.
+func (c *classCounts) add(o *classCounts) {
+	for i := range c.sides {
+		s, t := &c.sides[i], &o.sides[i]
+		s.runs, s.us, s.failed, s.released = s.runs+t.runs, s.us+t.us, s.failed+t.failed, s.released+t.released
+		for b := range s.buckets {
+			s.buckets[b] += t.buckets[b]
+		}
+	}
+	c.shadowRuns += o.shadowRuns
+	c.shadowMismatches += o.shadowMismatches
+	c.mismatches = append(c.mismatches, o.mismatches...) // c is the older
+}
+
+// fields are the counts by the names the report store keeps them under (go.runs, php.b3, shadow.runs, …),
+// the ones that are not zero.
+func (c *classCounts) fields() map[string]int64 {
+	m := map[string]int64{}
+	put := func(name string, n int64) {
+		if n != 0 {
+			m[name] = n
+		}
+	}
+	for i, side := range [2]string{sideGo, sidePHP} {
+		s := &c.sides[i]
+		put(side+".runs", s.runs)
+		put(side+".us", s.us)
+		put(side+".failed", s.failed)
+		put(side+".released", s.released)
+		for b, n := range s.buckets {
+			put(side+".b"+strconv.Itoa(b), n)
+		}
+	}
+	put("shadow.runs", c.shadowRuns)
+	put("shadow.mismatches", c.shadowMismatches)
+	return m
 }
 
 // runRecord is one run being counted.
@@ -103,7 +162,7 @@ type runRecord struct {
 func newReportRecorder(b *Bridge, counters reportStore) *reportRecorder {
 	_, retry := counters.(*sqlstore.ReportCounters)
 	return &reportRecorder{b: b, counters: counters, retry: retry,
-		pending: map[minuteClass]map[string]int64{}, mismatches: map[minuteClass][][]byte{}}
+		runs: map[*Job]*runRecord{}, pending: map[minuteClass]*classCounts{}}
 }
 
 // goSide wraps a Go handler so its runs are counted.
@@ -145,7 +204,9 @@ func (c *countedRun) ProcessJob(ctx context.Context, job *Job) error {
 		}
 	}
 	rec := &runRecord{class: routeClass(job.Name()), side: c.side, start: time.Now()}
-	c.r.runs.Store(job, rec)
+	c.r.runsMu.Lock()
+	c.r.runs[job] = rec
+	c.r.runsMu.Unlock()
 	if shadow == nil {
 		err := c.h.ProcessJob(ctx, job)
 		rec.mu.Lock()
@@ -205,20 +266,20 @@ func (r *reportRecorder) record(job *Job) *runRecord {
 	if job == nil {
 		return nil
 	}
-	v, ok := r.runs.Load(job)
-	if !ok {
-		return nil
-	}
-	return v.(*runRecord)
+	r.runsMu.Lock()
+	defer r.runsMu.Unlock()
+	return r.runs[job]
 }
 
 // finish counts a run at its last event; outcome is what it ended as unless the worker released or failed it.
 func (r *reportRecorder) finish(job *Job, outcome string, err error) {
-	v, ok := r.runs.LoadAndDelete(job)
+	r.runsMu.Lock()
+	rec, ok := r.runs[job]
+	delete(r.runs, job)
+	r.runsMu.Unlock()
 	if !ok {
 		return
 	}
-	rec := v.(*runRecord)
 	rec.mu.Lock()
 	if rec.outcome != "" {
 		outcome = rec.outcome
@@ -234,33 +295,37 @@ func (r *reportRecorder) finish(job *Job, outcome string, err error) {
 	shadow, result := rec.shadow, rec.result
 	rec.mu.Unlock()
 
-	counts := map[string]int64{rec.side + ".runs": 1, rec.side + ".us": took.Microseconds(),
-		rec.side + ".b" + strconv.Itoa(bucketOf(took)): 1}
-	if outcome == "failed" || outcome == "released" {
-		counts[rec.side+"."+outcome] = 1
-	}
 	var mismatch []byte
 	if shadow != nil {
-		counts["shadow.runs"] = 1
 		php := status.ShadowOutcome{Outcome: outcome, Error: errStr, Result: result.json()}
 		gos := status.ShadowOutcome(*shadow)
 		if php != gos {
-			counts["shadow.mismatches"] = 1
 			mismatch, _ = json.Marshal(status.Mismatch{JobID: cmpID(job), Queue: job.Queue(), At: r.b.cfg.Clock().UTC(), PHP: php, Go: gos})
 		}
 	}
 	key := minuteClass{minute: r.b.cfg.Clock().Unix() / 60, class: rec.class}
 	r.mu.Lock()
-	m := r.pending[key]
-	if m == nil {
-		m = map[string]int64{}
-		r.pending[key] = m
+	c := r.pending[key]
+	if c == nil {
+		c = &classCounts{}
+		r.pending[key] = c
 	}
-	for f, n := range counts {
-		m[f] += n
+	side := &c.sides[sideIndex(rec.side)]
+	side.runs++
+	side.us += took.Microseconds()
+	side.buckets[bucketOf(took)]++
+	switch outcome {
+	case "failed":
+		side.failed++
+	case "released":
+		side.released++
 	}
-	if mismatch != nil {
-		r.mismatches[key] = append(r.mismatches[key], mismatch)
+	if shadow != nil {
+		c.shadowRuns++
+		if mismatch != nil {
+			c.shadowMismatches++
+			c.mismatches = append(c.mismatches, mismatch)
+		}
 	}
 	r.scheduleFlush()
 	r.mu.Unlock()
@@ -274,7 +339,7 @@ func cmpID(job *Job) string {
 }
 
 func bucketOf(d time.Duration) int {
-	i, _ := slices.BinarySearch(runBuckets, d)
+	i, _ := slices.BinarySearch(runBuckets[:], d)
 	return i
 }
 
@@ -285,15 +350,15 @@ func (r *reportRecorder) flush(ctx context.Context) {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
 	r.mu.Lock()
-	pending, mism := r.pending, r.mismatches
-	r.pending, r.mismatches, r.flushing = map[minuteClass]map[string]int64{}, map[minuteClass][][]byte{}, false
+	pending := r.pending
+	r.pending, r.flushing = map[minuteClass]*classCounts{}, false
 	r.mu.Unlock()
 	if len(pending) == 0 {
 		return
 	}
 	deltas := make([]queue.ReportDelta, 0, len(pending))
-	for k, counts := range pending {
-		deltas = append(deltas, queue.ReportDelta{Class: k.class, Minute: k.minute, Counts: counts, Mismatches: mism[k]})
+	for k, c := range pending {
+		deltas = append(deltas, queue.ReportDelta{Class: k.class, Minute: k.minute, Counts: c.fields(), Mismatches: c.mismatches})
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -305,16 +370,11 @@ func (r *reportRecorder) flush(ctx context.Context) {
 		// under load can keep a writer waiting past the flush's timeout).
 		r.b.cfg.Logger.Warn("report counters kept for the next flush", "classes", len(deltas), "err", err)
 		r.mu.Lock()
-		for k, counts := range pending {
-			m := r.pending[k]
-			if m == nil {
-				m = map[string]int64{}
-				r.pending[k] = m
+		for k, c := range pending {
+			if next := r.pending[k]; next != nil {
+				c.add(next)
 			}
-			for f, n := range counts {
-				m[f] += n
-			}
-			r.mismatches[k] = append(mism[k], r.mismatches[k]...)
+			r.pending[k] = c
 		}
 		r.scheduleFlush()
 		r.mu.Unlock()
