@@ -36,6 +36,7 @@ func (b *Bridge) RunCommand(ctx context.Context, args []string, stdout, stderr i
 			}
 			return out, err
 		},
+		NotifyTrigger: func(s cli.Settings) (string, error) { return NotifyTrigger(configOf(s)) },
 		App: func(ctx context.Context, dir, boot, binary string) (cli.Settings, error) {
 			cfg, _, err := FromApp(ctx, php.Options{App: dir, Boot: boot, Binary: binary}, "")
 			return cli.Settings{Connection: cfg.Connection, Dialect: cfg.Dialect, Prefix: cfg.Prefix, Expire: cfg.Expire,

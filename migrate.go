@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	sqlstore "github.com/queuebridge/bridge/storage/sql"
 )
@@ -70,4 +71,19 @@ func Migrate(ctx context.Context, cfg *Config, dryRun bool) ([]Migration, error)
 	}
 	add(m)
 	return out, nil
+}
+
+// NotifyTrigger is the SQL of the opt-in PostgreSQL trigger with which a job a PHP producer INSERTs into
+// cfg's jobs table wakes the idle bridges at once, as the bridge's own pushes do, instead of at their next
+// poll. The bridge never installs it; a person runs it once (`bridge migrate --notify` prints it).
+func NotifyTrigger(cfg *Config) (string, error) {
+	c := cfg.WithDefaults()
+	if !strings.HasPrefix(c.Connection, "postgres://") && !strings.HasPrefix(c.Connection, "postgresql://") {
+		return "", errors.New("migrate --notify: the trigger is PostgreSQL's; the queue is not on PostgreSQL (MySQL, MariaDB and SQLite workers poll every --sleep)")
+	}
+	_, table, prefix, err := sqlTable(c.Connection)
+	if err != nil {
+		return "", err
+	}
+	return sqlstore.NotifyTrigger(prefix + table)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/queuebridge/bridge"
-	sqlstore "github.com/queuebridge/bridge/storage/sql"
 )
 
 // TestPostgresNotify: an idle bridge on a PostgreSQL jobs table with --sleep 30s starts a job long before
@@ -40,8 +39,9 @@ func TestPostgresNotify(t *testing.T) {
 			t.Parallel()
 			be := newBackend(t, "postgres", dialectV3)
 			if c.trigger {
-				sql, err := sqlstore.NotifyTrigger("jobs")
-				require.NoError(t, err)
+				// As a person installs it: what `bridge migrate --notify` prints, run by hand.
+				code, sql, errOut := be.CLI(context.Background(), "migrate", "--notify")
+				require.Equal(t, 0, code, errOut)
 				be.Exec(sql)
 			}
 			q := be.Queue("notify")

@@ -87,6 +87,8 @@ type Params struct {
 	Connect func(ctx context.Context, s Settings) (Bridge, error)
 	// Migrate creates the tables of the database queue the settings name (see bridge.Migrate).
 	Migrate func(ctx context.Context, s Settings, dryRun bool) ([]Migration, error)
+	// NotifyTrigger is the opt-in PostgreSQL trigger of the settings' jobs table (see bridge.NotifyTrigger).
+	NotifyTrigger func(s Settings) (string, error)
 	// App reads the connection settings of the PHP app in dir (booted with boot, run by binary) from the
 	// app's own config (see bridge.FromApp); nil: --app is not offered.
 	App func(ctx context.Context, dir, boot, binary string) (Settings, error)

@@ -53,7 +53,8 @@ func commands(p Params) *command {
 			{name: "restart", usage: "tell every worker on this queue, PHP's and the bridge's, to stop after its current jobs (queue:restart)",
 				flags: with(), run: runRestart},
 			{name: "migrate", usage: "create a database queue's jobs and failed_jobs tables as the PHP library ships them, where they do not exist yet (never done implicitly)",
-				flags: with(&flag{name: "dry-run", usage: "print the DDL, change nothing"}), run: runMigrate},
+				flags: with(&flag{name: "dry-run", usage: "print the DDL, change nothing"},
+					&flag{name: "notify", usage: "PostgreSQL: print the opt-in trigger with which jobs PHP pushes wake idle bridges at once (run it yourself; changes nothing)"}), run: runMigrate},
 			routeCommand(),
 			reportCommand(),
 			serveCommand(),
@@ -318,6 +319,14 @@ func runMigrate(inv *invocation) error {
 	s, err := inv.settings()
 	if err != nil {
 		return err
+	}
+	if inv.bool("notify") {
+		sql, err := inv.p.NotifyTrigger(s)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(inv.stdout(), sql)
+		return nil
 	}
 	dryRun := inv.bool("dry-run")
 	migrations, err := inv.p.Migrate(inv.ctx, s, dryRun)
