@@ -72,7 +72,7 @@ func BenchmarkDBDrain(b *testing.B) {
 // each run): the bridge (no-op handler, Concurrency 64) against Laravel 8.83's `queue:work database
 // --max-jobs=20000`, timed from the first job to the 20,000th.
 //
-//	go test -run '^$' -bench DBDrainBacklog -benchtime 1x -count 3 ./integration/
+//	go test -run '^$' -bench '^BenchmarkDBDrainBacklog$' -benchtime 1x -count 3 ./integration/
 func BenchmarkDBDrainBacklog(b *testing.B) {
 	const dispatched, copies, jobs = 2000, 100, 20_000
 	a := newLaravelApp(b, laravelOptions{Jobs: "mysql"})

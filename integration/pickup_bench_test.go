@@ -90,7 +90,7 @@ func idleCommandsPerSecond(b *testing.B, addr string, d time.Duration) float64 {
 // commits during 20 s (pg_stat_database's xact_commit, read from another database), per second. An idle
 // backend publishes its counts up to 10 s late, so the count starts 11 s after the last push.
 //
-//	go test -run '^$' -bench IdlePickupPostgres -benchtime 200x ./integration/
+//	go test -run '^$' -bench '^BenchmarkIdlePickupPostgres$' -benchtime 200x ./integration/
 func BenchmarkIdlePickupPostgres(b *testing.B) {
 	ctx := testCtx(b, 10*time.Minute)
 	be := newBackend(b, "postgres", dialectV3)
