@@ -8,12 +8,14 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"sync"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/queuebridge/bridge"
@@ -262,8 +264,13 @@ func (r *recorder) Listen(b *bridge.Bridge) {
 			e.Event, job = "JobReleased", ev.Job
 			if r.be.Kind == "redis" {
 				score, err := r.be.Redis.ZScore(ctx, r.be.Keys(job.Queue()).Delayed, string(job.Reservation().Member)).Result()
+				at := int64(score)
+				if errors.Is(err, goredis.Nil) && ev.Delay == 0 {
+					// Released to be due at once, the copy may already be reserved again by the time this
+					// runs (a worker reserves the next jobs while one runs): it was due at its release.
+					at, err = time.Now().Unix(), nil
+				}
 				if err == nil {
-					at := int64(score)
 					e.AvailableAt = &at
 				}
 			}

@@ -22,13 +22,12 @@ type ahead struct {
 	asked    int           // how many jobs the reservation in flight asked for
 	got      int           // how many it got, once landed
 	err      error         // its error, once landed
-	restart  func() bool   // waits for the restart reading that went with it: whether the signal changed
 }
 
-// launch reserves up to n jobs of q ahead; the restart signal is read beside it.
+// launch reserves up to n jobs of q ahead. No restart reading goes with it: by the time its jobs start, one
+// taken now would be stale (the round that starts them reads the signal afresh).
 func (a *ahead) launch(w *Worker, q string, n int) {
 	a.queue, a.asked, a.got, a.err = q, n, 0, nil
-	a.restart = w.restart.begin(w.stopCtx)
 	done := make(chan struct{})
 	a.inFlight = done
 	go func() {
@@ -53,16 +52,14 @@ func (a *ahead) launch(w *Worker, q string, n int) {
 }
 
 // wait waits for the reservation in flight, if any. It returns whether that reservation came back full (the
-// queue has more), its error, and whether the restart signal read beside it changed.
-func (a *ahead) wait() (full bool, err error, restart bool) {
+// queue has more), and its error.
+func (a *ahead) wait() (full bool, err error) {
 	if a.inFlight == nil {
-		return false, nil, false
+		return false, nil
 	}
 	<-a.inFlight
 	a.inFlight = nil
-	restart = a.restart()
-	a.restart = nil
-	return a.got == a.asked, a.err, restart
+	return a.got == a.asked, a.err
 }
 
 // landed reports whether a reservation was in flight and has landed, so wait would not block.

@@ -147,20 +147,20 @@ func (w *Worker) round(free int) (res roundResult) {
 	// back full and started whole.
 	aheadFrom := ""
 	if q := w.ahead.queue; w.ahead.inFlight != nil || w.ahead.size() > 0 {
+		// Jobs reserved ahead are taken now, as far as the restart signal goes: they start only after a
+		// reading of it begun in this round, which the next batch on its way does not wait for.
+		restarted, checked = w.restart.begin(w.stopCtx), true
+		if restarted() {
+			w.handBackAhead("restart signal")
+			res.restart = true
+			return res
+		}
 		whole := true
-		// Held jobs start while the next batch is still on its way; once it landed, the restart signal read
-		// beside it is looked at first.
 		if !w.ahead.landed() {
 			whole = startAll(q, w.ahead.take(free-res.started))
 		}
 		if !done() {
-			full, err, restart := w.ahead.wait()
-			checked = true
-			if restart {
-				w.handBackAhead("restart signal")
-				res.restart = true
-				return res
-			}
+			full, err := w.ahead.wait()
 			if err != nil {
 				res.err = err
 				return res
@@ -219,7 +219,8 @@ func (w *Worker) round(free int) (res roundResult) {
 		}
 		noteQueue(q)
 	}
-	if aheadFrom != "" && !w.cfg.Once && w.stopCtx.Err() == nil && w.ahead.inFlight == nil && w.leaseFresh(lastExpires) {
+	if aheadFrom != "" && !w.cfg.Once && w.stopCtx.Err() == nil && w.ahead.inFlight == nil && w.leaseFresh(lastExpires) &&
+		w.shortJobs() {
 		// Half a batch still held is enough to start on while the next one comes; a reservation for a
 		// few jobs costs as much as one for many.
 		if most := min(w.cfg.Batch, w.cfg.Concurrency); w.ahead.size() <= most/2 {
@@ -235,6 +236,28 @@ func (w *Worker) round(free int) (res roundResult) {
 // reserved ahead behind it; its runners extend it first.
 func (w *Worker) leaseFresh(expires time.Time) bool {
 	return w.lease == nil || expires.Sub(w.cfg.Clock()) >= w.cfg.Expire*3/4
+}
+
+// aheadMaxRun is the longest mean run time of a worker's jobs at which it reserves ahead: for longer jobs
+// the round trip it saves is a small part of their time, and a job it held would wait that long for a slot
+// while other workers (PHP's among them) could have run it.
+const aheadMaxRun = 10 * time.Millisecond
+
+// shortJobs reports whether the worker's recent jobs ran shorter than aheadMaxRun on average; false until
+// one ran.
+func (w *Worker) shortJobs() bool {
+	mean := w.meanRun.Load()
+	return mean > 0 && mean < int64(aheadMaxRun)
+}
+
+// noteRun adds a run time to the mean of recent ones (weight 1/8: a moving average, not an exact one;
+// concurrent runners may lose an update).
+func (w *Worker) noteRun(took time.Duration) {
+	d := max(int64(took), 1)
+	if old := w.meanRun.Load(); old > 0 {
+		d = old + (d-old)/8
+	}
+	w.meanRun.Store(d)
 }
 
 // handBackAhead hands back, untouched, the jobs reserved ahead that never started.

@@ -153,6 +153,7 @@ func (w *Worker) execute(r *run) {
 	began := time.Now()
 	err := call(ctx, r.handler, job)
 	took := time.Since(began)
+	w.noteRun(took)
 	stopWatch()
 	if !w.claim(r) {
 		w.log.Warn("handler returned after its job was settled without it: its result is ignored",

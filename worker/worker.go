@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/queuebridge/bridge/events"
@@ -103,9 +104,10 @@ type Config struct {
 	// PausedFunc reports whether a queue is paused (Laravel 12's queue:pause, or the worker paused by
 	// SIGUSR2): a paused queue is not reserved from. Nil: never paused.
 	PausedFunc func(ctx context.Context, queue string) bool
-	// Batch caps how many jobs one reserve call takes. Default 64. While a batch runs, a worker draining
-	// a queue reserves the next one ahead: never more than min(Batch, Concurrency) jobs wait for a slot, and
-	// their reservations are extended while they wait, as running jobs' are.
+	// Batch caps how many jobs one reserve call takes. Default 64. While a batch of short jobs (a mean run
+	// under 10 ms) runs, a worker draining a queue reserves the next one ahead: never more than
+	// min(Batch, Concurrency) jobs wait for a slot, and their reservations are extended while they wait, as
+	// running jobs' are.
 	Batch int
 	// QuietJobs logs the line every processed job gets at Debug instead of Info, for rates where one line
 	// per job is too many.
@@ -213,7 +215,8 @@ type Worker struct {
 	slots    chan struct{} // one token per running handler
 	runs     chan *run     // to the runners; closed once the loop is done
 	acks     *completer
-	ahead    ahead // jobs reserved before a slot was free for them
+	ahead    ahead        // jobs reserved before a slot was free for them
+	meanRun  atomic.Int64 // nanoseconds, the moving mean of recent run times; 0 until a job ran
 	lease    *extender
 	restart  *restartWatcher
 	finished chan struct{} // a run was settled and left running (buffered: a wake-up, not a count)

@@ -106,9 +106,12 @@ func TestReserveAheadHandedBackOnStop(t *testing.T) {
 	h := newHarness(t)
 	h.cfg.Concurrency = 2
 	h.cfg.GracePeriod = time.Minute
+	// Two quick jobs first: a worker reserves ahead only once it has seen its jobs are short.
+	h.broker.push("default", "quick#a", "quick#b")
 	for i := range 6 {
 		h.broker.push("default", fmt.Sprintf("blocks#%d", i))
 	}
+	h.handle("quick", func(context.Context, *queue.Job) error { return nil })
 	var started atomic.Int64
 	h.handle("blocks", func(ctx context.Context, job *queue.Job) error {
 		started.Add(1)
@@ -117,16 +120,19 @@ func TestReserveAheadHandedBackOnStop(t *testing.T) {
 	})
 	w := h.worker()
 	require.NoError(t, w.Start(context.Background()))
-	eventually(t, 5*time.Second, "two running and two reserved ahead", func() bool {
-		return started.Load() == 2 && h.broker.snapshot().reserved == 4
+	var reserved int
+	eventually(t, 5*time.Second, "two running and some reserved ahead", func() bool {
+		reserved = h.broker.snapshot().reserved
+		return started.Load() == 2 && reserved > 2
 	})
+	time.Sleep(50 * time.Millisecond) // a reservation ahead still in flight lands
+	reserved = h.broker.snapshot().reserved
 	require.NoError(t, w.StopAndCancel(context.Background()))
 	require.EqualValues(t, 2, started.Load(), "no job reserved ahead started")
 	s := h.broker.snapshot()
-	require.Len(t, s.handedBack, 4)
-	require.Subset(t, s.handedBack, []string{"blocks#2", "blocks#3"}, "the jobs reserved ahead went back")
+	require.Len(t, s.handedBack, reserved, "the two cancelled and every job reserved ahead went back")
 	require.ElementsMatch(t, []string{"blocks#0", "blocks#1", "blocks#2", "blocks#3", "blocks#4", "blocks#5"}, s.ready["default"])
-	require.Empty(t, s.deleted)
+	require.ElementsMatch(t, []string{"quick#a", "quick#b"}, s.deleted)
 	require.Zero(t, s.reserved)
 	for i := range 6 {
 		require.Zero(t, h.broker.attemptsOf(fmt.Sprintf("blocks#%d", i)), "handed back with attempts unchanged")
@@ -142,7 +148,9 @@ func TestLeaseCoversReservedAhead(t *testing.T) {
 	h.cfg.Expire = time.Second
 	h.cfg.StopWhenEmpty = true
 	h.broker.expire = time.Second
-	h.broker.push("default", "slow#1", "job#2")
+	// A quick job first: a worker reserves ahead only once it has seen its jobs are short.
+	h.broker.push("default", "quick#0", "slow#1", "job#2")
+	h.handle("quick", func(context.Context, *queue.Job) error { return nil })
 	var lapsed []string
 	var sampled int
 	h.handle("slow", func(ctx context.Context, job *queue.Job) error {
@@ -170,7 +178,7 @@ func TestLeaseCoversReservedAhead(t *testing.T) {
 	require.NotZero(t, sampled, "job#2 was reserved ahead while slow#1 ran")
 	require.Empty(t, lapsed)
 	require.Equal(t, 1, attempts, "job#2 ran on its first reservation")
-	require.ElementsMatch(t, []string{"slow#1", "job#2"}, h.broker.snapshot().deleted)
+	require.ElementsMatch(t, []string{"quick#0", "slow#1", "job#2"}, h.broker.snapshot().deleted)
 	require.Empty(t, h.logs.withMsg("reservation lost before the job started"))
 }
 
@@ -795,4 +803,85 @@ func TestHandBackLoggedOncePerName(t *testing.T) {
 	for _, r := range h.logs.all() {
 		require.False(t, strings.Contains(r.msg, "reserve") && r.level >= slog.LevelWarn, "unexpected %+v", r)
 	}
+}
+
+// TestRestartSignalWithJobsReservedAhead: the restart signal comes while a job runs and the next ones wait,
+// reserved ahead: they go back untouched, not started, as a PHP worker that checks the signal between jobs
+// never takes them. The reading that went out with their reservation was from before the signal.
+func TestRestartSignalWithJobsReservedAhead(t *testing.T) {
+	h := newHarness(t)
+	// A quick job first: a worker reserves ahead only once it has seen its jobs are short.
+	h.broker.push("default", "quick#0", "slow#1", "job#2", "job#3")
+	signal := make(chan struct{})
+	var signalled atomic.Bool
+	h.cfg.RestartStampFunc = func(ctx context.Context) (string, error) {
+		if signalled.Load() {
+			return "200", nil
+		}
+		return "100", nil
+	}
+	var ran []string
+	var mu sync.Mutex
+	note := func(name string) {
+		mu.Lock()
+		ran = append(ran, name)
+		mu.Unlock()
+	}
+	h.handle("quick", func(context.Context, *queue.Job) error { note("quick#0"); return nil })
+	h.handle("slow", func(context.Context, *queue.Job) error {
+		note("slow#1")
+		<-signal
+		return nil
+	})
+	h.handle("job", func(_ context.Context, job *queue.Job) error { note("job#" + job.ID()); return nil })
+	w := h.worker()
+	require.NoError(t, w.Start(context.Background()))
+	eventually(t, 5*time.Second, "a job reserved ahead while slow#1 runs", func() bool {
+		return h.broker.snapshot().reserved == 2
+	})
+	signalled.Store(true)
+	close(signal)
+	select {
+	case <-w.Stopped():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the worker did not stop on the restart signal")
+	}
+	require.NoError(t, w.Err())
+	mu.Lock()
+	require.Equal(t, []string{"quick#0", "slow#1"}, ran, "nothing reserved ahead started after the signal")
+	mu.Unlock()
+	s := h.broker.snapshot()
+	require.ElementsMatch(t, []string{"quick#0", "slow#1"}, s.deleted)
+	require.Equal(t, []string{"job#2"}, s.handedBack)
+	require.Zero(t, s.reserved)
+}
+
+// TestNoReserveAheadForLongJobs: jobs that run longer than aheadMaxRun are not reserved ahead — the round
+// trip saved is small beside them, and a job held for a slot would wait that long while other workers could
+// run it.
+func TestNoReserveAheadForLongJobs(t *testing.T) {
+	h := newHarness(t)
+	h.cfg.Concurrency = 2
+	h.cfg.StopWhenEmpty = true
+	for i := range 6 {
+		h.broker.push("default", fmt.Sprintf("job#%d", i))
+	}
+	// A reserve is ahead when the jobs reserved and not finished, and the ones it asks for, are more than
+	// the slots.
+	var reserved, finished, ahead atomic.Int64
+	h.broker.beforeReserve = func(_ int, _ string, n int) error {
+		if reserved.Load()-finished.Load()+int64(n) > int64(h.cfg.Concurrency) {
+			ahead.Add(1)
+		}
+		return nil
+	}
+	h.broker.afterReserve = func(_ int, _ string, got []queue.Reservation) { reserved.Add(int64(len(got))) }
+	h.handle("job", func(context.Context, *queue.Job) error {
+		defer finished.Add(1)
+		time.Sleep(2 * aheadMaxRun)
+		return nil
+	})
+	require.NoError(t, h.run(h.worker(), 10*time.Second))
+	require.Zero(t, ahead.Load(), "no reserve asked for more jobs than there were free slots")
+	require.Len(t, h.broker.snapshot().deleted, 6)
 }
