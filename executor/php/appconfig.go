@@ -198,25 +198,41 @@ func laravelDatabaseURL(c map[string]any, table string) (string, error) {
 	if c == nil {
 		return "", fmt.Errorf("not in database.connections")
 	}
-	q := url.Values{}
-	q.Set("table", cmp.Or(table, "jobs"))
-	if p := str(c["prefix"]); p != "" {
-		q.Set("prefix", p)
+	u, ok := appDatabase{driver: str(c["driver"]), host: str(c["host"]), port: str(c["port"]), name: str(c["database"]),
+		user: str(c["username"]), password: str(c["password"])}.url(cmp.Or(table, "jobs"), str(c["prefix"]))
+	if !ok {
+		return "", fmt.Errorf("driver %q: want sqlite, mysql, mariadb or pgsql", str(c["driver"]))
 	}
-	switch d := str(c["driver"]); d {
+	return u, nil
+}
+
+// appDatabase is a database connection of an app's config, in the framework's words mapped to plain ones.
+type appDatabase struct {
+	driver                           string // sqlite, mysql, mariadb or pgsql
+	host, port, name, user, password string
+}
+
+// url is the connection URL of d with its jobs table and the table prefix; false for a driver the bridge
+// does not drain.
+func (d appDatabase) url(table, prefix string) (string, bool) {
+	q := url.Values{}
+	q.Set("table", table)
+	if prefix != "" {
+		q.Set("prefix", prefix)
+	}
+	switch d.driver {
 	case "sqlite":
-		return "sqlite:" + str(c["database"]) + "?" + q.Encode(), nil
+		return "sqlite:" + d.name + "?" + q.Encode(), true
 	case "mysql", "mariadb", "pgsql":
 		scheme, port := "mysql", "3306"
-		if d == "pgsql" {
+		if d.driver == "pgsql" {
 			scheme, port = "postgres", "5432"
 		}
-		u := url.URL{Scheme: scheme, Host: net.JoinHostPort(cmp.Or(str(c["host"]), "127.0.0.1"), cmp.Or(str(c["port"]), port)),
-			Path: "/" + str(c["database"]), User: url.UserPassword(str(c["username"]), str(c["password"])), RawQuery: q.Encode()}
-		return u.String(), nil
-	default:
-		return "", fmt.Errorf("driver %q: want sqlite, mysql, mariadb or pgsql", d)
+		u := url.URL{Scheme: scheme, Host: net.JoinHostPort(cmp.Or(d.host, "127.0.0.1"), cmp.Or(d.port, port)),
+			Path: "/" + d.name, User: url.UserPassword(d.user, d.password), RawQuery: q.Encode()}
+		return u.String(), true
 	}
+	return "", false
 }
 
 // str is a JSON scalar as PHP would print it ("" for null).

@@ -144,25 +144,13 @@ func thinkRedisURL(o map[string]any) string {
 // thinkDatabaseURL is the URL of a ThinkPHP database connection (type, hostname, database, username,
 // password, hostport, prefix) with its jobs table; the table prefix is the connection's.
 func thinkDatabaseURL(c map[string]any, table string) (string, error) {
-	q := url.Values{}
-	q.Set("table", table)
-	if p := str(c["prefix"]); p != "" {
-		q.Set("prefix", p)
+	typ := strings.ToLower(str(c["type"]))
+	u, ok := appDatabase{driver: typ, host: str(c["hostname"]), port: str(c["hostport"]), name: str(c["database"]),
+		user: str(c["username"]), password: str(c["password"])}.url(table, str(c["prefix"]))
+	if !ok {
+		return "", fmt.Errorf("database type %q: want mysql, pgsql or sqlite", typ)
 	}
-	switch d := strings.ToLower(str(c["type"])); d {
-	case "sqlite":
-		return "sqlite:" + str(c["database"]) + "?" + q.Encode(), nil
-	case "mysql", "pgsql":
-		scheme, port := "mysql", "3306"
-		if d == "pgsql" {
-			scheme, port = "postgres", "5432"
-		}
-		u := url.URL{Scheme: scheme, Host: net.JoinHostPort(cmp.Or(str(c["hostname"]), "127.0.0.1"), cmp.Or(str(c["hostport"]), port)),
-			Path: "/" + str(c["database"]), User: url.UserPassword(str(c["username"]), str(c["password"])), RawQuery: q.Encode()}
-		return u.String(), nil
-	default:
-		return "", fmt.Errorf("database type %q: want mysql, pgsql or sqlite", d)
-	}
+	return u, nil
 }
 
 // cache is the app's cache store: 5.0/5.1's one cache config, 6/8's default store.
