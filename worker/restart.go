@@ -3,7 +3,14 @@ package worker
 import (
 	"context"
 	"log/slog"
+	"time"
 )
+
+// restartFresh is how long a reading of the restart signal that found no change stands for the next
+// rounds: during a fast drain a round begins every few hundred microseconds, and a read for each was a
+// fifth of the worker's CPU. A job starts at most this long after a reading said the signal had not come,
+// where a PHP worker, which reads it between jobs, starts one at most one job's run after.
+const restartFresh = time.Millisecond
 
 // restartWatcher watches the restart signal (`php think queue:restart`, `bridge restart`): a value that
 // differs from the one the worker started with means stop after the current jobs. A signal that could not
@@ -13,6 +20,8 @@ type restartWatcher struct {
 	log   *slog.Logger
 	stamp string
 	have  bool
+	// quietSince is when the last reading that found no change began (only the loop goroutine touches it).
+	quietSince time.Time
 }
 
 func newRestartWatcher(read func(ctx context.Context) (string, error), log *slog.Logger) *restartWatcher {
@@ -27,9 +36,10 @@ func (r *restartWatcher) init(ctx context.Context) {
 // begin starts reading the signal and returns the function that waits for the reading and reports
 // whether the signal changed. Without a signal to watch it starts nothing.
 func (r *restartWatcher) begin(ctx context.Context) (changed func() bool) {
-	if r.read == nil {
+	if r.read == nil || time.Since(r.quietSince) < restartFresh {
 		return func() bool { return false }
 	}
+	began := time.Now()
 	type reading struct {
 		stamp string
 		ok    bool
@@ -46,9 +56,11 @@ func (r *restartWatcher) begin(ctx context.Context) (changed func() bool) {
 			return false
 		case !r.have:
 			r.stamp, r.have = got.stamp, true
-			return false
+		case got.stamp != r.stamp:
+			return true
 		}
-		return got.stamp != r.stamp
+		r.quietSince = began
+		return false
 	}
 }
 

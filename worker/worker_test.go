@@ -839,6 +839,7 @@ func TestRestartSignalWithJobsReservedAhead(t *testing.T) {
 	eventually(t, 5*time.Second, "a job reserved ahead while slow#1 runs", func() bool {
 		return h.broker.snapshot().reserved == 2
 	})
+	time.Sleep(2 * restartFresh) // the reading before slow#1 started no longer stands
 	signalled.Store(true)
 	close(signal)
 	select {
@@ -884,4 +885,28 @@ func TestNoReserveAheadForLongJobs(t *testing.T) {
 	require.NoError(t, h.run(h.worker(), 10*time.Second))
 	require.Zero(t, ahead.Load(), "no reserve asked for more jobs than there were free slots")
 	require.Len(t, h.broker.snapshot().deleted, 6)
+}
+
+// TestRestartReadingStands: a reading that found no change stands for restartFresh, so rounds that begin
+// within it do not read again; after it, or after a reading that failed, the next round reads.
+func TestRestartReadingStands(t *testing.T) {
+	var reads atomic.Int64
+	fail := atomic.Bool{}
+	r := newRestartWatcher(func(context.Context) (string, error) {
+		reads.Add(1)
+		if fail.Load() {
+			return "", errors.New("unreachable")
+		}
+		return "100", nil
+	}, slog.New(slog.DiscardHandler))
+	ctx := context.Background()
+	r.init(ctx)
+	require.False(t, r.begin(ctx)())
+	require.False(t, r.begin(ctx)())
+	require.EqualValues(t, 2, reads.Load(), "the baseline, then one reading for two rounds in a row")
+	time.Sleep(2 * restartFresh)
+	fail.Store(true)
+	require.False(t, r.begin(ctx)())
+	require.False(t, r.begin(ctx)())
+	require.EqualValues(t, 4, reads.Load(), "a failed reading stands for nothing")
 }
