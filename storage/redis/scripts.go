@@ -14,10 +14,10 @@ import (
 var luaFS embed.FS
 
 var (
-	reserveScript         = loadScript("reserve.lua")
+	reserveScript         = loadScript("migrate_due.lua", "reserve.lua")
 	laravelPushScript     = loadScript("laravel_push.lua")
 	laravelReserveScript  = loadScript("laravel_reserve.lua")
-	reserveCopiesScript   = loadScript("reserve_copies.lua")
+	reserveCopiesScript   = loadScript("migrate_due.lua", "reserve_copies.lua")
 	migrateExpiredScript  = loadScript("migrate_expired.lua")
 	releaseScript         = loadScript("release.lua")
 	handBackScript        = loadScript("hand_back.lua")
@@ -31,10 +31,15 @@ var (
 	inflightRecoverScript = loadScript("inflight_recover.lua")
 )
 
-func loadScript(name string) *goredis.Script {
-	src, err := luaFS.ReadFile("lua/" + name)
-	if err != nil {
-		panic("storage/redis: missing embedded script " + name) // a build defect, not a runtime condition
+// loadScript is the script made of the embedded files named, in order (a shared part first).
+func loadScript(names ...string) *goredis.Script {
+	var src []byte
+	for _, name := range names {
+		part, err := luaFS.ReadFile("lua/" + name)
+		if err != nil {
+			panic("storage/redis: missing embedded script " + name) // a build defect, not a runtime condition
+		}
+		src = append(src, part...)
 	}
 	return goredis.NewScript(string(src))
 }

@@ -15,20 +15,9 @@
 -- ARGV[5] the most members one migration moves per call, so a huge backlog cannot stall the server
 -- Returns: the popped payloads in list order; an empty array when the list is empty.
 
-local function migrate(from, to, now, limit)
-  local due = redis.call('ZRANGEBYSCORE', from, '-inf', now, 'LIMIT', 0, limit)
-  if #due > 0 then
-    -- ZRANGEBYSCORE from -inf returns ranks 0..#due-1, so this removes exactly the members read above.
-    redis.call('ZREMRANGEBYRANK', from, 0, #due - 1)
-    redis.call('RPUSH', to, unpack(due))
-  end
-end
-
-local now, limit = ARGV[1], tonumber(ARGV[5])
-migrate(KEYS[2], KEYS[1], now, limit)
-if ARGV[4] == '1' then
-  migrate(KEYS[3], KEYS[1], now, limit)
-end
+-- migrate_due (migrate_due.lua, loaded before this script) makes due delayed jobs, and with ARGV[4], expired
+-- reservations, ready.
+migrate_due(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[5]), ARGV[4] == '1')
 
 local jobs = redis.call('LPOP', KEYS[1], ARGV[3])
 if not jobs then
