@@ -335,7 +335,8 @@ func TestMatchesLaravelWorker(t *testing.T) {
 				require.Equal(t, tc.exception, exc)
 			}
 			if tc.outcome == queue.OutcomeReleased {
-				require.Equal(t, tc.delay.String(), released)
+				// Laravel's listener reads now after the release, in whole seconds: it may be the next second.
+				require.Contains(t, []string{tc.delay.String(), (tc.delay - time.Second).String()}, released)
 			}
 			if tc.outcome == queue.OutcomeFailed {
 				var rows []struct{ Exception string }

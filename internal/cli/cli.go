@@ -220,22 +220,26 @@ func (inv *invocation) stdout() io.Writer { return inv.p.Stdout }
 
 // flag is the value of the command's flag of that name.
 func (inv *invocation) flag(name string) string {
-	for _, f := range inv.parsed.command().flags {
-		if f.name == name {
-			return inv.parsed.value(f)
-		}
+	v, ok := inv.lookup(name)
+	if !ok {
+		panic("cli: command " + inv.parsed.commandName() + " has no flag --" + name) // a bug in the command table
 	}
-	panic("cli: command " + inv.parsed.commandName() + " has no flag --" + name) // a bug in the command table
+	return v
 }
 
 // optional is the command's flag of that name, "" for a command without it.
 func (inv *invocation) optional(name string) string {
+	v, _ := inv.lookup(name)
+	return v
+}
+
+func (inv *invocation) lookup(name string) (string, bool) {
 	for _, f := range inv.parsed.command().flags {
 		if f.name == name {
-			return inv.parsed.value(f)
+			return inv.parsed.value(f), true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // given reports whether the command's flag of that name was set.
