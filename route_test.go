@@ -86,6 +86,23 @@ func (l *ledger) count(side, outcome string) int64 {
 	return n
 }
 
+// sideOf requires that every run of job id was on one side and exactly one of them succeeded, and returns
+// that side.
+func (l *ledger) sideOf(t *testing.T, id string) string {
+	t.Helper()
+	runs := l.runs[id]
+	require.NotEmpty(t, runs, id)
+	ok := 0
+	for _, r := range runs {
+		require.Equal(t, runs[0].side, r.side, "job %s changed sides: %v", id, runs)
+		if r.outcome == "deleted" {
+			ok++
+		}
+	}
+	require.Equal(t, 1, ok, "job %s succeeded %d times", id, ok)
+	return runs[0].side
+}
+
 func (l *ledger) successes() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -178,17 +195,7 @@ func TestRouteSplit(t *testing.T) {
 
 	goJobs := 0
 	for _, id := range ids {
-		runs := l.runs[id]
-		require.NotEmpty(t, runs, id)
-		ok := 0
-		for _, r := range runs {
-			require.Equal(t, runs[0].side, r.side, "job %s changed sides: %v", id, runs)
-			if r.outcome == "deleted" {
-				ok++
-			}
-		}
-		require.Equal(t, 1, ok, "job %s succeeded %d times", id, ok)
-		if runs[0].side == "go" {
+		if l.sideOf(t, id) == "go" {
 			goJobs++
 		}
 	}
