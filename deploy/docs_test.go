@@ -104,7 +104,14 @@ func buildUserModule(t *testing.T, mainGo string) ([]byte, error) {
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
 	dir := t.TempDir()
-	goMod := "module example.com/myworker\n\ngo 1.26\n\nrequire github.com/queuebridge/bridge v0.0.0\n\nreplace github.com/queuebridge/bridge => " + root + "\n"
+	// The bridge's own requirements, as go mod tidy writes them into a user's go.mod: without them the go
+	// command loads the whole module graph, whose older go.mod files a fresh module cache does not hold.
+	bridgeMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	require.NoError(t, err)
+	_, requires, ok := strings.Cut(string(bridgeMod), "\nrequire")
+	require.True(t, ok, "the bridge's go.mod has no require")
+	goMod := "module example.com/myworker\n\ngo 1.26\n\nrequire github.com/queuebridge/bridge v0.0.0\n\nreplace github.com/queuebridge/bridge => " +
+		root + "\n\nrequire" + requires
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(goMod), 0o644))
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	require.NoError(t, err)

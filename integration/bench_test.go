@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -26,7 +27,8 @@ const benchConcurrency = 128
 // BenchmarkRedisDrain times an in-process bridge draining b.N ready jobs (about 150 bytes of data each) with a
 // no-op handler, per dialect at concurrency 8 and 128, and reports jobs/s and the bridge's CPU per job. The
 // jobs are pushed before the timer starts. QB_BENCH_ROUTE=go routes the class to Go, so every job goes
-// through the route table and the report's counters, to compare with and without them.
+// through the route table and the report's counters, to compare with and without them. QB_BENCH_CPUPROFILE=FILE
+// writes a CPU profile of the drain alone (the push left out), for go tool pprof.
 //
 //	go test -run '^$' -bench '^BenchmarkRedisDrain$' -benchtime 200000x ./integration/
 func BenchmarkRedisDrain(b *testing.B) {
@@ -63,11 +65,13 @@ func BenchmarkRedisDrain(b *testing.B) {
 				})
 
 				runtime.GC() // the push's garbage is the setup's, not the drain's
-				cpu0 := processCPU(b)
+				cpu0, redis0 := processCPU(b), redisServerCPU(b, be.Redis)
 				b.ResetTimer()
+				stopProfile := profileDrain(b)
 				err := br.Run(ctx)
+				stopProfile()
 				b.StopTimer()
-				cpu := processCPU(b) - cpu0
+				cpu, redisCPU := processCPU(b)-cpu0, redisServerCPU(b, be.Redis)-redis0
 				require.NoError(b, err)
 				require.EqualValues(b, b.N, ran.Load())
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
@@ -75,6 +79,7 @@ func BenchmarkRedisDrain(b *testing.B) {
 				// cores means the drain waits on Redis round trips rather than on Go.
 				b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "go-cores")
 				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/1000, "go-µs/job")
+				b.ReportMetric(redisCPU*1e6/float64(b.N), "redis-µs/job")
 				be.RequireGone(append(be.Keys(q).all(), be.FailedKeys()...)...)
 			})
 		}
@@ -110,6 +115,23 @@ func BenchmarkPHPStandIn(b *testing.B) {
 			}
 			be.RequireGone(append(be.Keys(q).all(), be.FailedKeys()...)...)
 		})
+	}
+}
+
+// profileDrain starts a CPU profile into $QB_BENCH_CPUPROFILE, when set, and returns what stops it: go test's
+// -cpuprofile would also hold the push before the timer starts.
+func profileDrain(b *testing.B) (stop func()) {
+	b.Helper()
+	path := os.Getenv("QB_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	require.NoError(b, err, "QB_BENCH_CPUPROFILE")
+	require.NoError(b, pprof.StartCPUProfile(f))
+	return func() {
+		pprof.StopCPUProfile()
+		require.NoError(b, f.Close())
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/queuebridge/bridge"
@@ -25,7 +26,7 @@ const laravelBenchJobs = 20000
 //
 // The bridge's time runs from Run to its return (its last acknowledgement and the empty reserve that stops it
 // included); Laravel's from its first JobProcessing to its last job done (PHP start-up and the final empty
-// pop left out), which favours Laravel.
+// pop left out), which favours Laravel. QB_BENCH_CPUPROFILE=FILE writes a CPU profile of the bridge's drain alone.
 //
 //	go test -run '^$' -bench '^BenchmarkLaravelDrain$' -benchtime 1x ./integration/
 func BenchmarkLaravelDrain(b *testing.B) {
@@ -55,14 +56,16 @@ func BenchmarkLaravelDrain(b *testing.B) {
 			ran.Add(1)
 			return nil
 		})
-		cpu0, redis0 := processCPU(b), redisServerCPU(b, a)
+		cpu0, redis0 := processCPU(b), redisServerCPU(b, a.Redis)
 		start := time.Now()
 		b.StartTimer()
+		stopProfile := profileDrain(b)
 		err := br.Run(ctx)
+		stopProfile()
 		b.StopTimer()
 		bridgeSeconds += time.Since(start).Seconds()
 		goCPU += (processCPU(b) - cpu0).Seconds()
-		redisCPU += redisServerCPU(b, a) - redis0
+		redisCPU += redisServerCPU(b, a.Redis) - redis0
 		require.NoError(b, err)
 		require.EqualValues(b, jobs, ran.Load())
 		a.RequireQueueEmpty(goQ)
@@ -91,9 +94,9 @@ func BenchmarkLaravelDrain(b *testing.B) {
 }
 
 // redisServerCPU is redis-server's used CPU (user + system seconds) so far, from INFO cpu.
-func redisServerCPU(tb testing.TB, a *laravelApp) float64 {
+func redisServerCPU(tb testing.TB, rdb *goredis.Client) float64 {
 	tb.Helper()
-	info, err := a.Redis.Info(context.Background(), "cpu").Result()
+	info, err := rdb.Info(context.Background(), "cpu").Result()
 	require.NoError(tb, err)
 	var total float64
 	for _, line := range strings.Split(info, "\n") {

@@ -7,6 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/services.sh
+# Every module the bridge's go.mod lists, into the module cache: the tests that build a user's module do it
+# offline (GOPROXY=off), and a fresh cache holds only what a build has needed so far.
+go mod download
 unformatted=$(gofmt -l .)
 test -z "$unformatted" || { echo "gofmt needed on:"; echo "$unformatted"; exit 1; }
 go vet ./...

@@ -14,9 +14,6 @@ import (
 	"github.com/queuebridge/bridge/queue"
 )
 
-// timeoutGrace is how long a handler may outlive its timeout before its job is settled without it.
-const timeoutGrace = time.Second
-
 // PanicError is a handler's panic, as the error its run ended in.
 type PanicError struct {
 	Job   string // the job's name
@@ -38,6 +35,16 @@ type run struct {
 
 	mu  sync.Mutex
 	res queue.Reservation // Expires moves when the extender pushes the reservation out
+
+	// For the timeout watch: the handler's timeout, and when it ends (Unix nanoseconds; 0 while none runs).
+	timeout  time.Duration
+	deadline atomic.Int64
+}
+
+// watch gives r's handler, started at began, to the timeout watch.
+func (r *run) watch(began time.Time, timeout time.Duration) {
+	r.timeout = timeout
+	r.deadline.Store(began.Add(timeout).UnixNano()) // after timeout: a watch that loads it reads timeout too
 }
 
 func (r *run) reservation() queue.Reservation {
@@ -118,15 +125,19 @@ func (w *Worker) start(res queue.Reservation) (out startResult, name, why string
 func (w *Worker) settleCtx() context.Context { return context.WithoutCancel(w.workCtx) }
 
 // runner executes runs until the loop is done. A worker keeps Concurrency of them, as many as it has slots,
-// so a job costs no goroutine start and no stack growth.
+// so a job costs no goroutine start and no stack growth. Each runner's jobs derive their contexts from a
+// context of its own: runners side by side then never wait on one parent's lock to register a job.
 func (w *Worker) runner() {
+	parent, cancel := context.WithCancel(w.workCtx)
+	defer cancel()
 	for r := range w.runs {
-		w.execute(r)
+		w.execute(parent, r)
 	}
 }
 
-// execute runs the handler and carries out its outcome. It holds its slot until the handler returns.
-func (w *Worker) execute(r *run) {
+// execute runs the handler, in a context derived from parent, and carries out its outcome. It holds its
+// slot until the handler returns.
+func (w *Worker) execute(parent context.Context, r *run) {
 	defer func() { <-w.slots }()
 	job := r.job
 	if w.lease != nil && !w.lease.hold(w.workCtx, r) {
@@ -137,24 +148,16 @@ func (w *Worker) execute(r *run) {
 		}
 		return
 	}
-	ctx, cancel, timeout := w.jobContext(job)
+	ctx, cancel, timeout := w.jobContext(parent, job)
 	defer cancel()
-	stopWatch := func() bool { return false }
+	began := time.Now()
 	if timeout >= 0 {
-		// The context's own timer starts the watchdog, so a job that ends in time costs no second timer.
-		// Once armed, the watchdog fires regardless: timedOut does nothing when the handler returned first.
-		stopWatch = context.AfterFunc(ctx, func() {
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				time.AfterFunc(timeoutGrace, func() { w.timedOut(r, timeout) })
-			}
-		})
+		r.watch(began, timeout) // the timeout watch settles the job if the handler outlives its timeout
 	}
 	w.events.Dispatch(ctx, events.JobProcessing{Job: job})
-	began := time.Now()
 	err := call(ctx, r.handler, job)
 	took := time.Since(began)
 	w.noteRun(took)
-	stopWatch()
 	if !w.claim(r) {
 		w.log.Warn("handler returned after its job was settled without it: its result is ignored",
 			"job", job.Name(), "id", job.ID(), "queue", job.Queue(), "took", took, "err", err)
@@ -189,11 +192,11 @@ func (w *Worker) execute(r *run) {
 // timedOut settles a run whose handler outlived its timeout by timeoutGrace, as the PHP library settles
 // the job of a worker it killed: the rules decide between failing it and releasing it. Its reservation is
 // extended no more; the handler keeps its slot until it returns.
-func (w *Worker) timedOut(r *run, timeout time.Duration) {
+func (w *Worker) timedOut(r *run) {
 	if !w.takeOver(r) {
 		return
 	}
-	job := r.job
+	job, timeout := r.job, r.timeout
 	err := fmt.Errorf("job %s still running %s after its timeout of %s: %w", job.Name(), timeoutGrace, timeout, context.DeadlineExceeded)
 	w.log.Error("job timed out and its handler ignores its context: settled without it",
 		"job", job.Name(), "id", job.ID(), "queue", job.Queue(), "timeout", timeout)
@@ -289,16 +292,16 @@ func (w *Worker) logProcessed(job *queue.Job, took time.Duration, outcome string
 }
 
 // jobContext bounds a run by the payload's timeout, or the worker's; it also returns that timeout, -1 for none.
-func (w *Worker) jobContext(job *queue.Job) (context.Context, context.CancelFunc, time.Duration) {
+func (w *Worker) jobContext(parent context.Context, job *queue.Job) (context.Context, context.CancelFunc, time.Duration) {
 	timeout := w.cfg.Timeout
 	if job.Timeout() > 0 {
 		timeout = job.Timeout()
 	}
 	if timeout < 0 {
-		ctx, cancel := context.WithCancel(w.workCtx)
+		ctx, cancel := context.WithCancel(parent)
 		return ctx, cancel, -1
 	}
-	ctx, cancel := context.WithTimeout(w.workCtx, timeout)
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	return ctx, cancel, timeout
 }
 

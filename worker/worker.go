@@ -218,6 +218,7 @@ type Worker struct {
 	ahead    ahead        // jobs reserved before a slot was free for them
 	meanRun  atomic.Int64 // nanoseconds, the moving mean of recent run times; 0 until a job ran
 	lease    *extender
+	timeouts timeoutWatch
 	restart  *restartWatcher
 	finished chan struct{} // a run was settled and left running (buffered: a wake-up, not a count)
 
@@ -262,6 +263,7 @@ func New(broker Broker, rules Rules, router Router, ev *events.Dispatcher, cfg *
 	if c.QuietJobs {
 		w.jobLevel = slog.LevelDebug
 	}
+	w.timeouts.w = w
 	if c.Expire >= 0 {
 		w.lease = newExtender(broker, c.Expire, c.Clock, c.Logger, w.leased)
 	}
@@ -289,6 +291,7 @@ func (w *Worker) Start(ctx context.Context) error {
 	if w.lease != nil {
 		w.lease.start(w.workCtx)
 	}
+	w.timeouts.start(w.workCtx)
 	w.runs = make(chan *run)
 	for range w.cfg.Concurrency {
 		go w.runner()
@@ -380,6 +383,7 @@ func (w *Worker) work(acksDone <-chan struct{}) {
 	w.log.Info("worker stopping", "reason", reason, "running", w.Stats().Running)
 	w.events.Dispatch(w.workCtx, events.WorkerStopping{Reason: reason})
 	w.drain()
+	w.timeouts.stop()
 	if w.lease != nil {
 		w.lease.stop()
 	}

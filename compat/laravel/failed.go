@@ -1,7 +1,6 @@
 package laravel
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -151,7 +150,7 @@ func (d Dialect) FailedJobRow(connection, queue string, raw []byte, exception st
 
 // payloadUUID is json_decode($payload, true)['uuid'] for a string uuid, else "".
 func payloadUUID(raw []byte) string {
-	if !json.Valid(raw) || phpjson.Kind(raw) != "object" {
+	if !phpjson.Valid(raw) || phpjson.Kind(raw) != "object" {
 		return ""
 	}
 	var uuid []byte

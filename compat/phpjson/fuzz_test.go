@@ -225,7 +225,7 @@ func FuzzUnmarshal(f *testing.F) {
 	require.False(f, planFor(reflect.TypeFor[*fuzzIndirect]()).direct)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		valid := json.Valid(data)
-		require.Equal(t, valid, jsonValid(data), "validity of %q", data)
+		require.Equal(t, valid, Valid(data), "validity of %q", data)
 		if value := bytes.Trim(data, " \t\r\n"); valid && sameRemarshalled(value) {
 			again, err := decodeEncode(value)
 			require.NoError(t, err)

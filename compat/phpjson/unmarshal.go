@@ -29,7 +29,7 @@ func Unmarshal(data []byte, v any) error {
 		return json.Unmarshal(data, v) // json.InvalidUnmarshalError, as encoding/json reports it
 	}
 	p := planFor(rv.Type())
-	if p.direct && jsonValid(data) {
+	if p.direct && Valid(data) {
 		b := binder{data: data}
 		if p.reachesUnmarshaler {
 			b.remarshal = hasFlips(data, p)

@@ -3,11 +3,11 @@ package phpjson
 // maxValidNesting is encoding/json's nesting limit: its scanner refuses the 10001st open object or list.
 const maxValidNesting = 10000
 
-// jsonValid reports what json.Valid reports, several times faster: the JSON grammar as encoding/json reads
+// Valid reports what json.Valid reports, several times faster: the JSON grammar as encoding/json reads
 // it, where a string may hold any byte but a control character (invalid UTF-8 included), and objects and
 // lists nest at most 10000 deep. Unmarshal needs the answer before it binds anything, because
 // encoding/json leaves its target untouched when the input is invalid.
-func jsonValid(data []byte) bool {
+func Valid(data []byte) bool {
 	end, ok := validValue(data, skipSpace(data, 0), 0)
 	return ok && skipSpace(data, end) == len(data)
 }

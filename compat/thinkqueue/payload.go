@@ -134,7 +134,7 @@ func (d Dialect) Parse(raw []byte) (*Payload, error) {
 	if !utf8.Valid(raw) {
 		return nil, &PayloadError{Reason: "not valid UTF-8"}
 	}
-	if !json.Valid(raw) {
+	if !phpjson.Valid(raw) {
 		var syntax json.RawMessage
 		return nil, &PayloadError{Reason: "not valid JSON: " + json.Unmarshal(raw, &syntax).Error()}
 	}
