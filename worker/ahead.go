@@ -10,8 +10,8 @@ import (
 // ahead holds the jobs reserved before a slot was free for them: while a batch runs, the next one is on
 // its way, so a drain does not wait one round trip per batch. They are reserved in the store like every
 // other job (never only here), the lease extender keeps their reservations, and a stop hands them back
-// untouched. At most one reservation is in flight, and at most aheadCap jobs are held or asked for, so
-// every one of them starts as soon as that many slots free up.
+// untouched. At most one reservation is in flight, and at most Worker.aheadCap jobs are held or asked for,
+// so every one of them starts within aheadMaxWait at the recent pace, long before its reservation lapses.
 type ahead struct {
 	mu   sync.Mutex
 	held []*run // reserved ahead and not started, oldest first; job and handler are not set yet

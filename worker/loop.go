@@ -223,7 +223,7 @@ func (w *Worker) round(free int) (res roundResult) {
 		w.shortJobs() {
 		// Half a batch still held is enough to start on while the next one comes; a reservation for a
 		// few jobs costs as much as one for many.
-		if most := min(w.cfg.Batch, w.cfg.Concurrency); w.ahead.size() <= most/2 {
+		if most := w.aheadCap(); w.ahead.size() <= most/2 {
 			w.ahead.launch(w, aheadFrom, most-w.ahead.size())
 		}
 	}
@@ -242,6 +242,18 @@ func (w *Worker) leaseFresh(expires time.Time) bool {
 // the round trip it saves is a small part of their time, and a job it held would wait that long for a slot
 // while other workers (PHP's among them) could have run it.
 const aheadMaxRun = 10 * time.Millisecond
+
+// aheadMaxWait bounds how long, at the recent mean run time, the jobs reserved ahead wait for slots: so
+// few slots can still hold a whole batch of very short jobs, whose reservations never come near lapsing.
+const aheadMaxWait = 100 * time.Millisecond
+
+// aheadCap is how many jobs may be held reserved ahead: a batch, or as many as the slots start within
+// aheadMaxWait at the recent mean run time, but never fewer than min(Batch, Concurrency).
+func (w *Worker) aheadCap() int {
+	c := int64(w.cfg.Concurrency)
+	startable := c * int64(aheadMaxWait) / max(w.meanRun.Load(), 1)
+	return int(max(min(int64(w.cfg.Batch), startable), min(int64(w.cfg.Batch), c)))
+}
 
 // shortJobs reports whether the worker's recent jobs ran shorter than aheadMaxRun on average; false until
 // one ran.

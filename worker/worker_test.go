@@ -29,6 +29,7 @@ func ok(context.Context, *queue.Job) error { return nil }
 func TestPriorityOrder(t *testing.T) {
 	h := newHarness(t)
 	h.cfg.Queues = []string{"high", "low"}
+	h.cfg.Batch = 1 // one job per reserve, jobs reserved ahead included
 	h.cfg.StopWhenEmpty = true
 	h.broker.push("low", "job#l1", "job#l2", "job#l3")
 	h.broker.push("high", "job#h1", "job#h2", "job#h3")
@@ -46,18 +47,19 @@ func TestPriorityOrder(t *testing.T) {
 		if c.queue == "low" {
 			break
 		}
-		require.Equal(t, 1, c.n, "one slot, one job per reserve")
+		require.Equal(t, 1, c.n, "one job per reserve")
 	}
 }
 
 // TestReserveAheadBounded: while every slot is busy the worker reserves the next batch ahead, but it never
-// holds more jobs that have not started than its free slots and one batch of min(Batch, Concurrency): at
-// every reserve, the jobs reserved whose handler has not begun plus those asked for stay within
-// Concurrency + min(Batch, Concurrency).
+// holds more jobs that have not started than its free slots and what it may hold ahead (aheadCap): at every
+// reserve, the jobs reserved whose handler has not begun plus those asked for stay within Concurrency +
+// limit. With 5 ms jobs, four slots start 80 jobs within aheadMaxWait, so a batch of 64 may wait; one slot
+// starts 20, and that is the limit; a batch of 3 is one.
 func TestReserveAheadBounded(t *testing.T) {
-	for _, c := range []struct{ concurrency, batch int }{{4, 64}, {8, 3}} {
+	for _, c := range []struct{ concurrency, batch, limit int }{{4, 64, 64}, {1, 64, 20}, {8, 3, 3}} {
 		t.Run(fmt.Sprintf("c%d-batch%d", c.concurrency, c.batch), func(t *testing.T) {
-			const jobs = 40
+			const jobs = 120
 			h := newHarness(t)
 			h.cfg.Concurrency = c.concurrency
 			h.cfg.Batch = c.batch
@@ -65,7 +67,7 @@ func TestReserveAheadBounded(t *testing.T) {
 			for i := range jobs {
 				h.broker.push("default", fmt.Sprintf("job#%d", i))
 			}
-			limit := c.concurrency + min(c.batch, c.concurrency)
+			limit := c.concurrency + c.limit
 			var running, reserved, begun atomic.Int64
 			var mu sync.Mutex
 			var violations []string
@@ -836,8 +838,8 @@ func TestRestartSignalWithJobsReservedAhead(t *testing.T) {
 	h.handle("job", func(_ context.Context, job *queue.Job) error { note("job#" + job.ID()); return nil })
 	w := h.worker()
 	require.NoError(t, w.Start(context.Background()))
-	eventually(t, 5*time.Second, "a job reserved ahead while slow#1 runs", func() bool {
-		return h.broker.snapshot().reserved == 2
+	eventually(t, 5*time.Second, "the jobs behind slow#1 reserved ahead while it runs", func() bool {
+		return h.broker.snapshot().reserved == 3
 	})
 	time.Sleep(2 * restartFresh) // the reading before slow#1 started no longer stands
 	signalled.Store(true)
@@ -853,7 +855,7 @@ func TestRestartSignalWithJobsReservedAhead(t *testing.T) {
 	mu.Unlock()
 	s := h.broker.snapshot()
 	require.ElementsMatch(t, []string{"quick#0", "slow#1"}, s.deleted)
-	require.Equal(t, []string{"job#2"}, s.handedBack)
+	require.ElementsMatch(t, []string{"job#2", "job#3"}, s.handedBack)
 	require.Zero(t, s.reserved)
 }
 

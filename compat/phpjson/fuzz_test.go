@@ -97,11 +97,18 @@ func FuzzDecode(f *testing.F) {
 				break
 			}
 		}
+		canonical := Canonical(data)
 		v, err := Decode(data)
 		if err != nil {
+			require.False(t, canonical, "Canonical(%q), which does not decode: %v", data, err)
 			return
 		}
 		require.True(t, json.Valid(data), "Decode accepted %q", data)
+		if canonical {
+			again, err := Encode(Assoc(v))
+			require.NoError(t, err, "Canonical(%q)", data)
+			require.Equal(t, string(data), string(again), "Canonical(%q), but its re-encode differs", data)
+		}
 		if _, err := Encode(v); err != nil {
 			require.True(t, hasInf(v), "Decode(%q) = %#v, which does not encode: %v", data, v, err)
 		}

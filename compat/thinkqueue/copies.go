@@ -3,6 +3,7 @@ package thinkqueue
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/queuebridge/bridge/compat/phpjson"
 )
@@ -61,6 +62,14 @@ func (d Dialect) RetryCopy(raw []byte) ([]byte, error) {
 // rewriteAttempts is PHP's decode / attempts+1 / encode round trip. missing is the attempts value
 // assumed when the key is absent or null, so the result agrees with what Parse reports for raw.
 func rewriteAttempts(raw []byte, missing int64) ([]byte, error) {
+	if next, ok := spliceAttempts(raw); ok {
+		return next, nil
+	}
+	return reencodeAttempts(raw, missing)
+}
+
+// reencodeAttempts is rewriteAttempts the long way: decode, attempts+1, encode.
+func reencodeAttempts(raw []byte, missing int64) ([]byte, error) {
 	m, err := decodeAssoc(raw)
 	if err != nil {
 		return nil, err
@@ -71,6 +80,33 @@ func rewriteAttempts(raw []byte, missing int64) ([]byte, error) {
 	}
 	m.Set("attempts", next)
 	return encode(m)
+}
+
+// spliceAttempts is rewriteAttempts for the common payload, one PHP's json_encode wrote with an integer
+// attempts: its round trip changes only the digits of attempts, so they are replaced in a copy of raw,
+// without decoding it. ok is false for any other payload.
+func spliceAttempts(raw []byte) (next []byte, ok bool) {
+	if !phpjson.Canonical(raw) {
+		return nil, false
+	}
+	for m := phpjson.NewMembers(raw); ; {
+		key, value, ok := m.Next()
+		if !ok {
+			return nil, false // no attempts: PHP adds the key, at the end
+		}
+		if string(key) != "attempts" { // a canonical object has no repeated key
+			continue
+		}
+		n, err := strconv.ParseInt(string(value), 10, 64) // null, a float: the round trip decides
+		if err != nil || n == math.MaxInt64 {
+			return nil, false
+		}
+		at := cap(raw) - cap(value) // value is raw[at : at+len(value)]
+		next = make([]byte, 0, len(raw)+1)
+		next = append(next, raw[:at]...)
+		next = strconv.AppendInt(next, n+1, 10)
+		return append(next, raw[at+len(value):]...), true
+	}
 }
 
 // incremented returns attempts+1 keeping PHP's number type: an int stays an int and a float a float.

@@ -103,10 +103,16 @@ func orNull(b []byte) string {
 
 // FuzzCopies feeds arbitrary payloads to the copies the stores write (reserved, released, expired,
 // retry): never a panic; for a payload PHP can decode and Parse accepts, copies that parse again with the
-// attempts PHP's arithmetic gives them, and no promise for one PHP could not encode again either.
+// attempts PHP's arithmetic gives them, and no promise for one PHP could not encode again either; a copy
+// made by splicing equals the full re-encode.
 func FuzzCopies(f *testing.F) {
 	addPayloadSeeds(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		if spliced, ok := spliceAttempts(raw); ok {
+			reencoded, err := reencodeAttempts(raw, 0)
+			require.NoError(t, err, "spliced %q", raw)
+			require.Equal(t, string(reencoded), string(spliced), "the splice of %q differs from its re-encode", raw)
+		}
 		for _, d := range []Dialect{{Version: V1, Keys: KeysPlain}, {Version: V3, Keys: KeysHashTag}} {
 			reserved, rerr := d.ReservedCopy(raw)
 			released, lerr := d.ReleasedCopy(raw, reserved)
