@@ -104,7 +104,7 @@ type Config struct {
 	// PausedFunc reports whether a queue is paused (Laravel 12's queue:pause, or the worker paused by
 	// SIGUSR2): a paused queue is not reserved from. Nil: never paused.
 	PausedFunc func(ctx context.Context, queue string) bool
-	// Batch caps how many jobs one reserve call takes. Default 128. While a batch of short jobs (a mean run
+	// Batch caps how many jobs one reserve call takes. Default 256. While a batch of short jobs (a mean run
 	// under 10 ms) runs, a worker draining a queue reserves the next one ahead: never more than one batch
 	// waits for a slot, and no more than the slots start within 100 ms at the recent mean run time (but
 	// min(Batch, Concurrency) always may); their reservations are extended while they wait, as running
@@ -143,7 +143,7 @@ func (c Config) withDefaults() Config {
 		c.GracePeriod = 30 * time.Second
 	}
 	if c.Batch == 0 {
-		c.Batch = 128
+		c.Batch = 256
 	}
 	if c.Connection == "" {
 		c.Connection = "redis"
