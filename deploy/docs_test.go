@@ -304,8 +304,8 @@ func TestGuidesShowTheSupervisorSample(t *testing.T) {
 	}
 }
 
-// Every `go test … -bench X` the READMEs and the Go files' comments show runs no test (-run '^$') and selects
-// exactly one benchmark function of the package it names, so a -benchtime sized for one benchmark is never
+// Every `go test … -bench X` the READMEs and the Go files' comments show runs from the repository's root,
+// runs no test (-run '^$') and selects exactly one benchmark function of the package it names, so a -benchtime sized for one benchmark is never
 // given to another (`-bench Drain -benchtime 200000x` once matched four, one draining 20,000 jobs per
 // iteration, and never ended).
 func TestBenchCommandsSelectOneBenchmark(t *testing.T) {
@@ -318,6 +318,10 @@ func TestBenchCommandsSelectOneBenchmark(t *testing.T) {
 	for _, c := range commands {
 		pkg, pattern, run := c.parse()
 		assert.Equal(t, "'^$'", run, "%s: %s: give -run '^$', or the package's tests run first", c.where, c.line)
+		// From the repository's root, go test reaches a package of another module only through -C.
+		if mod := moduleOf(t, pkg); mod != "." {
+			assert.Contains(t, c.line, "-C "+mod, "%s: %s: %s is a module of its own: go test -C %s …", c.where, c.line, pkg, mod)
+		}
 		if pattern == "" {
 			assert.Fail(t, "no -bench pattern", "%s: %s", c.where, c.line)
 			continue
@@ -341,9 +345,10 @@ func TestBenchCommandsSelectOneBenchmark(t *testing.T) {
 type benchCommand struct{ where, line string }
 
 // parse returns the package the command names (".", the module root, when it names none; paths relative
-// to the repository), its -bench pattern and its -run argument, quotes unremoved, as written.
+// to the repository, through -C), its -bench pattern and its -run argument, quotes unremoved, as written.
 func (c benchCommand) parse() (pkg, pattern, run string) {
 	pkg = "."
+	dir := ""
 	words := strings.Fields(c.line)
 	for i, w := range words {
 		next := ""
@@ -351,6 +356,8 @@ func (c benchCommand) parse() (pkg, pattern, run string) {
 			next = words[i+1]
 		}
 		switch {
+		case w == "-C":
+			dir = next
 		case w == "-bench":
 			pattern = next
 		case strings.HasPrefix(w, "-bench="):
@@ -363,7 +370,18 @@ func (c benchCommand) parse() (pkg, pattern, run string) {
 			pkg = w
 		}
 	}
-	return pkg, strings.Trim(pattern, `'"`), run
+	return filepath.Join(dir, pkg), strings.Trim(pattern, `'"`), run
+}
+
+// moduleOf returns the directory, relative to the repository, of the module that holds pkg (a path
+// relative to the repository): the nearest one above it with a go.mod.
+func moduleOf(t *testing.T, pkg string) string {
+	for dir := filepath.Clean(pkg); ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join("..", dir, "go.mod")); err == nil {
+			return dir
+		}
+		require.NotEqual(t, ".", dir, "no go.mod above %s", pkg)
+	}
 }
 
 var (

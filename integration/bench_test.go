@@ -30,7 +30,7 @@ const benchConcurrency = 128
 // through the route table and the report's counters, to compare with and without them. QB_BENCH_CPUPROFILE=FILE
 // writes a CPU profile of the drain alone (the push left out), for go tool pprof.
 //
-//	go test -run '^$' -bench '^BenchmarkRedisDrain$' -benchtime 200000x ./integration/
+//	go test -C integration -run '^$' -bench '^BenchmarkRedisDrain$' -benchtime 200000x .
 func BenchmarkRedisDrain(b *testing.B) {
 	concurrencies := []int{8, benchConcurrency}
 	if s := os.Getenv("QB_BENCH_CONCURRENCY"); s != "" {
@@ -90,7 +90,7 @@ func BenchmarkRedisDrain(b *testing.B) {
 // reports its pace from its first pop to its last delete (PHP start-up and the idle wait at the end are
 // left out). For the comparison with BenchmarkRedisDrain:
 //
-//	go test -run '^$' -bench '^BenchmarkPHPStandIn$' -benchtime 20000x ./integration/
+//	go test -C integration -run '^$' -bench '^BenchmarkPHPStandIn$' -benchtime 20000x .
 func BenchmarkPHPStandIn(b *testing.B) {
 	for _, dialect := range thinkQueueDialects {
 		b.Run(dialect, func(b *testing.B) {

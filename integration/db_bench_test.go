@@ -17,7 +17,7 @@ import (
 // the jobs table before each drain) through MariaDB and SQLite: the bridge (no-op handler, Concurrency 64)
 // against Laravel 8.83's own `queue:work database` (one process, timed from its first job to its last).
 //
-//	go test -run '^$' -bench '^BenchmarkDBDrain$' -benchtime 1x ./integration/
+//	go test -C integration -run '^$' -bench '^BenchmarkDBDrain$' -benchtime 1x .
 func BenchmarkDBDrain(b *testing.B) {
 	const jobs = 2000
 	for _, kind := range laravelDBKinds {
@@ -72,7 +72,7 @@ func BenchmarkDBDrain(b *testing.B) {
 // each run): the bridge (no-op handler, Concurrency 64) against Laravel 8.83's `queue:work database
 // --max-jobs=20000`, timed from the first job to the 20,000th.
 //
-//	go test -run '^$' -bench '^BenchmarkDBDrainBacklog$' -benchtime 1x -count 3 ./integration/
+//	go test -C integration -run '^$' -bench '^BenchmarkDBDrainBacklog$' -benchtime 1x -count 3 .
 func BenchmarkDBDrainBacklog(b *testing.B) {
 	const dispatched, copies, jobs = 2000, 100, 20_000
 	a := newLaravelApp(b, laravelOptions{Jobs: "mysql"})

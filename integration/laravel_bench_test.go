@@ -28,7 +28,7 @@ const laravelBenchJobs = 20000
 // included); Laravel's from its first JobProcessing to its last job done (PHP start-up and the final empty
 // pop left out), which favours Laravel. QB_BENCH_CPUPROFILE=FILE writes a CPU profile of the bridge's drain alone.
 //
-//	go test -run '^$' -bench '^BenchmarkLaravelDrain$' -benchtime 1x ./integration/
+//	go test -C integration -run '^$' -bench '^BenchmarkLaravelDrain$' -benchtime 1x .
 func BenchmarkLaravelDrain(b *testing.B) {
 	jobs := laravelBenchJobs
 	if s := os.Getenv("QB_LARAVEL_BENCH_JOBS"); s != "" {

@@ -43,7 +43,7 @@ const (
 // One iteration (b.Loop: -benchtime 5x is five runs of each side) runs both sides, the bridge first in odd
 // iterations and the peer first in even ones, so the machine's noise hits both.
 //
-//	go test -run '^$' -bench '^BenchmarkPeers$' -benchtime 5x -timeout 30m ./integration/
+//	go test -C integration -run '^$' -bench '^BenchmarkPeers$' -benchtime 5x -timeout 30m .
 func BenchmarkPeers(b *testing.B) {
 	for _, dialect := range thinkQueueDialects {
 		b.Run("asynq/"+dialect, func(b *testing.B) { benchAsynqPeer(b, dialect) })

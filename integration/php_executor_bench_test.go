@@ -38,7 +38,7 @@ import (
 // QB_PHP_BENCH_JOBS, QB_PHP_BENCH_RUNS (default 3) and QB_PHP_BENCH_CONCURRENCY (the bridge's, default 4)
 // override the job count, the run count and the concurrency.
 //
-//	go test -run '^$' -bench '^BenchmarkPHPExecutorDrain$' -benchtime 1x -timeout 30m ./integration/
+//	go test -C integration -run '^$' -bench '^BenchmarkPHPExecutorDrain$' -benchtime 1x -timeout 30m .
 func BenchmarkPHPExecutorDrain(b *testing.B) {
 	jobs, runs := benchEnvInt(b, "QB_PHP_BENCH_JOBS", 20000), benchEnvInt(b, "QB_PHP_BENCH_RUNS", 3)
 	concurrency := benchEnvInt(b, "QB_PHP_BENCH_CONCURRENCY", 4)

@@ -19,7 +19,7 @@ import (
 // reports the p50 and p99 latency. Then it counts the commands the idle bridge sends for 3 s (MONITOR on a
 // redis-server of the benchmark's own, commands run inside scripts left out) and reports them per second.
 //
-//	go test -run '^$' -bench '^BenchmarkIdlePickup$' -benchtime 200x ./integration/
+//	go test -C integration -run '^$' -bench '^BenchmarkIdlePickup$' -benchtime 200x .
 func BenchmarkIdlePickup(b *testing.B) {
 	for _, dialect := range []string{dialectV1, dialectV3, dialectLaravel} {
 		b.Run(dialect, func(b *testing.B) {
@@ -96,7 +96,7 @@ func idleCommandsPerSecond(b *testing.B, addr string, d time.Duration) float64 {
 // commits during 20 s (pg_stat_database's xact_commit, read from another database), per second. An idle
 // backend publishes its counts up to 10 s late, so the count starts 11 s after the last push.
 //
-//	go test -run '^$' -bench '^BenchmarkIdlePickupPostgres$' -benchtime 200x ./integration/
+//	go test -C integration -run '^$' -bench '^BenchmarkIdlePickupPostgres$' -benchtime 200x .
 func BenchmarkIdlePickupPostgres(b *testing.B) {
 	ctx := testCtx(b, 10*time.Minute)
 	be := newBackend(b, "postgres", dialectV3)
