@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"maps"
 	"slices"
 	"strings"
@@ -246,19 +245,27 @@ func (r *jobRouter) route(name string) (Route, bool) {
 	return rt, ok
 }
 
-// hash is FNV-1a of what identifies a job on every attempt: its uuid or payload id, or on a jobs table
-// (whose row id changes on release) its payload bytes, which a release does not change.
+// hash is FNV-1a (32 bits) of what identifies a job on every attempt: its uuid or payload id, or on a
+// jobs table (whose row id changes on release) its payload bytes, which a release does not change.
 func (r *jobRouter) hash(job *Job) uint32 {
-	h := fnv.New32a()
 	switch {
 	case job.UUID() != "":
-		h.Write([]byte(job.UUID()))
+		return fnv1a(job.UUID())
 	case job.ID() != "" && !r.database:
-		h.Write([]byte(job.ID()))
-	default:
-		h.Write(bytes.TrimSpace(job.RawBody()))
+		return fnv1a(job.ID())
 	}
-	return h.Sum32()
+	return fnv1a(bytes.TrimSpace(job.RawBody()))
+}
+
+// fnv1a is hash/fnv's New32a over s, without its allocation: it runs for every routed job.
+func fnv1a[T string | []byte](s T) uint32 {
+	const offset, prime = 2166136261, 16777619
+	h := uint32(offset)
+	for i := range len(s) {
+		h ^= uint32(s[i])
+		h *= prime
+	}
+	return h
 }
 
 // connRouting is what routing needs of one connection: its stored route table, in the app's Redis (nil

@@ -153,6 +153,7 @@ func (w *Worker) execute(parent context.Context, r *run) {
 	began := time.Now()
 	if timeout >= 0 {
 		r.watch(began, timeout) // the timeout watch settles the job if the handler outlives its timeout
+		w.timeouts.began()
 	}
 	w.events.Dispatch(ctx, events.JobProcessing{Job: job})
 	err := call(ctx, r.handler, job)
