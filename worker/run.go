@@ -27,7 +27,7 @@ func (e *PanicError) Error() string {
 }
 
 // run is one job in flight. Exactly one party settles it: the job's goroutine when the handler returns,
-// the timeout watchdog when the handler outlived its timeout, or the drain when it outlived the stop.
+// the timeout watch when the handler outlived its timeout, or the drain when it outlived the stop.
 type run struct {
 	job     *queue.Job
 	handler queue.Handler
