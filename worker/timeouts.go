@@ -15,8 +15,8 @@ const timeoutEvery = timeoutGrace / 10
 
 // timeoutWatch settles the runs whose handlers outlived their timeout by timeoutGrace (see Worker.timedOut).
 // One loop looks at every run: arming a watchdog per job (context.AfterFunc) took about a tenth of the
-// bridge's CPU in a drain of no-op jobs. It looks only while runs are unsettled, so an idle worker's costs
-// nothing.
+// bridge's CPU in a drain of no-op jobs. It looks only while runs are unsettled, so an idle worker pays
+// nothing for it.
 type timeoutWatch struct {
 	w      *Worker
 	wake   chan struct{} // a run began (buffered: a wake-up, not a count)
