@@ -140,8 +140,8 @@ type Broker struct {
 	// queue's bridge registry, and last looked there for dead bridges (see WaitReady).
 	beatAt, sweptAt map[string]int64
 	// heads maps a reserved-set key of a dialect that holds copies (v3) to the copies made of the jobs
-	// its last reserve saw at the head of the list, by raw payload, for the next reserve (see reserveCopies).
-	heads map[string]map[string]heldCopy
+	// its last reserve saw at the head of the list, for the next reserve (see reserveCopies).
+	heads map[string]headCopies
 	// waits maps a queue to its blocking wait in progress (see WaitReady).
 	waits map[string]*pendingWait
 
@@ -194,7 +194,7 @@ func New(client goredis.UniversalClient, dialect QueueKeyer, cfg *Config) (*Brok
 	b.failedIndexKey = base + ":index"
 	b.keyPrefix = c.FailedKeyPrefix
 	b.scannedAt = make(map[string]int64)
-	b.heads = make(map[string]map[string]heldCopy)
+	b.heads = make(map[string]headCopies)
 	b.beatAt = make(map[string]int64)
 	b.sweptAt = make(map[string]int64)
 	b.waits = make(map[string]*pendingWait)

@@ -74,14 +74,20 @@ func (b *Broker) reserveCopies(ctx context.Context, name string, qk queueKeys, n
 	keys := []string{qk.list, qk.delayed, qk.reserved}
 	// Reserves running side by side share the copies: a map once stored is never written again.
 	b.mu.Lock()
-	copies := b.heads[qk.reserved]
+	state := b.heads[qk.reserved]
 	b.mu.Unlock()
+	copies := state.copies
 	expires := time.Unix(score, 0)
 	var out []queue.Reservation
 	for try := 0; ; try++ {
 		args := make([]any, 0, 6+2*len(copies))
-		// Twice the batch: a next call asking for a few more jobs than this one still finds their copies.
-		args = append(args, now, score, n-len(out), moveExpired, migrateLimit, min(2*n, MaxReserve))
+		// A head as long as the batch, so each job crosses the wire once each way; twice that while another
+		// reserver works the queue, so a call that lost the head to it still finds copies behind.
+		headLen := n
+		if now-state.contendedAt < contendedFor {
+			headLen = min(2*n, MaxReserve)
+		}
+		args = append(args, now, score, n-len(out), moveExpired, migrateLimit, headLen)
 		sent := make([][]byte, 0, 2*len(copies)) // raw, copy, ... in ARGV order
 		for _, c := range copies {
 			args = append(args, c.raw, c.held)
@@ -100,6 +106,9 @@ func (b *Broker) reserveCopies(ctx context.Context, name string, qk queueKeys, n
 				return nil, fmt.Errorf("reserve %s: script popped pair %d of %d", name, p, len(sent)/2)
 			}
 			out = append(out, queue.Reservation{Queue: name, Raw: sent[2*p-2], Member: sent[2*p-1], Expires: expires})
+		}
+		if len(popped) < min(n-len(out)+len(popped), len(sent)/2) && len(head) > 0 {
+			state.contendedAt = now // the head moved under this call: someone else pops from the queue
 		}
 		// The copies of the new head, reusing those already made.
 		next := make(map[string]heldCopy, len(head))
@@ -127,13 +136,24 @@ func (b *Broker) reserveCopies(ctx context.Context, name string, qk queueKeys, n
 		}
 	}
 	b.mu.Lock()
-	b.heads[qk.reserved] = copies
+	b.heads[qk.reserved] = headCopies{copies: copies, contendedAt: max(state.contendedAt, b.heads[qk.reserved].contendedAt)}
 	b.mu.Unlock()
 	return out, nil
 }
 
 // heldCopy is a job as it sits in the list and the copy held in the reserved set while it runs.
 type heldCopy struct{ raw, held []byte }
+
+// headCopies are the copies made of the jobs a queue's last reserve saw at the head of its list, by raw
+// payload, and when a reserve last found that head moved under it (Unix seconds).
+type headCopies struct {
+	copies      map[string]heldCopy
+	contendedAt int64
+}
+
+// contendedFor is how long, in seconds, reserves of a queue whose head moved under one ask for the longer
+// head.
+const contendedFor = 10
 
 // reserveCopiesReply reads reserve_copies.lua's {popped, head}.
 func reserveCopiesReply(res []any) (popped []int64, head []string, err error) {
