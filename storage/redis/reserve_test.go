@@ -265,6 +265,45 @@ func TestReserveCopiesScript(t *testing.T) {
 	}, tb.state(t)), "(-want, +got)")
 }
 
+// TestReserveCopiesHead: while a bridge is the only one reserving from a queue, its reserves ask for a head
+// as long as the batch; once the head moved under one (another bridge took those jobs), twice that, for
+// contendedFor, so a call that loses the head still finds copies behind it.
+func TestReserveCopiesHead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := setup(t, v3Like, nil)
+	b := newBundle(t, v3Like, a.queue, uniqueName(t), nil) // a second bridge on the same queue
+	for i := range 20 {
+		a.seedList(t, job(fmt.Sprint(i), 0))
+	}
+	head := func() headCopies {
+		a.broker.mu.Lock()
+		defer a.broker.mu.Unlock()
+		return a.broker.heads[a.held]
+	}
+
+	got, err := a.broker.Reserve(ctx, a.queue, 2)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Zero(t, head().contendedAt, "alone on the queue")
+	require.Len(t, head().copies, 2, "a head as long as the batch")
+
+	got, err = b.broker.Reserve(ctx, b.queue, 2) // takes the two jobs a has copies of
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	got, err = a.broker.Reserve(ctx, a.queue, 2)
+	require.NoError(t, err)
+	require.Len(t, got, 2, "the head moved: a calls again with the new head's copies")
+	require.Equal(t, a.clock.Now().Unix(), head().contendedAt)
+	require.Len(t, head().copies, 4, "twice the batch after the head moved")
+
+	a.clock.Advance(contendedFor * time.Second)
+	got, err = a.broker.Reserve(ctx, a.queue, 2)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Len(t, head().copies, 2, "the batch again, contendedFor later")
+}
+
 // TestMigrateExpiredScript covers migrate_expired.lua directly: a member moved by someone else, or extended
 // after it was read, stays where it is.
 func TestMigrateExpiredScript(t *testing.T) {
