@@ -51,7 +51,7 @@ func BenchmarkLaravelDrain(b *testing.B) {
 
 		var ran atomic.Int64
 		br := a.Open(bridge.WorkerConfig{Queues: []string{goQ}, Concurrency: 128, StopWhenEmpty: true,
-			Sleep: time.Millisecond})
+			Sleep: time.Millisecond, QuietJobs: true}) // no line per job: Laravel's console output is discarded too
 		br.HandleFunc(`App\Jobs\Noop`, func(context.Context, *bridge.Job) error {
 			ran.Add(1)
 			return nil
