@@ -277,3 +277,27 @@ func TestNewDBPayloadMatchesFixtures(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkReservedCopy measures the v3 reserved copy (attempts+1) of a payload PHP's json_encode wrote,
+// spliced and the long way round (decode, increment, encode):
+//
+//	go test -run '^$' -bench '^BenchmarkReservedCopy$' -count 3 ./compat/thinkqueue/
+func BenchmarkReservedCopy(b *testing.B) {
+	d := Dialect{Version: V3, Keys: KeysHashTag}
+	raw, err := d.NewPayload(`app\job\Hello`, map[string]any{"n": 1, "name": "张三", "url": "https://example.com/a"}, NewID())
+	require.NoError(b, err)
+	require.True(b, phpjson.Canonical(raw), "%s", raw)
+	for _, c := range []struct {
+		name string
+		copy func([]byte, int64) ([]byte, error)
+	}{{"splice", rewriteAttempts}, {"reencode", reencodeAttempts}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.copy(raw, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
