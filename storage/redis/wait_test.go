@@ -29,15 +29,7 @@ func TestWaitReady(t *testing.T) {
 			t.Parallel()
 			tb := setup(t, d, &Config{BridgeID: "me"})
 			bridges, _ := parked(tb)
-			go func() {
-				time.Sleep(100 * time.Millisecond)
-				tb.seedList(t, job("a", 1))
-			}()
-			began := time.Now()
-			ready, err := tb.broker.WaitReady(ctx, []string{tb.queue}, time.Second)
-			require.NoError(t, err)
-			require.True(t, ready)
-			require.Less(t, time.Since(began), 900*time.Millisecond, "woke on the push, not at the timeout")
+			wokenBy(t, tb.broker, []string{tb.queue}, func() error { return tb.client.RPush(ctx, tb.list, job("a", 1)).Err() })
 			require.Empty(t, cmp.Diff(map[string][]string{
 				tb.list: {job("a", 1)},
 				bridges: {zentry("me", 0)},
@@ -129,35 +121,40 @@ func TestWaitReady(t *testing.T) {
 		other := tb.queue + ".other"
 		ok := tb.keysOf(t, other)
 		tb.cleanup = append(tb.cleanup, tb.broker.parking(ok.list).bridges, tb.broker.parking(ok.list).inflight)
-		go func() {
-			time.Sleep(100 * time.Millisecond)
-			require.NoError(t, tb.client.RPush(ctx, ok.list, job("b", 0)).Err())
-		}()
-		began := time.Now()
-		ready, err := tb.broker.WaitReady(ctx, []string{tb.queue, other}, time.Second)
-		require.NoError(t, err)
-		require.True(t, ready)
-		require.Less(t, time.Since(began), 900*time.Millisecond)
+		wokenBy(t, tb.broker, []string{tb.queue, other}, func() error { return tb.client.RPush(ctx, ok.list, job("b", 0)).Err() })
 		require.Equal(t, []string{job("b", 0)}, tb.client.LRange(ctx, ok.list, 0, -1).Val())
 	})
 
 	t.Run("Laravel", func(t *testing.T) {
 		t.Parallel()
 		tb := setupLaravel(t, nil)
-		go func() {
-			time.Sleep(100 * time.Millisecond)
-			require.NoError(t, tb.broker.Push(ctx, tb.queue, []byte(job("a", 0))))
-		}()
-		began := time.Now()
-		ready, err := tb.broker.WaitReady(ctx, []string{tb.queue}, time.Second)
-		require.NoError(t, err)
-		require.True(t, ready)
-		require.Less(t, time.Since(began), 900*time.Millisecond)
+		wokenBy(t, tb.broker, []string{tb.queue}, func() error { return tb.broker.Push(ctx, tb.queue, []byte(job("a", 0))) })
 		// block_for's BLPOP took the push's token; the job waits for the reserve.
 		require.Equal(t, map[string][]string{tb.list: {job("a", 0)}}, tb.state(t))
 
-		ready, err = tb.broker.WaitReady(ctx, []string{tb.queue}, 50*time.Millisecond)
+		ready, err := tb.broker.WaitReady(ctx, []string{tb.queue}, 50*time.Millisecond)
 		require.NoError(t, err)
 		require.False(t, ready)
 	})
+}
+
+// wokenBy pushes after 100 ms and waits on queues until WaitReady reports a job, which must come before the
+// 1 s wait it asks for would time out. WaitReady may return early with neither a job nor an error; a worker
+// then waits again. The push reports to the test's goroutine, so a failed wait never leaves it behind.
+func wokenBy(t *testing.T, b *Broker, queues []string, push func() error) {
+	t.Helper()
+	pushed := make(chan error, 1)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		pushed <- push()
+	}()
+	began := time.Now()
+	ready := false
+	for !ready && time.Since(began) < 900*time.Millisecond {
+		var err error
+		ready, err = b.WaitReady(context.Background(), queues, time.Second)
+		require.NoError(t, err)
+	}
+	require.NoError(t, <-pushed)
+	require.True(t, ready, "woke on the push, not at the timeout")
 }
