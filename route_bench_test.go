@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -14,49 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/queuebridge/bridge/compat/thinkqueue"
-	"github.com/queuebridge/bridge/queue"
+	"github.com/queuebridge/bridge/storage/storagetest"
 )
-
-// memoryStore is a queue store that answers at once from memory, so a benchmark on it measures the
-// bridge's own cost per job.
-type memoryStore struct {
-	jobs    [][]byte
-	next    atomic.Int64
-	deleted atomic.Int64
-}
-
-func (s *memoryStore) Reserve(_ context.Context, q string, n int) ([]queue.Reservation, error) {
-	start := s.next.Add(int64(n)) - int64(n)
-	end := min(start+int64(n), int64(len(s.jobs)))
-	if start >= end {
-		return nil, nil
-	}
-	out := make([]queue.Reservation, 0, end-start)
-	for _, raw := range s.jobs[start:end] {
-		out = append(out, queue.Reservation{Queue: q, Raw: raw, Member: raw, Expires: time.Now().Add(time.Minute)})
-	}
-	return out, nil
-}
-
-func (s *memoryStore) Delete(_ context.Context, _ string, members ...[]byte) (int, error) {
-	s.deleted.Add(int64(len(members)))
-	return len(members), nil
-}
-func (s *memoryStore) Release(context.Context, queue.Reservation, []byte, time.Time) (bool, error) {
-	return true, nil
-}
-func (s *memoryStore) HandBack(context.Context, queue.Reservation) (bool, error) { return true, nil }
-func (s *memoryStore) Extend(context.Context, queue.Reservation, time.Time) (bool, error) {
-	return true, nil
-}
-func (s *memoryStore) Fail(context.Context, queue.Reservation, queue.FailedJob) error { return nil }
-func (s *memoryStore) Push(context.Context, string, []byte) error                     { return nil }
-func (s *memoryStore) Later(context.Context, string, []byte, time.Time) error         { return nil }
-func (s *memoryStore) Sizes(context.Context, string) (queue.Sizes, error)             { return queue.Sizes{}, nil }
-func (s *memoryStore) List(context.Context, string, queue.State, int, int) ([]queue.StoredJob, error) {
-	return nil, nil
-}
-func (s *memoryStore) Queues(context.Context) ([]string, error) { return nil, nil }
 
 // BenchmarkRouteCost drains b.N think-queue v3 jobs of a class with no-op Go handlers through the root's
 // worker (a store answering from memory, the connection's Redis for routes and report counters), half of
@@ -77,9 +35,9 @@ func BenchmarkRouteCost(b *testing.B) {
 	n := max(b.N/4, 1)
 	var mallocs [2]uint64 // plain, routed
 	drain := func(class string) time.Duration {
-		s := &memoryStore{jobs: make([][]byte, n)}
-		for i := range s.jobs {
-			s.jobs[i], err = d.NewPayload(class, map[string]any{"n": i, "pad": pad}, thinkqueue.NewID())
+		s := &storagetest.Instant{Jobs: make([][]byte, n)}
+		for i := range s.Jobs {
+			s.Jobs[i], err = d.NewPayload(class, map[string]any{"n": i, "pad": pad}, thinkqueue.NewID())
 			require.NoError(b, err)
 		}
 		br.be.store = s
@@ -98,7 +56,7 @@ func BenchmarkRouteCost(b *testing.B) {
 			side = 1
 		}
 		mallocs[side] += m1.Mallocs - m0.Mallocs
-		require.EqualValues(b, n, s.deleted.Load())
+		require.EqualValues(b, n, s.Deleted.Load())
 		return cpu
 	}
 	br.Handle(plain, noop)

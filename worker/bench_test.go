@@ -15,42 +15,8 @@ import (
 
 	"github.com/queuebridge/bridge/compat/thinkqueue"
 	"github.com/queuebridge/bridge/queue"
+	"github.com/queuebridge/bridge/storage/storagetest"
 )
-
-// storeless is a Broker that answers at once from memory: a benchmark of the worker on it measures what the
-// worker itself costs per job, with no store round trip.
-type storeless struct {
-	jobs    [][]byte
-	next    atomic.Int64
-	deleted atomic.Int64
-}
-
-func (s *storeless) Reserve(_ context.Context, q string, n int) ([]queue.Reservation, error) {
-	start := s.next.Add(int64(n)) - int64(n)
-	end := min(start+int64(n), int64(len(s.jobs)))
-	if start >= end {
-		return nil, nil
-	}
-	out := make([]queue.Reservation, 0, end-start)
-	for _, raw := range s.jobs[start:end] {
-		out = append(out, queue.Reservation{Queue: q, Raw: raw, Member: raw, Expires: time.Now().Add(time.Minute)})
-	}
-	return out, nil
-}
-
-func (s *storeless) Delete(_ context.Context, _ string, members ...[]byte) (int, error) {
-	s.deleted.Add(int64(len(members)))
-	return len(members), nil
-}
-
-func (s *storeless) Release(context.Context, queue.Reservation, []byte, time.Time) (bool, error) {
-	return true, nil
-}
-func (s *storeless) HandBack(context.Context, queue.Reservation) (bool, error) { return true, nil }
-func (s *storeless) Extend(context.Context, queue.Reservation, time.Time) (bool, error) {
-	return true, nil
-}
-func (s *storeless) Fail(context.Context, queue.Reservation, queue.FailedJob) error { return nil }
 
 // BenchmarkWorkerNoop drains b.N think-queue jobs (about 150 bytes of data each, through the real
 // compat/thinkqueue rules) with a no-op handler from a store that answers at once, and reports the worker's
@@ -63,10 +29,10 @@ func BenchmarkWorkerNoop(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/c%d", dialect, concurrency), func(b *testing.B) {
 				d, err := thinkqueue.ParseDialect(dialect)
 				require.NoError(b, err)
-				s := &storeless{jobs: make([][]byte, b.N)}
+				s := &storagetest.Instant{Jobs: make([][]byte, b.N)}
 				pad := strings.Repeat("x", 128)
-				for i := range s.jobs {
-					s.jobs[i], err = d.NewPayload(`test\Noop`, map[string]any{"n": i, "pad": pad}, thinkqueue.NewID())
+				for i := range s.Jobs {
+					s.Jobs[i], err = d.NewPayload(`test\Noop`, map[string]any{"n": i, "pad": pad}, thinkqueue.NewID())
 					require.NoError(b, err)
 				}
 				var ran atomic.Int64
@@ -84,7 +50,7 @@ func BenchmarkWorkerNoop(b *testing.B) {
 				b.StopTimer()
 				cpu := benchCPU(b) - cpu0
 				require.EqualValues(b, b.N, ran.Load())
-				require.EqualValues(b, b.N, s.deleted.Load())
+				require.EqualValues(b, b.N, s.Deleted.Load())
 				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/1000, "cpu-µs/job")
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
 			})
