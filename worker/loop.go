@@ -247,12 +247,12 @@ const aheadMaxRun = 10 * time.Millisecond
 // few slots can still hold a whole batch of very short jobs, whose reservations never come near lapsing.
 const aheadMaxWait = 100 * time.Millisecond
 
-// aheadCap is how many jobs may be held reserved ahead: a batch, or as many as the slots start within
-// aheadMaxWait at the recent mean run time, but never fewer than min(Batch, Concurrency).
+// aheadCap is how many jobs may be held reserved ahead: as many as the slots start within aheadMaxWait at
+// the recent mean run time, or Concurrency if that is more, but never more than a batch.
 func (w *Worker) aheadCap() int {
 	c := int64(w.cfg.Concurrency)
 	startable := c * int64(aheadMaxWait) / max(w.meanRun.Load(), 1)
-	return int(max(min(int64(w.cfg.Batch), startable), min(int64(w.cfg.Batch), c)))
+	return int(min(int64(w.cfg.Batch), max(startable, c)))
 }
 
 // shortJobs reports whether the worker's recent jobs ran shorter than aheadMaxRun on average; false until
