@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/queuebridge/bridge/events"
@@ -65,15 +66,18 @@ func (b *Bridge) reportStore() reportStore {
 	return nil
 }
 
-// reportRecorder counts the runs of the classes that have a route or a shadow handler, from one bridge's
-// workers, and flushes the counts to the connection's report store at most every reportFlush.
+// reportRecorder counts the runs of the classes that have a route or a shadow handler (the jobs the router
+// marked routed), from one bridge's workers, and flushes the counts to the connection's report store at most
+// every reportFlush. It learns a run's side, time and outcome from the worker's events, so a counted run
+// costs a lock and a map lookup; only a shadowed run keeps a record from its start to its last event.
 type reportRecorder struct {
 	b        *Bridge
 	counters reportStore
 	retry    bool // counters.Add is one transaction: a failed one can be done again
 
-	runsMu sync.Mutex
-	runs   map[*Job]*runRecord // from its run's start to its last event
+	shadowMu sync.Mutex
+	shadowed map[*Job]*shadowRecord // from its run's start to its last event
+	inShadow atomic.Int64           // len(shadowed), read without the lock by every counted run
 
 	flushMu  sync.Mutex // one flush at a time, so a report waits for the one under way
 	mu       sync.Mutex
@@ -89,7 +93,7 @@ type minuteClass struct {
 // classCounts are a class's counts of one minute not yet flushed: fields, so that counting a run allocates
 // nothing (the counters cost every routed job).
 type classCounts struct {
-	sides            [2]sideCounts // sideGo, sidePHP
+	sides            [2]sideCounts // sideGo, sidePHP: [1] for a job the worker gave to PHP (Job.InPHP)
 	shadowRuns       int64
 	shadowMismatches int64
 	mismatches       [][]byte
@@ -98,13 +102,6 @@ type classCounts struct {
 type sideCounts struct {
 	runs, us, failed, released int64
 	buckets                    [len(runBuckets) + 1]int64
-}
-
-func sideIndex(side string) int {
-	if side == sidePHP {
-		return 1
-	}
-	return 0
 }
 
 // add adds o's counts, newer than c's, to c.
@@ -145,190 +142,185 @@ func (c *classCounts) fields() map[string]int64 {
 	return m
 }
 
-// runRecord is one run being counted.
-type runRecord struct {
-	class string
-	side  string
-	start time.Time
-
+// shadowRecord is what a shadowed PHP run needs at its last event to be compared: PHP's outcome where the
+// worker released or failed the job, and the shadow's.
+type shadowRecord struct {
 	mu      sync.Mutex
-	took    time.Duration // 0 until the handler returned
 	outcome string        // released or failed, once the worker said so
-	err     string
-	shadow  *shadowResult // the shadow run of a PHP run
+	err     string        // why it failed
+	shadow  *shadowResult // once the shadow run ended
 	result  *resultSlot   // what the PHP side left with SetShadowResult
 }
 
 func newReportRecorder(b *Bridge, counters reportStore) *reportRecorder {
 	_, retry := counters.(*sqlstore.ReportCounters)
 	return &reportRecorder{b: b, counters: counters, retry: retry,
-		runs: map[*Job]*runRecord{}, pending: map[minuteClass]*classCounts{}}
+		shadowed: map[*Job]*shadowRecord{}, pending: map[minuteClass]*classCounts{}}
 }
 
-// goSide wraps a Go handler so its runs are counted.
-func (r *reportRecorder) goSide(h Handler) Handler {
-	if r == nil {
-		return h
-	}
-	return &countedRun{r: r, h: h, side: sideGo}
-}
-
-// phpSide wraps the PHP executor so its runs of routed classes are counted, and shadowed where a shadow
-// handler is registered.
+// phpSide wraps the PHP executor so the jobs of classes with a shadow handler are shadowed.
 func (r *reportRecorder) phpSide(php Handler, router *jobRouter, shadows *shadowRunner) Handler {
 	if r == nil || php == nil {
 		return php
 	}
-	return &countedRun{r: r, h: php, side: sidePHP, router: router, shadows: shadows}
+	return &shadowedPHP{r: r, h: php, router: router, shadows: shadows}
 }
 
-// countedRun is a handler whose runs a reportRecorder counts.
-type countedRun struct {
+// shadowedPHP is the PHP executor with shadow runs beside the runs of shadowed classes.
+type shadowedPHP struct {
 	r       *reportRecorder
 	h       Handler
-	side    string
-	router  *jobRouter    // PHP side: which classes are counted and shadowed
-	shadows *shadowRunner // PHP side
+	router  *jobRouter
+	shadows *shadowRunner
 }
 
-func (c *countedRun) ProcessJob(ctx context.Context, job *Job) error {
-	var shadow Handler
-	if c.side == sidePHP {
-		_, routed := c.router.route(job.Name())
-		isShadow := c.router.routing.isShadow(job.Name())
-		if !routed && !isShadow {
-			return c.h.ProcessJob(ctx, job) // a class nobody moves: not counted
-		}
-		if isShadow {
-			shadow, _ = c.router.mux.Lookup(job.Name())
-		}
+func (c *shadowedPHP) ProcessJob(ctx context.Context, job *Job) error {
+	if !job.Routed() {
+		return c.h.ProcessJob(ctx, job)
 	}
-	rec := &runRecord{class: routeClass(job.Name()), side: c.side, start: time.Now()}
-	c.r.runsMu.Lock()
-	c.r.runs[job] = rec
-	c.r.runsMu.Unlock()
-	if shadow == nil {
-		err := c.h.ProcessJob(ctx, job)
-		rec.mu.Lock()
-		rec.took = time.Since(rec.start)
-		rec.mu.Unlock()
-		return err
+	if !c.router.routing.isShadow(job.Name()) {
+		return c.h.ProcessJob(ctx, job)
+	}
+	shadow, ok := c.router.mux.Lookup(job.Name())
+	if !ok {
+		return c.h.ProcessJob(ctx, job)
 	}
 	// PHP's run is the job's; the shadow runs beside it on a copy, and the job is settled when both ended.
+	rec := &shadowRecord{result: &resultSlot{}}
+	c.r.shadowMu.Lock()
+	c.r.shadowed[job] = rec
+	c.r.inShadow.Store(int64(len(c.r.shadowed)))
+	c.r.shadowMu.Unlock()
 	done := make(chan shadowResult, 1)
 	go func() { done <- c.shadows.run(ctx, shadow, job) }()
-	rec.result = &resultSlot{}
 	err := c.h.ProcessJob(context.WithValue(ctx, resultKey{}, rec.result), job)
-	took := time.Since(rec.start)
 	res := <-done
 	rec.mu.Lock()
-	rec.took, rec.shadow = took, &res
+	rec.shadow = &res
 	rec.mu.Unlock()
 	return err
 }
 
 // Failed runs the wrapped handler's Failed hook, if it has one.
-func (c *countedRun) Failed(ctx context.Context, job *Job, err error) {
+func (c *shadowedPHP) Failed(ctx context.Context, job *Job, err error) {
 	if fh, ok := c.h.(FailedHandler); ok {
 		fh.Failed(ctx, job, err)
 	}
 }
 
-// observe follows the worker's events of counted runs to their outcome.
+// observe counts the worker's events of routed jobs: a release or a failure when it happens, the run at its
+// last event (JobProcessed, JobExceptionOccurred), when the worker has set how long it took.
 func (r *reportRecorder) observe(_ context.Context, event any) {
 	switch e := event.(type) {
 	case events.JobReleased:
-		if rec := r.record(e.Job); rec != nil {
-			rec.mu.Lock()
-			if rec.outcome == "" {
-				rec.outcome = "released"
-			}
-			rec.mu.Unlock()
+		if e.Job.Routed() {
+			r.settled(e.Job, "released", nil)
 		}
 	case events.JobFailed:
-		if rec := r.record(e.Job); rec != nil {
-			rec.mu.Lock()
-			rec.outcome, rec.err = "failed", errText(e.Err)
-			rec.mu.Unlock()
+		if e.Job != nil && e.Job.Routed() {
+			r.settled(e.Job, "failed", e.Err)
 		}
 	case events.JobProcessed:
-		outcome := "deleted"
-		if o, _, _ := e.Job.Outcome(); o == OutcomeKept {
-			outcome = "kept"
+		if e.Job.Routed() {
+			outcome := "deleted"
+			if o, _, _ := e.Job.Outcome(); o == OutcomeKept {
+				outcome = "kept"
+			}
+			r.finish(e.Job, outcome, nil)
 		}
-		r.finish(e.Job, outcome, nil)
 	case events.JobExceptionOccurred:
-		r.finish(e.Job, "released", e.Err)
+		if e.Job.Routed() {
+			r.finish(e.Job, "released", e.Err)
+		}
 	}
 }
 
-func (r *reportRecorder) record(job *Job) *runRecord {
-	if job == nil {
-		return nil
+// settled counts a job the worker released or failed, and notes it for the job's shadow comparison.
+func (r *reportRecorder) settled(job *Job, outcome string, err error) {
+	if r.inShadow.Load() > 0 {
+		r.shadowMu.Lock()
+		rec := r.shadowed[job]
+		r.shadowMu.Unlock()
+		if rec != nil {
+			rec.mu.Lock()
+			if rec.outcome != "failed" {
+				rec.outcome, rec.err = outcome, errText(err)
+			}
+			rec.mu.Unlock()
+		}
 	}
-	r.runsMu.Lock()
-	defer r.runsMu.Unlock()
-	return r.runs[job]
+	r.mu.Lock()
+	_, s := r.counts(job)
+	if outcome == "failed" {
+		s.failed++
+	} else {
+		s.released++
+	}
+	r.mu.Unlock()
 }
 
 // finish counts a run at its last event; outcome is what it ended as unless the worker released or failed it.
 func (r *reportRecorder) finish(job *Job, outcome string, err error) {
-	r.runsMu.Lock()
-	rec, ok := r.runs[job]
-	delete(r.runs, job)
-	r.runsMu.Unlock()
-	if !ok {
-		return
+	var rec *shadowRecord
+	if r.inShadow.Load() > 0 {
+		r.shadowMu.Lock()
+		if rec = r.shadowed[job]; rec != nil {
+			delete(r.shadowed, job)
+			r.inShadow.Store(int64(len(r.shadowed)))
+		}
+		r.shadowMu.Unlock()
 	}
-	rec.mu.Lock()
-	if rec.outcome != "" {
-		outcome = rec.outcome
-	}
-	errStr := rec.err
-	if errStr == "" {
-		errStr = errText(err)
-	}
-	took := rec.took
-	if took == 0 {
-		took = time.Since(rec.start) // settled while its handler still runs (timed out)
-	}
-	shadow, result := rec.shadow, rec.result
-	rec.mu.Unlock()
-
+	var shadowRun bool
 	var mismatch []byte
-	if shadow != nil {
-		php := status.ShadowOutcome{Outcome: outcome, Error: errStr, Result: result.json()}
-		gos := status.ShadowOutcome(*shadow)
-		if php != gos {
-			mismatch, _ = json.Marshal(status.Mismatch{JobID: cmpID(job), Queue: job.Queue(), At: r.b.cfg.Clock().UTC(), PHP: php, Go: gos})
+	if rec != nil {
+		rec.mu.Lock()
+		if rec.outcome != "" {
+			outcome = rec.outcome
+		}
+		errStr := rec.err
+		if errStr == "" {
+			errStr = errText(err)
+		}
+		shadow, result := rec.shadow, rec.result
+		rec.mu.Unlock()
+		if shadow != nil { // else PHP's run was settled without it (timed out), the shadow's still under way
+			shadowRun = true
+			php := status.ShadowOutcome{Outcome: outcome, Error: errStr, Result: result.json()}
+			if gos := status.ShadowOutcome(*shadow); php != gos {
+				mismatch, _ = json.Marshal(status.Mismatch{JobID: cmpID(job), Queue: job.Queue(), At: r.b.cfg.Clock().UTC(), PHP: php, Go: gos})
+			}
 		}
 	}
-	key := minuteClass{minute: r.b.cfg.Clock().Unix() / 60, class: rec.class}
+	took := job.Took()
 	r.mu.Lock()
-	c := r.pending[key]
-	if c == nil {
-		c = &classCounts{}
-		r.pending[key] = c
-	}
-	side := &c.sides[sideIndex(rec.side)]
-	side.runs++
-	side.us += took.Microseconds()
-	side.buckets[bucketOf(took)]++
-	switch outcome {
-	case "failed":
-		side.failed++
-	case "released":
-		side.released++
-	}
-	if shadow != nil {
+	c, s := r.counts(job)
+	s.runs++
+	s.us += took.Microseconds()
+	s.buckets[bucketOf(took)]++
+	if shadowRun {
 		c.shadowRuns++
 		if mismatch != nil {
 			c.shadowMismatches++
 			c.mismatches = append(c.mismatches, mismatch)
 		}
 	}
-	r.scheduleFlush()
 	r.mu.Unlock()
+}
+
+// counts are the pending counts of job's class this minute and of the side it ran on (r.mu held); a flush is
+// scheduled for them.
+func (r *reportRecorder) counts(job *Job) (*classCounts, *sideCounts) {
+	key := minuteClass{minute: r.b.cfg.Clock().Unix() / 60, class: routeClass(job.Name())}
+	c := r.pending[key]
+	if c == nil {
+		c = &classCounts{}
+		r.pending[key] = c
+	}
+	r.scheduleFlush()
+	if job.InPHP() {
+		return c, &c.sides[1]
+	}
+	return c, &c.sides[0]
 }
 
 func cmpID(job *Job) string {

@@ -209,40 +209,43 @@ type jobRouter struct {
 	report   *reportRecorder
 }
 
-// Lookup satisfies worker.Router.
+// Lookup satisfies worker.Router. A job whose class has a route or a shadow handler is marked routed, so the
+// report counts its run on the side it was given.
 func (r *jobRouter) Lookup(job *Job) (Handler, bool) {
-	h, ok := r.mux.Lookup(job.Name())
-	if !ok {
-		return nil, false
+	route, routed, shadow := r.route(job.Name())
+	if routed || shadow {
+		job.SetRouted()
 	}
-	route, routed := r.route(job.Name())
-	if !routed {
-		if r.routing.isShadow(job.Name()) {
-			return nil, false // a shadow handler shadows; PHP runs its class until a route says otherwise
+	h, ok := r.mux.Lookup(job.Name())
+	switch {
+	case !ok:
+		return nil, false
+	case routed:
+		if !route.Go(r.hash(job)) {
+			return nil, false
 		}
 		return h, true
+	case shadow:
+		return nil, false // a shadow handler shadows; PHP runs its class until a route says otherwise
 	}
-	if !route.Go(r.hash(job)) {
-		return nil, false
-	}
-	return r.report.goSide(h), true
+	return h, true
 }
 
-// route is the route in force for a job name: the stored table's, else the file's, else the code's.
-func (r *jobRouter) route(name string) (Route, bool) {
+// route is the route in force for a job name, the stored table's, else the file's, else the code's, and
+// whether its class has a shadow handler.
+func (r *jobRouter) route(name string) (rt Route, routed, shadow bool) {
 	class := routeClass(name)
 	if r.stored != nil {
-		if rt, ok := r.stored.get(context.Background())[class]; ok {
-			return rt, true
-		}
+		rt, routed = r.stored.get(context.Background())[class]
 	}
 	r.routing.mu.RLock()
 	defer r.routing.mu.RUnlock()
-	if rt, ok := r.routing.file[class]; ok {
-		return rt, true
+	if !routed {
+		if rt, routed = r.routing.file[class]; !routed {
+			rt, routed = r.routing.code[class]
+		}
 	}
-	rt, ok := r.routing.code[class]
-	return rt, ok
+	return rt, routed, r.routing.shadow[class]
 }
 
 // hash is FNV-1a (32 bits) of what identifies a job on every attempt: its uuid or payload id, or on a

@@ -56,7 +56,9 @@ func (b *Bridge) RunJob(ctx context.Context, queueName string, payload []byte, w
 		return JobResult{Job: job, Outcome: OutcomeFailed, Err: reason}, nil
 	}
 	b.events.Dispatch(ctx, events.JobProcessing{Job: job})
+	began := time.Now()
 	err = h.ProcessJob(ctx, job)
+	job.SetTook(time.Since(began))
 	r := JobResult{Job: job, Ran: true, Err: err}
 	outcome, delay, failErr := job.Outcome()
 	switch {

@@ -71,6 +71,8 @@ type Job struct {
 	delay   time.Duration
 	err     error
 	inPHP   bool
+	routed  bool
+	took    time.Duration
 }
 
 // NewJob returns the Job for a decoded reservation.
@@ -82,6 +84,20 @@ func (j *Job) InPHP() bool { return j.inPHP }
 
 // SetInPHP records that the worker gave the job to the PHP executor; only the worker calls it.
 func (j *Job) SetInPHP() { j.inPHP = true }
+
+// Routed reports whether the job's class has a route or a shadow handler: the side it ran on was chosen for
+// it, and the migration report counts its run.
+func (j *Job) Routed() bool { return j.routed }
+
+// SetRouted records that the job's class has a route or a shadow handler; only the router calls it.
+func (j *Job) SetRouted() { j.routed = true }
+
+// Took is how long the handler ran: set by the worker once the handler returned, or once the job was
+// settled without it (timed out), before the run's last event; 0 before that.
+func (j *Job) Took() time.Duration { return j.took }
+
+// SetTook records how long the handler ran; only the worker calls it.
+func (j *Job) SetTook(d time.Duration) { j.took = d }
 
 // Name is the payload's job name, e.g. `app\job\Hello` or `app\job\Multi@taskA`.
 func (j *Job) Name() string { return j.p.Name }

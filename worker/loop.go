@@ -94,7 +94,7 @@ func (w *Worker) round(free int) (res roundResult) {
 	var held []heldJob
 	// Held jobs go back even when the jobs were cancelled meanwhile: a reservation left behind would wait
 	// out its lifetime.
-	ctx := w.settleCtx()
+	ctx := w.settleCtx
 	defer func() {
 		if restarted != nil && !checked {
 			res.restart = restarted()
@@ -111,10 +111,10 @@ func (w *Worker) round(free int) (res roundResult) {
 	// startAll starts a batch of q; it reports whether every job of it runs now.
 	var ran, heldHere int
 	var lastExpires time.Time // when the round's last batch's reservations lapse
-	startAll := func(q string, rs []queue.Reservation) bool {
+	startAll := func(q string, rs []decoded) bool {
 		whole := true
 		if len(rs) > 0 {
-			lastExpires = rs[len(rs)-1].Expires
+			lastExpires = rs[len(rs)-1].res.Expires
 		}
 		for _, r := range rs {
 			switch out, name, why := w.start(r); out {
@@ -126,7 +126,7 @@ func (w *Worker) round(free int) (res roundResult) {
 				ran++
 				whole = false
 			case startUnserved:
-				held = append(held, heldJob{r, why})
+				held = append(held, heldJob{r.res, why})
 				heldHere++
 				whole = false
 				w.unserved.handedBack(q, name, why)
@@ -146,7 +146,7 @@ func (w *Worker) round(free int) (res roundResult) {
 	// aheadFrom is the queue to reserve the next batch ahead from: set while the round's last batch came
 	// back full and started whole.
 	aheadFrom := ""
-	if q := w.ahead.queue; w.ahead.inFlight != nil || w.ahead.size() > 0 {
+	if q := w.ahead.queue; w.ahead.inFlight() || w.ahead.size() > 0 {
 		// Jobs reserved ahead are taken now, as far as the restart signal goes: they start only after a
 		// reading of it begun in this round, which the next batch on its way does not wait for.
 		restarted, checked = w.restart.begin(w.stopCtx), true
@@ -208,7 +208,7 @@ func (w *Worker) round(free int) (res roundResult) {
 				res.err = err
 				return res
 			}
-			whole := startAll(q, rs)
+			whole := startAll(q, w.decode(rs))
 			aheadFrom = ""
 			if len(rs) < n {
 				break // the queue has no more ready jobs
@@ -219,12 +219,13 @@ func (w *Worker) round(free int) (res roundResult) {
 		}
 		noteQueue(q)
 	}
-	if aheadFrom != "" && !w.cfg.Once && w.stopCtx.Err() == nil && w.ahead.inFlight == nil && w.leaseFresh(lastExpires) &&
+	if aheadFrom != "" && !w.cfg.Once && w.stopCtx.Err() == nil && w.ahead.canLaunch(aheadFrom) && w.leaseFresh(lastExpires) &&
 		w.shortJobs() {
-		// Half a batch still held is enough to start on while the next one comes; a reservation for a
-		// few jobs costs as much as one for many.
-		if most := w.aheadCap(); w.ahead.size() <= most/2 {
-			w.ahead.launch(w, aheadFrom, most-w.ahead.size())
+		// Half the cap held or on its way is enough to start on while the next batch comes; a reservation
+		// for a few jobs costs as much as one for many.
+		asking := w.ahead.asking()
+		if most, have := w.aheadCap(), asking+w.ahead.size(); have <= most/2 {
+			w.ahead.launch(w, aheadFrom, min(w.cfg.Batch, most-have))
 		}
 	}
 	return res
@@ -248,11 +249,12 @@ const aheadMaxRun = 10 * time.Millisecond
 const aheadMaxWait = 100 * time.Millisecond
 
 // aheadCap is how many jobs may be held reserved ahead: as many as the slots start within aheadMaxWait at
-// the recent mean run time, or Concurrency if that is more, but never more than a batch.
+// the recent mean run time, or Concurrency if that is more, but never more than two batches: one held, and
+// the next on its way while it is started.
 func (w *Worker) aheadCap() int {
 	c := int64(w.cfg.Concurrency)
 	startable := c * int64(aheadMaxWait) / max(w.meanRun.Load(), 1)
-	return int(min(int64(w.cfg.Batch), max(startable, c)))
+	return int(min(2*int64(w.cfg.Batch), max(startable, c)))
 }
 
 // shortJobs reports whether the worker's recent jobs ran shorter than aheadMaxRun on average; false until
@@ -274,7 +276,7 @@ func (w *Worker) noteRun(took time.Duration) {
 
 // handBackAhead hands back, untouched, the jobs reserved ahead that never started.
 func (w *Worker) handBackAhead(why string) {
-	if n := w.ahead.handBack(w.settleCtx(), w, why); n > 0 {
+	if n := w.ahead.handBack(w.settleCtx, w, why); n > 0 {
 		w.log.Info("jobs reserved ahead handed back untouched", "why", why, "jobs", n)
 	}
 }

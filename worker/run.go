@@ -59,7 +59,7 @@ func (r *run) setExpires(t time.Time) {
 	r.mu.Unlock()
 }
 
-// logAttrs names r's job in a log line; a job reserved ahead is not decoded yet, so only its queue is known.
+// logAttrs names r's job in a log line; a job reserved ahead has not started, so only its queue is given.
 func (r *run) logAttrs() []any {
 	if r.job == nil {
 		return []any{"queue", r.reservation().Queue}
@@ -76,10 +76,28 @@ const (
 	startUnserved                    // no handler here: the caller hands it back; the slot is free again
 )
 
-// start decodes a reservation and starts its handler on a slot the caller holds. For an unserved job it
-// also returns the job's name and why nobody here runs it.
-func (w *Worker) start(res queue.Reservation) (out startResult, name, why string) {
-	job, err := w.rules.NewJob(res)
+// decoded is a reservation with its payload decoded by the rules: job is nil, and err says why, for a
+// payload they refuse (queue.ErrPHPOnly comes with its job).
+type decoded struct {
+	res queue.Reservation
+	job *queue.Job
+	err error
+}
+
+// decode decodes reservations just reserved.
+func (w *Worker) decode(rs []queue.Reservation) []decoded {
+	out := make([]decoded, len(rs))
+	for i, res := range rs {
+		job, err := w.rules.NewJob(res)
+		out[i] = decoded{res: res, job: job, err: err}
+	}
+	return out
+}
+
+// start starts a decoded reservation's handler on a slot the caller holds. For an unserved job it also
+// returns the job's name and why nobody here runs it.
+func (w *Worker) start(d decoded) (out startResult, name, why string) {
+	res, job, err := d.res, d.job, d.err
 	var h queue.Handler
 	switch {
 	case errors.Is(err, queue.ErrPHPOnly) && w.cfg.PHP != nil:
@@ -92,7 +110,7 @@ func (w *Worker) start(res queue.Reservation) (out startResult, name, why string
 		}
 		return startUnserved, job.Name(), why
 	case err != nil:
-		w.fail(w.settleCtx(), nil, nil, res, fmt.Errorf("invalid payload: %w", err))
+		w.fail(w.settleCtx, nil, nil, res, fmt.Errorf("invalid payload: %w", err))
 		return startSettled, "", ""
 	default:
 		var ok bool
@@ -105,7 +123,7 @@ func (w *Worker) start(res queue.Reservation) (out startResult, name, why string
 	}
 	if err := w.rules.CheckBeforeRun(job, w.cfg.Tries, w.cfg.Clock()); err != nil {
 		// The PHP workers' order: the job is processing, fails, then the exception is reported.
-		ctx := w.settleCtx()
+		ctx := w.settleCtx
 		w.events.Dispatch(ctx, events.JobProcessing{Job: job})
 		w.fail(ctx, h, job, res, err)
 		w.events.Dispatch(ctx, events.JobExceptionOccurred{Job: job, Err: err})
@@ -119,10 +137,6 @@ func (w *Worker) start(res queue.Reservation) (out startResult, name, why string
 	w.runs <- r
 	return startRunning, job.Name(), ""
 }
-
-// settleCtx is for store calls that must land even after the running jobs were cancelled: what a job
-// decided, and jobs going back to their queue.
-func (w *Worker) settleCtx() context.Context { return context.WithoutCancel(w.workCtx) }
 
 // runner executes runs until the loop is done. A worker keeps Concurrency of them, as many as it has slots,
 // so a job costs no goroutine start and no stack growth. Each runner's jobs derive their contexts from a
@@ -165,7 +179,8 @@ func (w *Worker) execute(parent context.Context, r *run) {
 		return
 	}
 	defer w.finish(r)
-	sctx := w.settleCtx()
+	job.SetTook(took)
+	sctx := w.settleCtx
 	if err != nil && w.workCtx.Err() != nil {
 		// Cancelled by a stop: the attempt did not finish, so the job goes back as it came.
 		w.handBack(sctx, r.reservation(), "stopped before it finished")
@@ -201,9 +216,10 @@ func (w *Worker) timedOut(r *run) {
 	err := fmt.Errorf("job %s still running %s after its timeout of %s: %w", job.Name(), timeoutGrace, timeout, context.DeadlineExceeded)
 	w.log.Error("job timed out and its handler ignores its context: settled without it",
 		"job", job.Name(), "id", job.ID(), "queue", job.Queue(), "timeout", timeout)
-	ctx := w.settleCtx()
+	ctx := w.settleCtx
+	job.SetTook(timeout + timeoutGrace)
 	outcome := w.settleError(ctx, r, err)
-	w.logProcessed(job, timeout+timeoutGrace, outcome, err)
+	w.logProcessed(job, job.Took(), outcome, err)
 	w.events.Dispatch(ctx, events.JobExceptionOccurred{Job: job, Err: err})
 	w.finish(r)
 }

@@ -206,8 +206,10 @@ type Worker struct {
 	started   bool
 	stopLoop  context.CancelFunc // stop reserving
 	abortJobs context.CancelFunc // cancel running jobs and the store calls made for them
-	// stopCtx is done once the worker must stop reserving; workCtx once running jobs must stop.
-	stopCtx, workCtx context.Context
+	// stopCtx is done once the worker must stop reserving; workCtx once running jobs must stop. settleCtx is
+	// workCtx's values without its cancellation, for store calls that must land even after the running jobs
+	// were cancelled: what a job decided, and jobs going back to their queue.
+	stopCtx, workCtx, settleCtx context.Context
 
 	cancelNow  chan struct{} // closed when the grace period must end now (StopAndCancel)
 	cancelOnce sync.Once
@@ -284,6 +286,7 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.stopCtx, w.stopLoop = context.WithCancel(ctx)
 	// Jobs and acknowledgements outlive the stop signal: the grace period decides when jobs are cancelled.
 	w.workCtx, w.abortJobs = context.WithCancel(context.WithoutCancel(ctx))
+	w.settleCtx = context.WithoutCancel(w.workCtx)
 	w.restart.init(w.stopCtx)
 	w.acks = newCompleter(w.broker, w.log)
 	acksDone := make(chan struct{})
@@ -422,7 +425,7 @@ func (w *Worker) drain() {
 	}
 	for _, r := range w.unsettled() {
 		if w.takeOver(r) {
-			w.handBack(w.settleCtx(), r.reservation(), "handler did not stop")
+			w.handBack(w.settleCtx, r.reservation(), "handler did not stop")
 			w.log.Warn("job handed back untouched: its handler did not stop", "job", r.job.Name(), "id", r.job.ID(), "queue", r.job.Queue())
 			w.finish(r)
 		}

@@ -54,10 +54,10 @@ func TestPriorityOrder(t *testing.T) {
 // TestReserveAheadBounded: while every slot is busy the worker reserves the next batch ahead, but it never
 // holds more jobs that have not started than its free slots and what it may hold ahead (aheadCap): at every
 // reserve, the jobs reserved whose handler has not begun plus those asked for stay within Concurrency +
-// limit. With 5 ms jobs, four slots start 80 jobs within aheadMaxWait, so a batch of 64 may wait; one slot
-// starts 20, and that is the limit; a batch of 3 is one.
+// limit. With 5 ms jobs, four slots start 80 jobs within aheadMaxWait, and that is the limit (a batch of 64
+// held and part of the next); one slot starts 20; with a batch of 3, two batches are.
 func TestReserveAheadBounded(t *testing.T) {
-	for _, c := range []struct{ concurrency, batch, limit int }{{4, 64, 64}, {1, 64, 20}, {8, 3, 3}} {
+	for _, c := range []struct{ concurrency, batch, limit int }{{4, 64, 80}, {1, 64, 20}, {8, 3, 6}} {
 		t.Run(fmt.Sprintf("c%d-batch%d", c.concurrency, c.batch), func(t *testing.T) {
 			const jobs = 120
 			h := newHarness(t)

@@ -51,10 +51,10 @@ func (e *MaxAttemptsExceededError) Error() string {
 // fail unless maxTries is 0 or attempts <= maxTries (so, as in PHP, a negative maxTries fails every
 // job).
 func (d Dialect) FailBeforeRun(p *Payload, attempts, workerTries int, now time.Time) error {
-	exceeded := &MaxAttemptsExceededError{Job: p.Job}
+	exceeded := func() error { return &MaxAttemptsExceededError{Job: p.Job} } // made only when it fails: it runs for every job
 	if !d.isV3() {
 		if workerTries > 0 && attempts > workerTries {
-			return exceeded
+			return exceeded()
 		}
 		return nil
 	}
@@ -62,12 +62,12 @@ func (d Dialect) FailBeforeRun(p *Payload, attempts, workerTries int, now time.T
 		if now.Unix() <= at {
 			return nil
 		}
-		return exceeded
+		return exceeded()
 	}
 	if maxTries := d.MaxTries(p, workerTries); maxTries == 0 || attempts <= maxTries {
 		return nil
 	}
-	return exceeded
+	return exceeded()
 }
 
 // FailAfterError decides whether a run that ended in an error fails the job now (true) or releases it
