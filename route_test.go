@@ -495,3 +495,42 @@ func TestFNV1aIsHashFNV(t *testing.T) {
 		require.Equal(t, h.Sum32(), fnv1a([]byte(s)), "%q as bytes", s)
 	}
 }
+
+// TestReportCountsTimedOutRun: a routed run whose handler ignores its context past its timeout is counted
+// once, when the worker settles it without the handler, with the time the handler had (its timeout and the
+// grace); its late return adds nothing.
+func TestReportCountsTimedOutRun(t *testing.T) {
+	const class = `app\job\Stuck`
+	b, _ := routeBridge(t)
+	q := fmt.Sprintf("stuck%d", rand.Int64())
+	b.Route(class, RouteGo)
+	release, returned := make(chan struct{}), make(chan struct{})
+	b.HandleFunc(class, func(context.Context, *Job) error {
+		defer close(returned)
+		<-release
+		return nil
+	})
+	pushN(t, b, q, class, 1)
+	w, err := b.NewWorker(WorkerConfig{Queues: []string{q}, Concurrency: 1, Timeout: time.Second, Tries: 1,
+		Sleep: 10 * time.Millisecond, QuietJobs: true})
+	require.NoError(t, err)
+	require.NoError(t, w.Start(context.Background()))
+	report := func() ClassReport {
+		reps, err := b.Report(context.Background(), time.Hour)
+		require.NoError(t, err)
+		if len(reps) == 0 {
+			return ClassReport{}
+		}
+		require.Len(t, reps, 1)
+		return reps[0]
+	}
+	require.Eventually(t, func() bool { return report().Runs == 1 }, 10*time.Second, 50*time.Millisecond)
+	close(release)
+	<-returned
+	require.NoError(t, w.Stop(context.Background()))
+	r := report()
+	require.EqualValues(t, 1, r.Go.Runs)
+	require.Zero(t, r.PHP.Runs)
+	require.EqualValues(t, 1, r.Go.Failed+r.Go.Released, "settled as a timeout: failed or released")
+	require.Equal(t, 2*time.Second, r.Go.Mean, "its timeout and the worker's grace of a second")
+}
