@@ -105,10 +105,10 @@ type Config struct {
 	// SIGUSR2): a paused queue is not reserved from. Nil: never paused.
 	PausedFunc func(ctx context.Context, queue string) bool
 	// Batch caps how many jobs one reserve call takes. Default 256. While a batch of short jobs (a mean run
-	// under 10 ms) runs, a worker draining a queue reserves the next one ahead: never more than one batch
-	// waits for a slot, and no more than the slots start within 100 ms at the recent mean run time (but
-	// min(Batch, Concurrency) always may); their reservations are extended while they wait, as running
-	// jobs' are.
+	// under 10 ms) runs, a worker draining a queue reserves the next one ahead: never more than two batches
+	// wait for a slot or are on their way, and no more than the slots start within 100 ms at the recent
+	// mean run time (but min(2*Batch, Concurrency) always may); their reservations are extended while they
+	// wait, as running jobs' are.
 	Batch int
 	// QuietJobs logs the line every processed job gets at Debug instead of Info, for rates where one line
 	// per job is too many.
