@@ -261,9 +261,11 @@ type fakeRules struct {
 	afterErrors []error // what FailAfterError was given
 	retryNows   []time.Time
 	failAfter   func(err error) bool // FailAfterError fails the job when it says so; nil: only by tries
+	decodeDelay time.Duration        // how long NewJob takes
 }
 
 func (r *fakeRules) NewJob(res queue.Reservation) (*queue.Job, error) {
+	time.Sleep(r.decodeDelay)
 	name, id, ok := strings.Cut(string(res.Raw), "#")
 	if !ok {
 		return nil, errors.New("not a fake payload")

@@ -102,6 +102,40 @@ func TestReserveAheadBounded(t *testing.T) {
 	}
 }
 
+// TestReserveAheadOneCallAtATime: the next reservation ahead may leave while the jobs of the one before are
+// decoded, but never while its store call is still under way (think-queue 3.x's copies are made from the
+// head the previous call returned): with slow store calls and slow decoding, the reserves never overlap,
+// and every job runs once.
+func TestReserveAheadOneCallAtATime(t *testing.T) {
+	const jobs = 600
+	h := newHarness(t)
+	h.cfg.Concurrency = 8
+	h.cfg.Batch = 16
+	h.cfg.StopWhenEmpty = true
+	h.rules.decodeDelay = 100 * time.Microsecond
+	for i := range jobs {
+		h.broker.push("default", fmt.Sprintf("job#%d", i))
+	}
+	var inReserve, most atomic.Int64
+	h.broker.beforeReserve = func(int, string, int) error {
+		n := inReserve.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(2 * time.Millisecond)
+		return nil
+	}
+	h.broker.afterReserve = func(int, string, []queue.Reservation) { inReserve.Add(-1) }
+	var ran atomic.Int64
+	h.handle("job", func(context.Context, *queue.Job) error {
+		ran.Add(1)
+		return nil
+	})
+	require.NoError(t, h.run(h.worker(), 20*time.Second))
+	require.EqualValues(t, 1, most.Load(), "reserve calls side by side")
+	require.EqualValues(t, jobs, ran.Load())
+	require.Len(t, h.broker.snapshot().deleted, jobs)
+}
+
 // TestReserveAheadHandedBackOnStop: jobs reserved ahead that never started go back untouched on a stop,
 // attempts unchanged, with one log line; nothing else ran.
 func TestReserveAheadHandedBackOnStop(t *testing.T) {
