@@ -31,12 +31,19 @@ func routeRedis() string {
 	return "redis://" + addr + "/4"
 }
 
-// routeBench is a bridge on the test Redis with its own queue and key prefix, removed after the test.
+// routeBridge is a think-queue 3.x bridge on the test Redis with its own queue and key prefix, removed after
+// the test.
 func routeBridge(t testing.TB) (*Bridge, string) {
+	t.Helper()
+	return routeBridgeOf(t, "thinkqueue-v3")
+}
+
+// routeBridgeOf is routeBridge for a dialect.
+func routeBridgeOf(t testing.TB, dialect string) (*Bridge, string) {
 	t.Helper()
 	tag := fmt.Sprintf("qbroute%d", rand.Int64())
 	b := New()
-	require.NoError(t, b.Connect(context.Background(), &Config{Connection: routeRedis(), Dialect: "thinkqueue-v3",
+	require.NoError(t, b.Connect(context.Background(), &Config{Connection: routeRedis(), Dialect: dialect,
 		FailedKeyPrefix: tag, Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(func() {
 		b.Close()
@@ -533,4 +540,39 @@ func TestReportCountsTimedOutRun(t *testing.T) {
 	require.Zero(t, r.PHP.Runs)
 	require.EqualValues(t, 1, r.Go.Failed+r.Go.Released, "settled as a timeout: failed or released")
 	require.Equal(t, 2*time.Second, r.Go.Mean, "its timeout and the worker's grace of a second")
+}
+
+// TestReportCountsFailureBeforeRun: think-queue 1.x fails a job whose tries are used up at its next
+// reservation, without running it; the report counts that failure on the side the job is routed to.
+func TestReportCountsFailureBeforeRun(t *testing.T) {
+	const class, n = `app\job\Fails`, 20
+	b, _ := routeBridgeOf(t, "thinkqueue-v1")
+	q := fmt.Sprintf("fails%d", rand.Int64())
+	b.Route(class, RouteGo)
+	var runs atomic.Int64
+	b.HandleFunc(class, func(context.Context, *Job) error {
+		runs.Add(1)
+		return errors.New("always fails")
+	})
+	pushN(t, b, q, class, n)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		failed, err := b.Failed(ctx)
+		require.NoError(t, err)
+		if len(failed) == n {
+			break
+		}
+		require.NoError(t, ctx.Err(), "%d of %d jobs failed", len(failed), n)
+		require.NoError(t, b.Work(ctx, WorkerConfig{Queues: []string{q}, Concurrency: 4, Tries: 2,
+			StopWhenEmpty: true, Sleep: time.Millisecond, QuietJobs: true}))
+	}
+	reps, err := b.Report(context.Background(), time.Hour)
+	require.NoError(t, err)
+	require.Len(t, reps, 1)
+	r := reps[0]
+	require.EqualValues(t, 2*n, runs.Load(), "two tries each")
+	require.EqualValues(t, n, r.Go.Failed, "each job's failure, at the reservation after its last try")
+	require.EqualValues(t, 2*n, r.Go.Released)
+	require.EqualValues(t, 3*n, r.Go.Runs, "two runs and the failure of each job")
 }
