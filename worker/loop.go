@@ -170,7 +170,10 @@ func (w *Worker) round(free int) (res roundResult) {
 				whole = false // the queue has no more ready jobs: the scan below looks again
 			}
 		}
-		if whole {
+		if whole && q == w.cfg.Queues[0] {
+			// Only from the first queue does the next batch ahead leave without a look at the queues
+			// before it: a lower queue's chain would keep a job pushed onto a higher one waiting until
+			// the lower one is empty.
 			aheadFrom = q
 		}
 		noteQueue(q)

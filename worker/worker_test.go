@@ -51,6 +51,41 @@ func TestPriorityOrder(t *testing.T) {
 	}
 }
 
+// TestPriorityWhileReservingAhead: a job pushed onto a higher queue while a lower one drains with jobs
+// reserved ahead starts after at most the lower jobs already reserved (two batches ahead, the batch being
+// started and the slots' jobs), not after the lower queue is empty.
+func TestPriorityWhileReservingAhead(t *testing.T) {
+	const lows, concurrency, batch = 3000, 4, 16
+	h := newHarness(t)
+	h.cfg.Queues = []string{"high", "low"}
+	h.cfg.Concurrency = concurrency
+	h.cfg.Batch = batch
+	h.cfg.StopWhenEmpty = true
+	for i := range lows {
+		h.broker.push("low", fmt.Sprintf("job#l%d", i))
+	}
+	var lowRuns, lowBefore atomic.Int64
+	lowBefore.Store(-1)
+	var pushed atomic.Bool
+	h.handle("job", func(_ context.Context, job *queue.Job) error {
+		if strings.HasPrefix(job.ID(), "h") {
+			lowBefore.Store(lowRuns.Load())
+			return nil
+		}
+		if n := lowRuns.Add(1); n == 200 && pushed.CompareAndSwap(false, true) {
+			h.broker.push("high", "job#h1")
+		}
+		time.Sleep(50 * time.Microsecond)
+		return nil
+	})
+	require.NoError(t, h.run(h.worker(), 20*time.Second))
+	require.True(t, pushed.Load())
+	started := lowBefore.Load() - 200
+	t.Logf("the high job started after %d more low jobs", started)
+	require.GreaterOrEqual(t, started, int64(0), "the high job ran")
+	require.LessOrEqual(t, started, int64(3*batch+concurrency), "low jobs started before the high one")
+}
+
 // TestReserveAheadBounded: while every slot is busy the worker reserves the next batch ahead, but it never
 // holds more jobs that have not started than its free slots and what it may hold ahead (aheadCap): at every
 // reserve, the jobs reserved whose handler has not begun plus those asked for stay within Concurrency +
