@@ -27,9 +27,8 @@ type Metrics struct {
 	groups   *prometheus.GaugeVec     // bridge_group_up{group,state}
 	storeErr *prometheus.CounterVec   // bridge_store_errors_total{group}
 
-	mu      sync.Mutex
-	started map[*queue.Job]time.Time
-	names   map[string]bool
+	mu    sync.Mutex
+	names map[string]bool
 }
 
 // NewMetrics registers the bridge's metrics on reg.
@@ -51,8 +50,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "1 for a worker group's current state (STARTING, RUNNING, BACKOFF, STOPPING, STOPPED)."}, []string{"group", "state"}),
 		storeErr: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_store_errors_total",
 			Help: "Errors reaching a group's store (connect, sample)."}, []string{"group"}),
-		started: map[*queue.Job]time.Time{},
-		names:   map[string]bool{},
+		names: map[string]bool{},
 	}
 	reg.MustRegister(m.jobs, m.run, m.wait, m.inFlight, m.sizes, m.groups, m.storeErr)
 	return m
@@ -70,17 +68,14 @@ func (m *Metrics) listener(now func() time.Time) events.Listener {
 	return func(_ context.Context, event any) {
 		switch e := event.(type) {
 		case events.JobProcessing:
-			m.mu.Lock()
-			m.started[e.Job] = now()
-			m.mu.Unlock()
 			m.inFlight.WithLabelValues(e.Job.Queue()).Inc()
 			if p, ok := e.Job.Payload().(*laravel.Payload); ok && p.CreatedAt != nil {
 				m.wait.WithLabelValues(e.Job.Queue()).Observe(now().Sub(time.Unix(*p.CreatedAt, 0)).Seconds())
 			}
 		case events.JobProcessed:
-			m.finish(e.Job, runtime(e.Job), "processed", now())
+			m.finish(e.Job, runtime(e.Job), "processed")
 		case events.JobExceptionOccurred:
-			m.finish(e.Job, runtime(e.Job), "exception", now())
+			m.finish(e.Job, runtime(e.Job), "exception")
 		case events.JobReleased:
 			m.jobs.WithLabelValues(e.Job.Queue(), m.jobLabel(e.Job.Name()), runtime(e.Job), "released").Inc()
 		case events.JobFailed:
@@ -93,18 +88,13 @@ func (m *Metrics) listener(now func() time.Time) events.Listener {
 	}
 }
 
-// finish ends a run started by JobProcessing.
-func (m *Metrics) finish(j *queue.Job, runtime, outcome string, now time.Time) {
-	m.mu.Lock()
-	start, ok := m.started[j]
-	delete(m.started, j)
-	m.mu.Unlock()
+// finish ends a run started by JobProcessing, at its last event, which comes once the worker has set how
+// long the handler ran (Job.Took).
+func (m *Metrics) finish(j *queue.Job, runtime, outcome string) {
 	name := m.jobLabel(j.Name())
 	m.jobs.WithLabelValues(j.Queue(), name, runtime, outcome).Inc()
-	if ok {
-		m.inFlight.WithLabelValues(j.Queue()).Dec()
-		m.run.WithLabelValues(j.Queue(), name, runtime).Observe(now.Sub(start).Seconds())
-	}
+	m.inFlight.WithLabelValues(j.Queue()).Dec()
+	m.run.WithLabelValues(j.Queue(), name, runtime).Observe(j.Took().Seconds())
 }
 
 func (m *Metrics) jobLabel(name string) string {
