@@ -79,7 +79,9 @@ func FuzzParse(f *testing.F) {
 				continue
 			}
 			require.Equal(t, job, p.Job)
-			require.JSONEq(t, orNull(ref["data"]), orNull(p.Data))
+			// Byte for byte: both are the value's own bytes, and a number beyond float64 (1E700) is valid
+			// JSON that a decode into float64 would refuse.
+			require.Equal(t, string(ref["data"]), string(p.Data))
 			if id, ok := ref["id"]; ok && id[0] == '"' {
 				var want string
 				require.NoError(t, json.Unmarshal(id, &want))
@@ -92,13 +94,6 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
-}
-
-func orNull(b []byte) string {
-	if b == nil {
-		return "null"
-	}
-	return string(b)
 }
 
 // FuzzCopies feeds arbitrary payloads to the copies the stores write (reserved, released, expired,
