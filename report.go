@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -427,7 +426,8 @@ func (b *Bridge) Report(ctx context.Context, window time.Duration) ([]ClassRepor
 				rep.Mismatches = append(rep.Mismatches, mm)
 			}
 		}
-		rep.Ready, rep.Verdict = verdict(&rep)
+		rep.Ready, rep.Reasons = verdict(&rep)
+		rep.Verdict = status.VerdictText(rep.Ready, rep.Reasons)
 		out = append(out, rep)
 	}
 	slices.SortFunc(out, func(a, b ClassReport) int { return strings.Compare(a.Class, b.Class) })
@@ -466,7 +466,7 @@ func side(c map[string]int64, name string) status.SideReport {
 }
 
 // verdict says whether Go can take the whole class, or why not yet.
-func verdict(r *ClassReport) (bool, string) {
+func verdict(r *ClassReport) (bool, []status.Reason) {
 	goRuns := r.Go.Runs + r.ShadowRuns
 	rate := func(n, of int64) float64 {
 		if of == 0 {
@@ -474,27 +474,26 @@ func verdict(r *ClassReport) (bool, string) {
 		}
 		return 100 * float64(n) / float64(of)
 	}
-	var why []string
 	if r.Route == "go" {
-		return true, "all of it runs in Go"
+		return true, []status.Reason{{Kind: status.ReasonAllGo}}
 	}
+	var why []status.Reason
 	if r.ShadowMismatches > 0 {
-		why = append(why, fmt.Sprintf("%d of %d shadow runs ended otherwise than in PHP (%.2f%%)", r.ShadowMismatches, r.ShadowRuns,
-			rate(r.ShadowMismatches, r.ShadowRuns)))
+		why = append(why, status.Reason{Kind: status.ReasonShadowMismatches, N: r.ShadowMismatches, Of: r.ShadowRuns})
 	}
 	if r.Go.Runs > 0 && r.PHP.Runs > 0 {
 		if g, p := rate(r.Go.Failed, r.Go.Runs), rate(r.PHP.Failed, r.PHP.Runs); g > p+readyMargin {
-			why = append(why, fmt.Sprintf("Go fails %.2f%% of its runs, PHP %.2f%%", g, p))
+			why = append(why, status.Reason{Kind: status.ReasonGoFailsMore, GoPercent: g, PHPPercent: p})
 		}
 		if g, p := rate(r.Go.Released, r.Go.Runs), rate(r.PHP.Released, r.PHP.Runs); g > p+readyMargin {
-			why = append(why, fmt.Sprintf("Go releases %.2f%% of its runs, PHP %.2f%%", g, p))
+			why = append(why, status.Reason{Kind: status.ReasonGoReleasesMore, GoPercent: g, PHPPercent: p})
 		}
 	}
 	if goRuns < readyRuns {
-		why = append(why, fmt.Sprintf("Go has run %d jobs of this class; %d make the case", goRuns, readyRuns))
+		why = append(why, status.Reason{Kind: status.ReasonFewGoRuns, N: goRuns, Of: readyRuns})
 	}
 	if len(why) > 0 {
-		return false, "not yet: " + strings.Join(why, "; ")
+		return false, why
 	}
-	return true, fmt.Sprintf("Go has run %d jobs of this class with the same outcomes as PHP: ready for 100%%", goRuns)
+	return true, []status.Reason{{Kind: status.ReasonReady, N: goRuns}}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/queuebridge/bridge/queue"
+	"github.com/queuebridge/bridge/status"
 )
 
 // routeRedis is the test Redis (QB_REDIS_ADDR, database 4) as a URL.
@@ -387,19 +388,26 @@ func TestVerdict(t *testing.T) {
 	ready.Go.Failed, ready.PHP.Failed = 100, 90
 	ok, why := verdict(&ready)
 	require.True(t, ok, why)
-	require.Equal(t, "Go has run 10000 jobs of this class with the same outcomes as PHP: ready for 100%", why)
+	require.Equal(t, "Go has run 10000 jobs of this class with the same outcomes as PHP: ready for 100%", status.VerdictText(ok, why))
 
 	worse := ready
 	worse.Go.Failed = 300
 	ok, why = verdict(&worse)
 	require.False(t, ok)
-	require.Contains(t, why, "Go fails 3.00% of its runs, PHP 0.90%")
+	require.Equal(t, []status.Reason{{Kind: status.ReasonGoFailsMore, GoPercent: 3, PHPPercent: 0.9}}, why)
+	require.Equal(t, "not yet: Go fails 3.00% of its runs, PHP 0.90%", status.VerdictText(ok, why))
 
-	few := ClassReport{Route: "10%"}
+	few := ClassReport{Route: "10%", ShadowRuns: 400, ShadowMismatches: 3}
 	few.Go.Runs, few.PHP.Runs = 900, 9000
+	few.Go.Released, few.PHP.Released = 90, 10
 	ok, why = verdict(&few)
 	require.False(t, ok)
-	require.Contains(t, why, "Go has run 900 jobs")
+	require.Equal(t, "not yet: 3 of 400 shadow runs ended otherwise than in PHP (0.75%); Go releases 10.00% of its runs, PHP 0.11%; "+
+		"Go has run 1300 jobs of this class; 10000 make the case", status.VerdictText(ok, why))
+
+	ok, why = verdict(&ClassReport{Route: "go"})
+	require.True(t, ok)
+	require.Equal(t, "all of it runs in Go", status.VerdictText(ok, why))
 }
 
 func TestParseRoute(t *testing.T) {

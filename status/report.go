@@ -1,6 +1,10 @@
 package status
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // SideReport is what one side (Go or PHP) did with a class's jobs over a report's window.
 type SideReport struct {
@@ -39,5 +43,72 @@ type ClassReport struct {
 	ShadowMismatches int64      `json:"shadow_mismatches"`
 	Mismatches       []Mismatch `json:"mismatches,omitempty"` // the last ones kept, newest first
 	Ready            bool       `json:"ready"`                // Go can take all of the class
-	Verdict          string     `json:"verdict"`
+	Verdict          string     `json:"verdict"`              // Reasons in English, as one sentence
+	Reasons          []Reason   `json:"reasons"`
+}
+
+// Reason is one part of a verdict: its kind and the figures its sentence names, for a reader that words it
+// in another language. A ready class has one reason (ReasonAllGo or ReasonReady); a class not yet ready has
+// one for each thing that holds it back.
+type Reason struct {
+	Kind string `json:"kind"`
+	// N of Of: mismatches of shadow runs, or Go's runs of the runs that make the case.
+	N  int64 `json:"n,omitempty"`
+	Of int64 `json:"of,omitempty"`
+	// Go's and PHP's share of their runs, in percent: of failed runs, or of released ones.
+	GoPercent  float64 `json:"go_percent,omitempty"`
+	PHPPercent float64 `json:"php_percent,omitempty"`
+}
+
+// The kinds of Reason.
+const (
+	ReasonAllGo            = "all-go"            // the class's route is go
+	ReasonReady            = "ready"             // N runs in Go with PHP's outcomes
+	ReasonShadowMismatches = "shadow-mismatches" // N of Of shadow runs ended otherwise than in PHP
+	ReasonGoFailsMore      = "go-fails-more"     // Go fails more of its runs than PHP
+	ReasonGoReleasesMore   = "go-releases-more"  // Go releases more of its runs than PHP
+	ReasonFewGoRuns        = "few-go-runs"       // N runs in Go, where Of make the case
+)
+
+// ReasonFormats are the sentences of the kinds in English, with the verbs Args fills.
+var ReasonFormats = map[string]string{
+	ReasonAllGo:            "all of it runs in Go",
+	ReasonReady:            "Go has run %d jobs of this class with the same outcomes as PHP: ready for 100%%",
+	ReasonShadowMismatches: "%d of %d shadow runs ended otherwise than in PHP (%.2f%%)",
+	ReasonGoFailsMore:      "Go fails %.2f%% of its runs, PHP %.2f%%",
+	ReasonGoReleasesMore:   "Go releases %.2f%% of its runs, PHP %.2f%%",
+	ReasonFewGoRuns:        "Go has run %d jobs of this class; %d make the case",
+}
+
+// Args are the figures of the reason's sentence, in its order.
+func (r Reason) Args() []any {
+	switch r.Kind {
+	case ReasonAllGo:
+		return nil
+	case ReasonReady:
+		return []any{r.N}
+	case ReasonShadowMismatches:
+		return []any{r.N, r.Of, 100 * float64(r.N) / float64(max(r.Of, 1))}
+	case ReasonGoFailsMore, ReasonGoReleasesMore:
+		return []any{r.GoPercent, r.PHPPercent}
+	default:
+		return []any{r.N, r.Of}
+	}
+}
+
+// String is the reason in English.
+func (r Reason) String() string {
+	return fmt.Sprintf(ReasonFormats[r.Kind], r.Args()...)
+}
+
+// VerdictText is a verdict in English: the ready reason, or "not yet: " and what holds the class back.
+func VerdictText(ready bool, reasons []Reason) string {
+	parts := make([]string, len(reasons))
+	for i, r := range reasons {
+		parts[i] = r.String()
+	}
+	if ready {
+		return strings.Join(parts, "; ")
+	}
+	return "not yet: " + strings.Join(parts, "; ")
 }

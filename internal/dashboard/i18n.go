@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/queuebridge/bridge/status"
 )
 
 // lang is one of the dashboard's languages: its code, as ?lang= and the html lang attribute take it, and
@@ -167,6 +169,8 @@ var (
 		"col.p95":            "p95",
 		"col.mismatches":     "Mismatches",
 		"col.verdict":        "Verdict",
+		"verdict.notyet":     "not yet: %s",
+		"verdict.sep":        "; ",
 		"col.setroute":       "Set route",
 		"col.at":             "At",
 		"source.store":       "stored",
@@ -324,6 +328,8 @@ var (
 		"col.p95":            "p95",
 		"col.mismatches":     "不一致",
 		"col.verdict":        "结论",
+		"verdict.notyet":     "尚未就绪：%s",
+		"verdict.sep":        "；",
 		"col.setroute":       "设置路由",
 		"col.at":             "时间",
 		"source.store":       "已存储",
@@ -339,8 +345,35 @@ var (
 		"err.badroute":       "不是有效的路由（go、php 或百分比，如 25%%）：%s",
 		"err.badwindow":      "本页不提供此时间段：%s",
 		"never":              "—",
+
+		// A verdict's reasons; English takes the bridge's own sentences (see init).
+		"verdict." + status.ReasonAllGo:            "整个类都在 Go 中运行",
+		"verdict." + status.ReasonReady:            "Go 已运行此类任务 %d 次，结果与 PHP 相同：可以切换到 100%%",
+		"verdict." + status.ReasonShadowMismatches: "%d / %d 次影子运行的结果与 PHP 不同（%.2f%%）",
+		"verdict." + status.ReasonGoFailsMore:      "Go 的运行失败率为 %.2f%%，PHP 为 %.2f%%",
+		"verdict." + status.ReasonGoReleasesMore:   "Go 的运行释放率为 %.2f%%，PHP 为 %.2f%%",
+		"verdict." + status.ReasonFewGoRuns:        "Go 已运行此类任务 %d 次；需要 %d 次才足以下结论",
 	}}
 )
+
+func init() {
+	for kind, format := range status.ReasonFormats {
+		english.strings["verdict."+kind] = format
+	}
+}
+
+// verdictText is a class's verdict in the language: its ready reason, or what holds it back.
+func verdictText(l lang, ready bool, reasons []status.Reason) string {
+	parts := make([]string, len(reasons))
+	for i, r := range reasons {
+		parts[i] = l.T("verdict."+r.Kind, r.Args()...)
+	}
+	text := strings.Join(parts, l.T("verdict.sep"))
+	if ready {
+		return text
+	}
+	return l.T("verdict.notyet", text)
+}
 
 // langCookie remembers the language a person chose with the switch.
 const langCookie = "qb_lang"

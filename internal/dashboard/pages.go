@@ -499,6 +499,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"stateName":  func(l lang, s queue.State) string { return l.T("state." + string(s)) },
 		"ms":         millis,
 		"outcomeOf":  outcomeOf,
+		"verdict":    verdictText,
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {

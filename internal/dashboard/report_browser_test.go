@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,5 +168,8 @@ func TestDashboardReport(t *testing.T) {
 	require.Equal(t, "迁移报告", zh.text(`header nav a[href="/report"]`))
 	require.Equal(t, "已删除", zh.text(`.mismatches td.outcome.php .outcome-name`))
 	require.Equal(t, "go (已存储)", zh.text(row+`[data-field="route"]`))
+	require.Equal(t, "整个类都在 Go 中运行", zh.text(row+`[data-field="verdict"]`))
+	require.True(t, strings.HasPrefix(zh.text(mrow+`[data-field="verdict"]`), "尚未就绪：1 / 5 次影子运行的结果与 PHP 不同（20.00%）；"),
+		zh.text(mrow+`[data-field="verdict"]`))
 	zh.screenshot("report-zh")
 }
