@@ -52,17 +52,30 @@ func appConfig(app php.App, name string) (Config, error) {
 	return cfg, nil
 }
 
-// appDialect is the dialect of the app's queue library: think-queue 1.x on ThinkPHP 5.0, 2.x on 5.1, 3.x
-// (3.0.5+ hash-tag keys) on 6/8, Laravel's by its major version.
+// appDialect is the dialect of the app's queue library: think-queue by the version Composer installed
+// (3.0.0–3.0.4 keep the keys queues:X that 3.0.5 renamed to {queues:X}), else by the framework line — 1.x on
+// ThinkPHP 5.0, 2.x on 5.1, 3.0.5+ on 6/8 —, Laravel's by its major version.
 func appDialect(app php.App) string {
+	if app.Framework == php.FrameworkLaravel {
+		major, _, _ := strings.Cut(app.Version, ".")
+		return "laravel-" + major
+	}
+	var major, minor, patch int
+	if n, _ := fmt.Sscanf(strings.TrimPrefix(app.QueueVersion, "v"), "%d.%d.%d", &major, &minor, &patch); n == 3 {
+		switch {
+		case major == 1:
+			return "thinkqueue-v1"
+		case major == 2:
+			return "thinkqueue-v2"
+		case major == 3 && minor == 0 && patch <= 4:
+			return "thinkqueue-v3-plain"
+		}
+	}
 	switch app.Framework {
 	case php.FrameworkThinkPHP50:
 		return "thinkqueue-v1"
 	case php.FrameworkThinkPHP51:
 		return "thinkqueue-v2"
-	case php.FrameworkThinkPHP6:
-		return "thinkqueue-v3"
 	}
-	major, _, _ := strings.Cut(app.Version, ".")
-	return "laravel-" + major
+	return "thinkqueue-v3"
 }

@@ -65,7 +65,7 @@ func TestWorkFromThinkPHPApp(t *testing.T) {
 	t.Setenv("PHP_REDIS_SELECT", "5")
 	t.Setenv("PHP_QUEUE_CONNECTION", "redis")
 	for _, tc := range []struct{ dir, dialect string }{
-		{"tp50", "thinkqueue-v1"}, {"tp51", "thinkqueue-v2"}, {"tp6", "thinkqueue-v3"},
+		{"tp50", "thinkqueue-v1"}, {"tp51", "thinkqueue-v2"}, {"tp6", "thinkqueue-v3"}, {"tp6-3.0.4", "thinkqueue-v3-plain"},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			queue := fmt.Sprintf("tpapp%d", rand.Int64())
@@ -73,8 +73,7 @@ func TestWorkFromThinkPHPApp(t *testing.T) {
 			// The app's default queue: what work drains without --queue, as the app's own queue:work does.
 			t.Setenv("PHP_QUEUE_DEFAULT", queue) // 5.0 and 5.1
 			t.Setenv("PHP_QUEUE_QUEUE", queue)   // 6/8
-			dir, err := filepath.Abs(filepath.Join("executor/php/testdata/thinkphp", tc.dir))
-			require.NoError(t, err)
+			dir := thinkPHPApp(t, tc.dir)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			p, err := bridge.Open(ctx, &bridge.Config{Connection: "redis://127.0.0.1:6379/5", Dialect: tc.dialect, Logger: quiet})
@@ -99,6 +98,29 @@ func TestWorkFromThinkPHPApp(t *testing.T) {
 	}
 }
 
+// thinkPHPApp is the directory of a ThinkPHP stand-in; "tp6-3.0.4" is tp6 with think-queue 3.0.4 installed
+// (which keeps the keys queues:X that 3.0.5 renamed): a copy beside the stand-ins' shared code, whose
+// vendor/composer/installed.json says so.
+func thinkPHPApp(t *testing.T, name string) string {
+	t.Helper()
+	const root = "executor/php/testdata/thinkphp"
+	if name != "tp6-3.0.4" {
+		dir, err := filepath.Abs(filepath.Join(root, name))
+		require.NoError(t, err)
+		return dir
+	}
+	tmp := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(tmp, "shared"), os.DirFS(filepath.Join(root, "shared"))))
+	dir := filepath.Join(tmp, "tp6")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join(root, "tp6"))))
+	installed := filepath.Join(dir, "vendor", "composer", "installed.json")
+	b, err := os.ReadFile(installed)
+	require.NoError(t, err)
+	b = bytes.ReplaceAll(b, []byte("3.0.9"), []byte("3.0.4"))
+	require.NoError(t, os.WriteFile(installed, b, 0o644))
+	return dir
+}
+
 // An app whose queue connector the bridge cannot drain gets an error naming it.
 func TestWorkFromThinkPHPAppUnsupported(t *testing.T) {
 	needPHP(t)
@@ -117,10 +139,9 @@ func TestFromThinkPHPApp(t *testing.T) {
 	needPHP(t)
 	t.Setenv("PHP_QUEUE_CONNECTION", "redis")
 	for _, tc := range []struct{ dir, dialect string }{
-		{"tp50", "thinkqueue-v1"}, {"tp51", "thinkqueue-v2"}, {"tp6", "thinkqueue-v3"},
+		{"tp50", "thinkqueue-v1"}, {"tp51", "thinkqueue-v2"}, {"tp6", "thinkqueue-v3"}, {"tp6-3.0.4", "thinkqueue-v3-plain"},
 	} {
-		dir, err := filepath.Abs(filepath.Join("executor/php/testdata/thinkphp", tc.dir))
-		require.NoError(t, err)
+		dir := thinkPHPApp(t, tc.dir)
 		cfg, app, err := bridge.FromApp(context.Background(), php.Options{App: dir}, "")
 		require.NoError(t, err, tc.dir)
 		require.Equal(t, tc.dialect, cfg.Dialect, tc.dir)

@@ -6,6 +6,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -24,6 +25,9 @@ var appConfigScript []byte
 type App struct {
 	Framework Framework
 	Version   string // the framework's, e.g. 8.83.26
+	// QueueVersion is think-queue's version as Composer installed it in a ThinkPHP app, e.g. v3.0.4 (from
+	// vendor/composer/installed.json); "" when Composer does not list it.
+	QueueVersion string
 	// Default is the name of the app's default queue connection.
 	Default string
 	// Connections are the app's queue connections the bridge can drain, by the app's names for them.
@@ -98,7 +102,40 @@ func ReadApp(ctx context.Context, o Options) (App, error) {
 	if err := cmd.Run(); err != nil {
 		return App{}, fmt.Errorf("php: read the config of the app in %s: %w: %s", dir, err, strings.TrimSpace(stderr.String()))
 	}
-	return parse(stdout.Bytes())
+	app, err := parse(stdout.Bytes())
+	if err != nil || framework == FrameworkLaravel {
+		return app, err
+	}
+	// think-queue 3.0.5 renamed its Redis keys, so the framework line alone does not tell the dialect.
+	app.QueueVersion, err = installedVersion(dir, "topthink/think-queue")
+	return app, err
+}
+
+// installedVersion is the version of the package that Composer installed in the app in dir, as its
+// vendor/composer/installed.json lists it (an array of packages up to Composer 1, {"packages": […]} from
+// Composer 2); "" without that file or the package in it.
+func installedVersion(dir, pkg string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "vendor", "composer", "installed.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("php: read the app's installed packages: %w", err)
+	}
+	type installed struct{ Name, Version string }
+	var v2 struct{ Packages []installed }
+	var list []installed
+	if err := json.Unmarshal(b, &v2); err != nil {
+		if err := json.Unmarshal(b, &list); err != nil {
+			return "", fmt.Errorf("php: read the app's installed packages: vendor/composer/installed.json: %w", err)
+		}
+	}
+	for _, p := range append(v2.Packages, list...) {
+		if p.Name == pkg {
+			return p.Version, nil
+		}
+	}
+	return "", nil
 }
 
 // laravelConfig is what appconfig.php prints for a Laravel app.

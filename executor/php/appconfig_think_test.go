@@ -97,8 +97,32 @@ func TestReadAppThinkPHP(t *testing.T) {
 				wantPath = truth(`$config->get('cache.path')`)
 			}
 			require.Equal(t, filepath.Clean(wantPath), filepath.Clean(app.Cache.Path))
+			require.Equal(t, map[string]string{"tp50": "", "tp51": "v2.0.4", "tp6": "v3.0.9"}[s.dir], app.QueueVersion)
 		})
 	}
+}
+
+// installedVersion reads both of Composer's installed.json shapes; a file that is neither is an error.
+func TestInstalledVersion(t *testing.T) {
+	dir := t.TempDir()
+	v, err := installedVersion(dir, "topthink/think-queue")
+	require.NoError(t, err)
+	require.Empty(t, v, "no vendor/composer/installed.json")
+	file := filepath.Join(dir, "vendor", "composer", "installed.json")
+	require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
+	for body, want := range map[string]string{
+		`[{"name":"topthink/framework","version":"v6.1.4"},{"name":"topthink/think-queue","version":"v3.0.2"}]`: "v3.0.2",
+		`{"packages":[{"name":"topthink/think-queue","version":"v3.0.4"}],"dev":true}`:                          "v3.0.4",
+		`{"packages":[{"name":"topthink/framework","version":"v8.0.3"}]}`:                                       "",
+	} {
+		require.NoError(t, os.WriteFile(file, []byte(body), 0o644))
+		v, err := installedVersion(dir, "topthink/think-queue")
+		require.NoError(t, err, body)
+		require.Equal(t, want, v, body)
+	}
+	require.NoError(t, os.WriteFile(file, []byte(`{"packages":`), 0o644))
+	_, err = installedVersion(dir, "topthink/think-queue")
+	require.ErrorContains(t, err, "installed.json")
 }
 
 // think-queue 1.x/2.x's Sync and Topthink connectors, and a Database connector on the app's database.php.
