@@ -70,7 +70,7 @@ const (
 	ReasonFewGoRuns        = "few-go-runs"       // N runs in Go, where Of make the case
 )
 
-// ReasonFormats are the sentences of the kinds in English, with the verbs Args fills.
+// ReasonFormats are the kinds' sentences in English, as fmt formats of the figures Args gives.
 var ReasonFormats = map[string]string{
 	ReasonAllGo:            "all of it runs in Go",
 	ReasonReady:            "Go has run %d jobs of this class with the same outcomes as PHP: ready for 100%%",
@@ -83,17 +83,16 @@ var ReasonFormats = map[string]string{
 // Args are the figures of the reason's sentence, in its order.
 func (r Reason) Args() []any {
 	switch r.Kind {
-	case ReasonAllGo:
-		return nil
 	case ReasonReady:
 		return []any{r.N}
 	case ReasonShadowMismatches:
 		return []any{r.N, r.Of, 100 * float64(r.N) / float64(max(r.Of, 1))}
 	case ReasonGoFailsMore, ReasonGoReleasesMore:
 		return []any{r.GoPercent, r.PHPPercent}
-	default:
+	case ReasonFewGoRuns:
 		return []any{r.N, r.Of}
 	}
+	return nil
 }
 
 // String is the reason in English.
