@@ -28,6 +28,9 @@ func appConfig(app php.App, name string) (Config, error) {
 	}
 	c, ok := app.Connections[name]
 	if !ok {
+		if err, ok := app.Unreadable[name]; ok {
+			return Config{}, fmt.Errorf("app: queue connection %q: %w", name, err)
+		}
 		if driver, ok := app.Unsupported[name]; ok {
 			return Config{}, fmt.Errorf("app: queue connection %q uses the %s driver, which the bridge does not drain (Redis and Database only)", name, driver)
 		}

@@ -94,6 +94,14 @@ func TestWorkFromThinkPHPApp(t *testing.T) {
 			sizes, err := p.Sizes(ctx, queue)
 			require.NoError(t, err)
 			require.Zero(t, sizes.Ready+sizes.Reserved+sizes.Delayed)
+
+			// push --app without --queue pushes onto the app's default queue, as its Queue::push does.
+			stdout.Reset()
+			code = bridge.New().RunCommand(ctx, []string{"bridge", "push", "--app", dir, `app\job\Act`, `{"what":"ok"}`}, &stdout, &stderr)
+			require.Equal(t, 0, code, stderr.String())
+			sizes, err = p.Sizes(ctx, queue)
+			require.NoError(t, err)
+			require.Equal(t, int64(1), sizes.Ready)
 		})
 	}
 }
@@ -158,6 +166,14 @@ func TestFromThinkPHPApp(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "redis://127.0.0.1:6379/3", cfg.CacheConnection)
 	require.Equal(t, "shop:", cfg.CachePrefix)
+
+	// Without a database config, the queue config's database connection is an error only when drained.
+	dir = thinkPHPApp(t, "tp6-3.0.4")
+	require.NoError(t, os.Remove(filepath.Join(dir, "config", "database.php")))
+	_, _, err = bridge.FromApp(context.Background(), php.Options{App: dir}, "redis")
+	require.NoError(t, err)
+	_, _, err = bridge.FromApp(context.Background(), php.Options{App: dir}, "database")
+	require.ErrorContains(t, err, `app: queue connection "database": queue.connections.database: no database connection in the app's database config`)
 }
 
 // `bridge restart --app DIR` writes the restart signal where and as the app's own `php think queue:restart`

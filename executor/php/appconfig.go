@@ -34,6 +34,9 @@ type App struct {
 	Connections map[string]AppConnection
 	// Unsupported are the app's other queue connections (sync, sqs, beanstalkd…), by name: their drivers.
 	Unsupported map[string]string
+	// Unreadable are the app's queue connections whose config does not say how to reach their store (a
+	// database connection the app's database config lacks), by name: why. Only the one drained is an error.
+	Unreadable map[string]error
 	// Cache is the app's default cache store, where the restart signal lives.
 	Cache AppCache
 }
@@ -167,7 +170,7 @@ func parseAppConfig(out []byte) (App, error) {
 		return App{}, fmt.Errorf("php: app config: framework %q", c.Framework)
 	}
 	app := App{Framework: FrameworkLaravel, Version: c.Version, Default: c.Queue.Default,
-		Connections: map[string]AppConnection{}, Unsupported: map[string]string{}}
+		Connections: map[string]AppConnection{}, Unsupported: map[string]string{}, Unreadable: map[string]error{}}
 	redisPrefix := ""
 	if opts, ok := c.Database.Redis["options"].(map[string]any); ok {
 		redisPrefix = str(opts["prefix"])
@@ -179,7 +182,8 @@ func parseAppConfig(out []byte) (App, error) {
 		case "redis":
 			u, err := laravelRedisURL(c.Database.Redis, cmp.Or(str(q["connection"]), "default"))
 			if err != nil {
-				return App{}, fmt.Errorf("php: app config: queue.connections.%s: %w", name, err)
+				app.Unreadable[name] = fmt.Errorf("queue.connections.%s: %w", name, err)
+				continue
 			}
 			conn.URL, conn.Prefix = u, redisPrefix
 		case "database":
@@ -189,7 +193,8 @@ func parseAppConfig(out []byte) (App, error) {
 			}
 			u, err := laravelDatabaseURL(c.Database.Connections[dbName], str(q["table"]))
 			if err != nil {
-				return App{}, fmt.Errorf("php: app config: queue.connections.%s: database connection %q: %w", name, dbName, err)
+				app.Unreadable[name] = fmt.Errorf("queue.connections.%s: database connection %q: %w", name, dbName, err)
+				continue
 			}
 			conn.URL = u
 		default:

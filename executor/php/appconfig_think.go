@@ -58,7 +58,8 @@ func parseThinkConfig(out []byte) (App, error) {
 	if err != nil || f == FrameworkLaravel {
 		return App{}, fmt.Errorf("php: app config: framework %q", c.Framework)
 	}
-	app := App{Framework: f, Version: c.Version, Connections: map[string]AppConnection{}, Unsupported: map[string]string{}}
+	app := App{Framework: f, Version: c.Version, Connections: map[string]AppConnection{}, Unsupported: map[string]string{},
+		Unreadable: map[string]error{}}
 	if f == FrameworkThinkPHP6 {
 		app.Default = str(c.Queue["default"])
 		conns, _ := c.Queue["connections"].(map[string]any)
@@ -66,7 +67,8 @@ func parseThinkConfig(out []byte) (App, error) {
 			q, _ := v.(map[string]any)
 			conn, err := thinkConnection(strings.ToLower(str(q["type"])), q, c.database(str(q["connection"])), "retry_after", "queue")
 			if err != nil {
-				return App{}, fmt.Errorf("php: app config: queue.connections.%s: %w", name, err)
+				app.Unreadable[name] = fmt.Errorf("queue.connections.%s: %w", name, err)
+				continue
 			}
 			if conn.Driver == "" {
 				app.Unsupported[name] = str(q["type"])

@@ -102,6 +102,25 @@ func TestReadAppThinkPHP(t *testing.T) {
 	}
 }
 
+// An app without a database config (a Redis-only app may have none): ThinkPHP reads the missing file as [],
+// an empty config, and the queue config's database connection, which then has no database, is
+// unreadable, not an error for the app's other connections.
+func TestReadAppThinkPHPWithoutDatabaseConfig(t *testing.T) {
+	needPHP(t)
+	root := copyStandIns(t)
+	for _, dir := range []string{"tp51", "tp6"} {
+		require.NoError(t, os.Remove(filepath.Join(root, dir, "config", "database.php")))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		app, err := ReadApp(ctx, Options{App: filepath.Join(root, dir), Env: []string{"PHP_QUEUE_CONNECTION=redis"}})
+		cancel()
+		require.NoError(t, err, dir)
+		require.Equal(t, "redis://127.0.0.1:6379/0", app.Connections["redis"].URL, dir)
+		if dir == "tp6" {
+			require.ErrorContains(t, app.Unreadable["database"], "no database connection", "the shipped queue config's database connection")
+		}
+	}
+}
+
 // installedVersion reads both of Composer's installed.json shapes; a file that is neither is an error.
 func TestInstalledVersion(t *testing.T) {
 	dir := t.TempDir()

@@ -316,6 +316,21 @@ func (inv *invocation) settings() (Settings, error) {
 	return s, nil
 }
 
+// queue is --queue, or without it the default queue of --app's connection, as the app's own queue:work
+// drains and its Queue::push pushes onto.
+func (inv *invocation) queue() (string, error) {
+	if inv.given("app") && !inv.given("queue") {
+		s, err := inv.settings()
+		if err != nil {
+			return "", err
+		}
+		if s.Queue != "" {
+			return s.Queue, nil
+		}
+	}
+	return inv.flag("queue"), nil
+}
+
 // log is the logger the --log-* flags describe, on stderr.
 func (inv *invocation) log() (*slog.Logger, error) {
 	if inv.logger != nil {

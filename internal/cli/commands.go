@@ -24,7 +24,7 @@ func commands(p Params) *command {
 			{
 				name: "push", usage: "push a job as the PHP library would (Queue::push / Queue::later); prints its id",
 				args: `JOB [JSON-DATA]`, minArgs: 1, maxArgs: 2,
-				flags: with(queueFlag("queue name"),
+				flags: with(queueFlag("queue name (with --app and no --queue: the app connection's default queue)"),
 					&flag{name: "delay", arg: "S", def: "0", usage: "seconds before the job becomes visible (Queue::later)"},
 					&flag{name: "object", usage: "Laravel: JOB is a job class (dispatch(new JOB)) and JSON-DATA its public properties, in declaration order"}),
 				run: runPush,
@@ -87,13 +87,17 @@ func runPush(inv *invocation) error {
 			return err
 		}
 	}
+	queue, err := inv.queue()
+	if err != nil {
+		return err
+	}
 	return inv.withBridge(func(b Bridge) error {
 		var id string
 		var err error
 		if inv.bool("object") {
-			id, err = b.LaterCommand(inv.ctx, delay, inv.flag("queue"), cmd)
+			id, err = b.LaterCommand(inv.ctx, delay, queue, cmd)
 		} else {
-			id, err = b.Later(inv.ctx, delay, inv.flag("queue"), job, data)
+			id, err = b.Later(inv.ctx, delay, queue, job, data)
 		}
 		if err != nil {
 			return err

@@ -51,16 +51,6 @@ func runWork(inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	if inv.given("app") && !inv.given("queue") {
-		// The app's default queue, as its own queue:work drains without --queue.
-		s, err := inv.settings()
-		if err != nil {
-			return err
-		}
-		if s.Queue != "" {
-			wc.Queues = []string{s.Queue}
-		}
-	}
 	log, err := inv.log()
 	if err != nil {
 		return err
@@ -151,10 +141,13 @@ var defaultBackoff = []time.Duration{
 // workerConfig reads the work flags.
 func workerConfig(inv *invocation) (worker.Config, error) {
 	var wc worker.Config
-	if wc.Queues = parseList(inv.flag("queue")); len(wc.Queues) == 0 {
+	queues, err := inv.queue()
+	if err != nil {
+		return wc, err
+	}
+	if wc.Queues = parseList(queues); len(wc.Queues) == 0 {
 		return wc, usagef("--queue: name at least one queue")
 	}
-	var err error
 	if inv.given("delay") {
 		if wc.Delay, err = parseSeconds("delay", inv.flag("delay")); err != nil {
 			return wc, err

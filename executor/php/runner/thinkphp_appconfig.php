@@ -46,5 +46,11 @@ switch ($framework) {
         exit(2);
 }
 ob_end_clean();
+foreach (['queue', 'database', 'cache'] as $name) {
+    // A config file the app does not have reads as [], which json_encode would write as a list.
+    if (($out[$name] ?? null) === []) {
+        $out[$name] = new \stdClass();
+    }
+}
 $out['framework'] = $framework;
 echo json_encode($out, JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION | JSON_PARTIAL_OUTPUT_ON_ERROR), "\n";
