@@ -233,11 +233,23 @@ func TestContainerLaravelDatabase(t *testing.T) {
 		Worker: bridge.WorkerConfig{Memory: -1, Queues: []string{q}, Concurrency: 4, StopWhenEmpty: true, Sleep: 50 * time.Millisecond}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
+	// The bridge's runs wait for Laravel's first one (for a minute at most), so both drain even when
+	// Laravel's boot in its container is slower than the bridge's drain of the whole table.
+	laravelRan := make(chan struct{})
+	go func() {
+		defer close(laravelRan)
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if n, err := rdb.LLen(ctx, log).Result(); err != nil || n > 0 {
+				return
+			}
+		}
+	}()
 	record := func(_ context.Context, job *bridge.Job) error {
 		mu.Lock()
 		byBridge[job.ID()]++
 		mu.Unlock()
-		time.Sleep(2 * time.Millisecond) // Laravel boots in a fraction of a second; leave it jobs to take
+		<-laravelRan
+		time.Sleep(2 * time.Millisecond) // leave Laravel jobs to take
 		return nil
 	}
 	b.HandleFunc(`App\Jobs\Record`, record)
