@@ -174,10 +174,7 @@ type shadowedPHP struct {
 }
 
 func (c *shadowedPHP) ProcessJob(ctx context.Context, job *Job) error {
-	if !job.Routed() {
-		return c.h.ProcessJob(ctx, job)
-	}
-	if !c.router.routing.isShadow(job.Name()) {
+	if !job.Routed() || !c.router.routing.isShadow(job.Name()) {
 		return c.h.ProcessJob(ctx, job)
 	}
 	shadow, ok := c.router.mux.Lookup(job.Name())
